@@ -1,0 +1,113 @@
+"""The Litestar application: lifespan (engine, workers), dependencies, error format, routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grader import __version__
+from grader.db.engine import make_engine, make_sessionmaker
+from grader.queue.worker import run_workers
+from grader.settings import Settings
+from grader.webhooks.controller import receive_github_webhook
+
+log = logging.getLogger("grader.app")
+
+
+async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+    """One session per request; the handler opens its own explicit transaction for writes."""
+    async with state.sessionmaker() as session:
+        yield session
+
+
+@get("/health", tags=["service"], summary="The process is alive")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@get("/ready", tags=["service"], summary="The database answers")
+async def ready(db_session: AsyncSession) -> dict[str, str]:
+    await db_session.execute(text("SELECT 1"))
+    return {"status": "ready"}
+
+
+def _error_body(status_code: int, message: str) -> Response[dict[str, Any]]:
+    return Response({"error": message, "status_code": status_code}, status_code=status_code,
+                    media_type=MediaType.JSON)
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail else "Request failed."
+    if exc.status_code == 413:
+        message = "The request body is larger than this endpoint accepts."
+    response = _error_body(exc.status_code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _database_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.error("database unavailable", extra={"error_type": type(exc).__name__})
+    return _error_body(503, "The database is unavailable; try again shortly.")
+
+
+def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", exc_info=exc)
+    return _error_body(500, "Internal error; it has been logged.")
+
+
+def create_app(settings: Settings, *, extra_route_handlers: Sequence[Any] = (),
+               run_in_process_workers: bool = True,
+               job_processor: Callable[..., Any] | None = None) -> Litestar:
+    """Build the application; the engine is made in the lifespan and disposed when it ends."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.database)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        stop = asyncio.Event()
+        workers = None
+        if run_in_process_workers and settings.queue.workers > 0:
+            workers = asyncio.create_task(
+                run_workers(app.state.sessionmaker, settings, stop, processor=job_processor)
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if workers is not None:
+                await workers
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[health, ready, receive_github_webhook, *_feature_route_handlers(), *extra_route_handlers],
+        dependencies={"db_session": Provide(provide_db_session)},
+        lifespan=[lifespan],
+        exception_handlers={
+            HTTPException: _http_error,
+            DBAPIError: _database_error,
+            ConnectionError: _database_error,
+            Exception: _unexpected_error,
+        },
+        openapi_config=OpenAPIConfig(title="grader", version=__version__, path="/schema"),
+        debug=False,
+    )
+
+
+def _feature_route_handlers() -> list[Any]:
+    """Routers of the other parts of the service (instructor API, dashboard, workflow reports)."""
+    return []

@@ -1,0 +1,1 @@
+"""The service's database: engine, models, migrations and the retry policy."""

@@ -1,0 +1,61 @@
+"""The async engine and session factory, built from settings.
+
+SQLite is tuned for a web server: WAL so readers never block the writer, a busy timeout, foreign
+keys on, and every transaction opened with BEGIN IMMEDIATE so concurrent writers queue for the
+lock instead of failing later with "database is locked" when a read transaction tries to write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from grader.settings import DatabaseSettings
+
+
+def make_engine(settings: DatabaseSettings) -> AsyncEngine:
+    """`create_async_engine` with pool settings on PostgreSQL and web-server pragmas on SQLite."""
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.url, echo=settings.echo)
+        _tune_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_async_engine(
+        settings.url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout,
+        pool_recycle=settings.pool_recycle,
+        pool_pre_ping=settings.pool_pre_ping,
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: objects stay readable after commit without a new query (and
+    # without an implicit lazy load, which async sessions cannot do).
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    is_memory = make_url(engine.url).database in (None, "", ":memory:")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver, so that "begin" below decides how it starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not is_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across a crash of the process in WAL mode; only power loss can
+            # drop the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

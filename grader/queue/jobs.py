@@ -1,0 +1,148 @@
+"""The durable job queue: claim with a lease, heartbeat, finish under an attempt fence, retry, release.
+
+Every function runs in the caller's open transaction. On PostgreSQL the claim uses
+`FOR UPDATE SKIP LOCKED`, so many workers claim different jobs without waiting on each other; on
+SQLite the claim transaction starts with BEGIN IMMEDIATE (see `grader.db.engine`), which serialises
+claimers. A job whose lease ran out (its worker died) is claimable again; each claim increments
+`attempt`, and every later write checks it, so a stale worker can no longer write anything.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grader.db.models import Job, JobKind, JobStatus, Result, utcnow
+from grader.settings import QueueSettings
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    submission_id: int
+    kind: JobKind
+    attempt: int
+    worker_id: str
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    """What a finished job stores: the graded result of the submission."""
+
+    score: float
+    grade: str
+    report: dict[str, Any]
+    duration_seconds: float
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
+        and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
+    )
+
+
+async def claim_next(session: AsyncSession, worker_id: str, settings: QueueSettings) -> ClaimedJob | None:
+    """Claim the oldest runnable job, or a job whose worker's lease ran out; None when there is none."""
+    while True:
+        now = utcnow()
+        row = (await session.execute(
+            select(Job.id, Job.submission_id, Job.kind, Job.attempt, Job.status)
+            .where(_claimable(now))
+            .order_by(Job.run_after, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )).first()
+        if row is None:
+            return None
+        if row.status == JobStatus.RUNNING and row.attempt >= settings.max_attempts:
+            await _finish(session, row.id, row.attempt, JobStatus.FAILED,
+                          f"the worker was lost on each of {row.attempt} attempts", now)
+            continue
+        attempt = row.attempt + 1
+        await session.execute(
+            update(Job).where(Job.id == row.id)
+            .values(status=JobStatus.RUNNING, attempt=attempt, lease_owner=worker_id,
+                    lease_expires_at=now + timedelta(seconds=settings.lease_seconds), updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return ClaimedJob(row.id, row.submission_id, row.kind, attempt, worker_id)
+
+
+def _fenced(job: ClaimedJob) -> Any:
+    return and_(Job.id == job.id, Job.attempt == job.attempt, Job.status == JobStatus.RUNNING)
+
+
+async def heartbeat(session: AsyncSession, job: ClaimedJob, settings: QueueSettings) -> bool:
+    """Extend the lease; False means the job is no longer ours (lease lost, attempt fenced out)."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job).where(_fenced(job))
+        .values(lease_expires_at=now + timedelta(seconds=settings.lease_seconds), updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput) -> bool:
+    """Store the result and mark the job done, only if this attempt still owns the job."""
+    if not await _finish(session, job.id, job.attempt, JobStatus.DONE, None, utcnow()):
+        return False
+    session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score, grade=output.grade,
+                       report=output.report, duration_seconds=output.duration_seconds))
+    await session.flush()
+    return True
+
+
+def retry_delay_seconds(attempt: int, settings: QueueSettings) -> float:
+    """Exponential backoff with full jitter, capped."""
+    ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** max(attempt - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, settings: QueueSettings) -> JobStatus | None:
+    """After an infrastructure failure: queue again with backoff, or fail for good at the limit.
+
+    Returns the job's new status, or None when the attempt was already fenced out.
+    """
+    now = utcnow()
+    if job.attempt >= settings.max_attempts:
+        done = await _finish(session, job.id, job.attempt, JobStatus.FAILED,
+                             f"gave up after {job.attempt} attempts: {reason}", now)
+        return JobStatus.FAILED if done else None
+    run_after = now + timedelta(seconds=retry_delay_seconds(job.attempt, settings))
+    result = await session.execute(
+        update(Job).where(_fenced(job))
+        .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, run_after=run_after,
+                last_error=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return JobStatus.QUEUED if result.rowcount == 1 else None
+
+
+async def release(session: AsyncSession, job: ClaimedJob) -> bool:
+    """Give the job back unfinished (worker shutting down): runnable again at once."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job).where(_fenced(job))
+        .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, run_after=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def _finish(session: AsyncSession, job_id: int, attempt: int, status: JobStatus, reason: str | None,
+                  now: datetime) -> bool:
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.attempt == attempt, Job.status == JobStatus.RUNNING)
+        .values(status=status, finished_at=now, updated_at=now, lease_owner=None, lease_expires_at=None,
+                last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,213 @@
+"""Settings: read from the environment once, validated at start-up, one frozen dataclass per concern.
+
+A missing or malformed value raises `SettingsError` whose message is one line naming the variable.
+Secrets are kept out of `repr` so they never reach a log or a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./grader.db"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+# GitHub caps webhook payloads at 25 MB; we accept exactly that much and no more.
+GITHUB_PAYLOAD_CAP_BYTES = 25 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    echo: bool = False
+    pool_size: int = 10
+    max_overflow: int = 10
+    pool_timeout: float = 30.0
+    pool_recycle: int = 1800
+    pool_pre_ping: bool = True
+    sqlite_busy_timeout_ms: int = 5000
+    retry_attempts: int = 5
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    secret: str = field(default="", repr=False)
+    max_body_bytes: int = GITHUB_PAYLOAD_CAP_BYTES
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    api_url: str = DEFAULT_GITHUB_API_URL
+    token: str = field(default="", repr=False)
+    app_id: str = ""
+    private_key: str = field(default="", repr=False)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.token or (self.app_id and self.private_key))
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    workers: int = 1
+    lease_seconds: float = 60.0
+    heartbeat_seconds: float = 10.0
+    poll_seconds: float = 0.5
+    max_attempts: int = 5
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    image: str = "grader-runner:latest"
+    rubric: str = ""
+    memory_mb: int = 1024
+    cpus: float = 1.0
+    pids: int = 256
+    tmpfs_mb: int = 512
+    step_timeout_seconds: int = 300
+    run_timeout_seconds: int = 900
+    output_limit_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    github: GitHubSettings = field(default_factory=GitHubSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip() or default
+
+
+def _parsed(env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], what: str) -> T:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from None
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(raw)
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(raw)
+    return value
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
+def _read_database(env: Mapping[str, str]) -> DatabaseSettings:
+    url_raw = env.get("DATABASE_URL", "").strip()
+    if url_raw and not url_raw.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        # The URL can hold a password: name the variable, never echo its value.
+        raise SettingsError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    return DatabaseSettings(
+        url=url_raw or DEFAULT_DATABASE_URL,
+        echo=_parsed(env, "GRADER_DB_ECHO", False, _boolean, "true or false"),
+        pool_size=_parsed(env, "GRADER_DB_POOL_SIZE", 10, _positive_int, "a positive integer"),
+        max_overflow=_parsed(env, "GRADER_DB_MAX_OVERFLOW", 10, int, "an integer"),
+        pool_timeout=_parsed(env, "GRADER_DB_POOL_TIMEOUT", 30.0, _positive_float, "a positive number"),
+        pool_recycle=_parsed(env, "GRADER_DB_POOL_RECYCLE", 1800, _positive_int, "a positive integer"),
+        pool_pre_ping=_parsed(env, "GRADER_DB_POOL_PRE_PING", True, _boolean, "true or false"),
+        sqlite_busy_timeout_ms=_parsed(env, "GRADER_SQLITE_BUSY_TIMEOUT_MS", 5000, _positive_int, "a positive integer"),
+        retry_attempts=_parsed(env, "GRADER_DB_RETRY_ATTEMPTS", 5, _positive_int, "a positive integer"),
+    )
+
+
+def _read_github(env: Mapping[str, str]) -> GitHubSettings:
+    api_url = _text(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL).rstrip("/")
+    if not api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+    private_key = env.get("GITHUB_PRIVATE_KEY", "")
+    key_path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+    if key_path:
+        try:
+            private_key = Path(key_path).read_text()
+        except OSError as exc:
+            raise SettingsError(f"GITHUB_PRIVATE_KEY_PATH cannot be read: {exc.strerror}") from None
+    app_id = env.get("GITHUB_APP_ID", "").strip()
+    if bool(app_id) != bool(private_key):
+        raise SettingsError("GITHUB_APP_ID and GITHUB_PRIVATE_KEY must be set together")
+    return GitHubSettings(api_url=api_url, token=env.get("GITHUB_TOKEN", "").strip(), app_id=app_id,
+                          private_key=private_key)
+
+
+def _read_queue(env: Mapping[str, str]) -> QueueSettings:
+    lease = _parsed(env, "GRADER_LEASE_SECONDS", 60.0, _positive_float, "a positive number")
+    heartbeat = _parsed(env, "GRADER_HEARTBEAT_SECONDS", min(10.0, lease / 3), _positive_float, "a positive number")
+    if heartbeat >= lease:
+        raise SettingsError("GRADER_HEARTBEAT_SECONDS must be shorter than GRADER_LEASE_SECONDS")
+    return QueueSettings(
+        workers=_parsed(env, "GRADER_WORKERS", 1, int, "an integer (0 disables in-process workers)"),
+        lease_seconds=lease,
+        heartbeat_seconds=heartbeat,
+        poll_seconds=_parsed(env, "GRADER_POLL_SECONDS", 0.5, _positive_float, "a positive number"),
+        max_attempts=_parsed(env, "GRADER_MAX_ATTEMPTS", 5, _positive_int, "a positive integer"),
+        retry_base_seconds=_parsed(env, "GRADER_RETRY_BASE_SECONDS", 5.0, _positive_float, "a positive number"),
+        retry_max_seconds=_parsed(env, "GRADER_RETRY_MAX_SECONDS", 300.0, _positive_float, "a positive number"),
+    )
+
+
+def _read_runner(env: Mapping[str, str]) -> RunnerSettings:
+    number = "a positive integer"
+    return RunnerSettings(
+        image=_text(env, "GRADER_IMAGE", "grader-runner:latest"),
+        rubric=_text(env, "GRADER_RUBRIC", ""),
+        memory_mb=_parsed(env, "GRADER_MEMORY_MB", 1024, _positive_int, number),
+        cpus=_parsed(env, "GRADER_CPUS", 1.0, _positive_float, "a positive number"),
+        pids=_parsed(env, "GRADER_PIDS", 256, _positive_int, number),
+        tmpfs_mb=_parsed(env, "GRADER_TMPFS_MB", 512, _positive_int, number),
+        step_timeout_seconds=_parsed(env, "GRADER_STEP_TIMEOUT", 300, _positive_int, number),
+        run_timeout_seconds=_parsed(env, "GRADER_RUN_TIMEOUT", 900, _positive_int, number),
+        output_limit_bytes=_parsed(env, "GRADER_OUTPUT_LIMIT_BYTES", 1_000_000, _positive_int, number),
+    )
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    return Settings(
+        database=_read_database(env),
+        webhook=WebhookSettings(secret=env.get("GITHUB_WEBHOOK_SECRET", "")),
+        github=_read_github(env),
+        queue=_read_queue(env),
+        runner=_read_runner(env),
+    )
+
+
+def with_overrides(settings: Settings, **sections: Any) -> Settings:
+    """A copy of `settings` with some sections replaced, e.g. `database=DatabaseSettings(url=...)`."""
+    return replace(settings, **sections)

@@ -1,0 +1,80 @@
+"""`POST /webhooks/github`: verify the raw body, then parse, then store in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar import Request, Response, post
+from litestar.datastructures import State
+from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from grader.db.retry import run_with_retry
+from grader.settings import GITHUB_PAYLOAD_CAP_BYTES, Settings
+from grader.webhooks.events import Decision, PayloadError, decide, parse_pull_request, read_action
+from grader.webhooks.intake import IntakeOutcome, IntakeResult, record_push
+from grader.webhooks.signature import SignatureError, verify_signature
+
+log = logging.getLogger("grader.webhooks")
+
+
+@post("/webhooks/github", status_code=202, request_max_body_size=GITHUB_PAYLOAD_CAP_BYTES,
+      tags=["webhooks"], summary="Receive a GitHub webhook delivery")
+async def receive_github_webhook(request: Request, state: State) -> Response[dict[str, object]]:
+    started = time.perf_counter()
+    settings: Settings = state.settings
+    if not settings.webhook.secret:
+        raise ServiceUnavailableException("GITHUB_WEBHOOK_SECRET is not set, so no delivery can be verified.")
+    body = await request.body()
+    headers = request.headers
+    try:
+        verify_signature(settings.webhook.secret, body, headers.get("x-hub-signature-256"),
+                         headers.get("x-hub-signature"))
+    except SignatureError as exc:
+        raise NotAuthorizedException(str(exc)) from None
+
+    delivery_id = headers.get("x-github-delivery", "").strip()
+    event = headers.get("x-github-event", "").strip()
+    if not delivery_id or not event:
+        raise ClientException("The X-GitHub-Delivery and X-GitHub-Event headers are required.")
+    if len(delivery_id) > 100:
+        raise ClientException("X-GitHub-Delivery is longer than 100 characters.")
+    try:
+        action = read_action(body)
+        if decide(event, action) is Decision.IGNORE:
+            _log_delivery(delivery_id, event, action, "ignored", started)
+            return Response({"status": "ignored", "event": event, "action": action}, status_code=200)
+        push = parse_pull_request(body)
+    except PayloadError as exc:
+        raise ClientException(str(exc)) from None
+
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+
+    async def store() -> IntakeResult:
+        async with sessionmaker() as session, session.begin():
+            return await record_push(session, delivery_id, push)
+
+    try:
+        result = await run_with_retry(store, attempts=settings.database.retry_attempts)
+    except OSError as exc:  # the database host is unreachable: asyncpg raises before SQLAlchemy wraps
+        raise ServiceUnavailableException("The database is unavailable; GitHub will redeliver.") from exc
+    outcome = result.outcome.value
+    _log_delivery(delivery_id, event, action, outcome, started, push, result)
+    if result.outcome is IntakeOutcome.QUEUED:
+        return Response({"status": outcome, "submission_id": result.submission_id, "job_id": result.job_id},
+                        status_code=202)
+    return Response({"status": outcome, "submission_id": result.submission_id}, status_code=200)
+
+
+def _log_delivery(delivery_id: str, event: str, action: str, outcome: str, started: float,
+                  push: object = None, result: IntakeResult | None = None) -> None:
+    fields: dict[str, object] = {"delivery_id": delivery_id, "github_event": event, "action": action,
+                                 "outcome": outcome,
+                                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+    if push is not None:
+        fields.update(repo=push.repository.full_name, pr=push.pull_request.number,  # type: ignore[attr-defined]
+                      sha=push.pull_request.head.sha)  # type: ignore[attr-defined]
+    if result is not None:
+        fields.update(job_id=result.job_id, cancelled_jobs=result.cancelled_jobs)
+    log.info("delivery", extra=fields)
