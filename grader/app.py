@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader import __version__
 from grader.db.engine import make_engine, make_sessionmaker
+from grader.db.session import DbSession, provide_db_session
 from grader.queue.worker import run_workers
 from grader.settings import Settings
 from grader.webhooks.controller import receive_github_webhook
 
 log = logging.getLogger("grader.app")
-
-
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request; the handler opens its own explicit transaction for writes."""
-    async with state.sessionmaker() as session:
-        yield session
 
 
 @get("/health", tags=["service"], summary="The process is alive")
@@ -38,7 +31,7 @@ async def health() -> dict[str, str]:
 
 
 @get("/ready", tags=["service"], summary="The database answers")
-async def ready(db_session: AsyncSession) -> dict[str, str]:
+async def ready(db_session: DbSession) -> dict[str, str]:
     await db_session.execute(text("SELECT 1"))
     return {"status": "ready"}
 

@@ -68,6 +68,7 @@ class QueueSettings:
     max_attempts: int = 5
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
+    shutdown_grace_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ def _read_queue(env: Mapping[str, str]) -> QueueSettings:
         max_attempts=_parsed(env, "GRADER_MAX_ATTEMPTS", 5, _positive_int, "a positive integer"),
         retry_base_seconds=_parsed(env, "GRADER_RETRY_BASE_SECONDS", 5.0, _positive_float, "a positive number"),
         retry_max_seconds=_parsed(env, "GRADER_RETRY_MAX_SECONDS", 300.0, _positive_float, "a positive number"),
+        shutdown_grace_seconds=_parsed(env, "GRADER_SHUTDOWN_GRACE_SECONDS", 30.0, float, "a number of seconds"),
     )
 
 

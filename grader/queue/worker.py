@@ -2,7 +2,7 @@
 
 A job's work is a `JobProcessor`: it returns a `JobOutput` (a final result, whatever the grade) or
 raises; any exception is an infrastructure failure, retried with backoff up to the limit. When `stop`
-is set the worker claims nothing more, lets the current job finish for `grace_seconds`, and releases
+is set the worker claims nothing more, lets the current job finish for the shutdown grace, and releases
 it otherwise so another worker takes it at once.
 """
 
@@ -43,11 +43,10 @@ def new_worker_id() -> str:
 
 class Worker:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                 processor: JobProcessor, grace_seconds: float = 30.0) -> None:
+                 processor: JobProcessor) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.processor = processor
-        self.grace_seconds = grace_seconds
         self.worker_id = new_worker_id()
 
     async def _in_transaction(self, step: Callable[[AsyncSession], Awaitable[object]]) -> object:
@@ -81,7 +80,7 @@ class Worker:
         try:
             await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not work.done():  # shutting down: give the job a grace period, then hand it back
-                await asyncio.wait({work}, timeout=self.grace_seconds)
+                await asyncio.wait({work}, timeout=self.settings.queue.shutdown_grace_seconds)
             if not work.done():
                 work.cancel()
                 await self._release(job, started)

@@ -1,0 +1,45 @@
+"""400s that name the bad parameter and say what it must be, in the service's one-line error format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import ValidationException
+
+# What each parameter of the API must be, as the second half of "<name> must be <rule>".
+PARAMETER_RULES: dict[str, str] = {
+    "limit": "an integer from 1 to 200",
+    "cursor": "the next_cursor value of a previous page",
+    "repository": "a repository full name such as owner/name",
+    "student": "a GitHub login",
+    "pr": "a pull request number (a positive integer)",
+    "grade": "one of S, A, B, C",
+    "since": "an ISO 8601 date-time such as 2026-01-31T12:00:00Z",
+    "status": "one of queued, running, done, failed, cancelled",
+    "format": "json or csv",
+    "sort": "one of the gradebook's column names",
+    "submission_id": "a submission id (a positive integer)",
+    "login": "a GitHub login",
+}
+
+
+def _first_bad_key(exc: ValidationException) -> str | None:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict) and item.get("key"):
+            return str(item["key"])
+    return None
+
+
+def parameter_error_message(exc: ValidationException) -> str:
+    key = _first_bad_key(exc)
+    if key is None:
+        return "The request parameters are not valid."
+    rule = PARAMETER_RULES.get(key)
+    return f"{key} must be {rule}." if rule else f"The parameter {key} is not valid."
+
+
+def bad_parameter(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    message = parameter_error_message(exc)
+    return Response({"error": message, "status_code": 400}, status_code=400, media_type=MediaType.JSON)

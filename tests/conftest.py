@@ -1,0 +1,114 @@
+"""Shared fixtures: the database under test, settings, the ASGI app and a real `grader serve` process.
+
+`TEST_DATABASE_URL` switches the whole suite to PostgreSQL (SQLite file by default).
+`TEST_POSTGRES_URL` names a PostgreSQL server for the tests that need PostgreSQL whatever the suite's
+database is. Outside CI such tests skip with a reason saying what to start; under `CI=true` they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from grader.db.engine import make_engine, make_sessionmaker
+from grader.db.models import Base
+from grader.db.schema import upgrade_to_head
+from grader.settings import DatabaseSettings, QueueSettings, Settings, WebhookSettings, load_settings
+from tests.support.servers import running_service
+
+WEBHOOK_SECRET = "test-webhook-secret"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip where a service is simply not started; in CI a missing service is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must provide it)")
+    pytest.skip(reason)
+
+
+def _reset_schema(url: str) -> None:
+    async def drop_everything() -> None:
+        engine = make_engine(DatabaseSettings(url=url))
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(Base.metadata.drop_all)
+                await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(drop_everything())
+    upgrade_to_head(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql+asyncpg://"):
+        skip_or_fail("needs PostgreSQL: start it (pg_ctlcluster 15 main start) and set TEST_POSTGRES_URL="
+                     "postgresql+asyncpg://USER:PASSWORD@127.0.0.1/DB")
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The suite's database, migrated to head once per session (which also proves the migrations run)."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/grader.db"
+    _reset_schema(url)
+    return url
+
+
+async def _clear_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+
+
+def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **sections: Any) -> Settings:
+    """Settings for a test: defaults from an empty environment, then the given sections."""
+    base = load_settings({})
+    values: dict[str, Any] = {
+        "database": DatabaseSettings(url=database_url),
+        "webhook": WebhookSettings(secret=WEBHOOK_SECRET),
+        "queue": QueueSettings(workers=0),
+    }
+    values.update(sections)
+    return Settings(**{**base.__dict__, **values})
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(DatabaseSettings(url=database_url))
+    await _clear_tables(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start real `grader serve` processes on free ports; all are stopped at the end of the test."""
+    with running_service(tmp_path) as start:
+        yield start

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: signed deliveries, processes of the service, test job processors."""
