@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
+from grader.api.openapi import api_components
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.session import DbSession, provide_db_session
 from grader.queue.worker import run_workers
@@ -96,11 +97,15 @@ def create_app(settings: Settings, *, extra_route_handlers: Sequence[Any] = (),
             ConnectionError: _database_error,
             Exception: _unexpected_error,
         },
-        openapi_config=OpenAPIConfig(title="grader", version=__version__, path="/schema"),
+        openapi_config=OpenAPIConfig(title="grader", version=__version__, path="/schema",
+                                     components=api_components()),
         debug=False,
     )
 
 
 def _feature_route_handlers() -> list[Any]:
     """Routers of the other parts of the service (instructor API, dashboard, workflow reports)."""
-    return []
+    from grader.api.controllers import API_CONTROLLERS
+    from grader.workflow_reports.controller import workflow_reports_router
+
+    return [workflow_reports_router(), *API_CONTROLLERS]
