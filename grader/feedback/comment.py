@@ -1,0 +1,170 @@
+"""The PR comment: the first screen says the grade and what to do; the details say exactly where.
+
+`render_comment` is pure. Everything a student controls goes through `grader.feedback.escape`, and
+the result stays under GitHub's 65,536-character limit: detail lists are cut first, visibly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from grader.feedback.escape import code_block, inline, safe_url
+from grader.feedback.texts import Texts, texts_for
+from grader.grade import CheckGrade, GradeResult, Remediation
+from grader.report import Report
+
+GITHUB_COMMENT_LIMIT = 65_536
+# Room for the hidden markers the publisher puts in front of the body.
+MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 200
+LINT_SHOWN = 100
+TESTS_SHOWN = 50
+FILES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class CommentContext:
+    """Where the graded code lives, for links to a file and line at the head SHA."""
+
+    repo: str = ""  # "owner/name"
+    head_sha: str = ""
+    html_url: str = "https://github.com"
+    max_chars: int = MAX_BODY_CHARS
+
+
+def number(value: float) -> str:
+    """80.0 -> "80", 74.55 -> "74.5": points as a person writes them."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _links(items: list[Remediation]) -> str:
+    links = [f"[{inline(item.title, 80)}]({url})" for item in items if (url := safe_url(item.url))]
+    return ", ".join(links)
+
+
+def _table(result: GradeResult, texts: Texts) -> list[str]:
+    lines = [f"| {texts.check} | {texts.points} | {texts.result} |", "|---|---:|:---:|"]
+    for check in result.checks:
+        points = f"{number(check.points)} / {number(check.max_points)}"
+        lines.append(f"| {inline(check.title, 80)} | {points} | {'✅' if check.passed else '❌'} |")
+    return lines
+
+
+def _failure_line(check: CheckGrade, texts: Texts) -> str:
+    line = f"- ❌ **{inline(check.title, 80)}**: {inline(check.summary, 300)}"
+    links = _links(check.remediation)
+    return f"{line} — {texts.reread}: {links}" if links else line
+
+
+def _next_grade_line(result: GradeResult, texts: Texts) -> str:
+    if result.next_grade is None:
+        return texts.top_grade
+    titles = {check.id: check.title for check in result.checks}
+    opening, closing = texts.quotes
+    names = ", ".join(f"{opening}{inline(titles.get(check_id, check_id), 80)}{closing}"
+                      for check_id in result.to_next_grade)
+    return texts.to_next_grade.format(grade=result.next_grade, checks=names) if names else ""
+
+
+def first_screen(result: GradeResult) -> str:
+    """Grade and score, the table of checks, one line per failure, the way to the next grade."""
+    texts = texts_for(result.language)
+    parts = [texts.grade_heading.format(grade=inline(result.grade, 2), score=number(result.score)), "",
+             *_table(result, texts)]
+    failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
+    if failures:
+        parts += ["", f"**{texts.failures}**", "", *failures]
+    next_line = _next_grade_line(result, texts)
+    return "\n".join([*parts, "", next_line] if next_line else parts)
+
+
+def _details(summary: str, items: list[str], budget: int, texts: Texts, max_items: int) -> tuple[str, bool]:
+    """A collapsed section with as many items as fit in `budget`; True when some were cut."""
+    head, tail = f"<details><summary>{summary}</summary>\n\n", "\n\n</details>"
+    kept: list[str] = []
+    used = len(head) + len(tail) + 80
+    for item in items:
+        if len(kept) == max_items or used + len(item) + 1 > budget:
+            break
+        kept.append(item)
+        used += len(item) + 1
+    if not kept and items:
+        return "", True
+    cut = len(items) - len(kept)
+    if cut:
+        kept.append(texts.truncated.format(count=cut))
+    return head + "\n".join(kept) + tail, bool(cut)
+
+
+def _file_link(ctx: CommentContext, path: str, line: int) -> str:
+    label = inline(f"{path}:{line}", 120)
+    if not (ctx.repo and ctx.head_sha):
+        return label
+    url = f"{ctx.html_url}/{quote(ctx.repo)}/blob/{quote(ctx.head_sha)}/{quote(path)}#L{line}"
+    return f"[{label}]({url})"
+
+
+def _lint_items(report: Report, ctx: CommentContext) -> list[str]:
+    return [f"- {_file_link(ctx, f.file, f.line)} **{inline(f.code, 20)}** {inline(f.message, 200)}"
+            for f in report.lint]
+
+
+def _test_items(tests: list, texts: Texts) -> list[str]:
+    failed = [t for t in tests if t.outcome in {"failed", "error"}]
+    return [f"- {inline(t.id, 150)} — {inline(t.message, 300) or texts.no_message}" for t in failed]
+
+
+def _coverage_items(report: Report, texts: Texts) -> list[str]:
+    if report.coverage is None:
+        return []
+    files = sorted((f for f in report.coverage.files if f.percent < 100), key=lambda f: (f.percent, f.path))
+    rows = [f"| {inline(f.path, 120)} | {number(f.percent)} % |" for f in files[:FILES_SHOWN]]
+    return [f"| {texts.file} | {texts.coverage} |\n|---|---:|", *rows] if rows else []
+
+
+def _migration_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
+    failed = next((step for step in report.migrations if not step.ok), None)
+    if failed is None:
+        return "", []
+    return texts.migration_failed.format(step=inline(failed.name, 40)), [code_block(failed.error_lines, 15)]
+
+
+def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tuple[list[str], bool]:
+    """Every collapsed section that has something to say, within `budget` characters in total."""
+    texts, report = texts_for(result.language), result.report
+    tests, hidden = _test_items(report.tests, texts), _test_items(report.hidden_tests, texts)
+    wanted = [
+        (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), LINT_SHOWN),
+        (texts.failed_tests.format(count=len(tests)), tests, TESTS_SHOWN),
+        (texts.failed_hidden_tests.format(count=len(hidden)), hidden, TESTS_SHOWN),
+        (texts.least_covered, _coverage_items(report, texts), FILES_SHOWN + 1),
+        (*_migration_section(report, texts), 1),
+    ]
+    sections, truncated = [], False
+    for summary, items, max_items in wanted:
+        if not items:
+            continue
+        text, cut = _details(summary, items, budget, texts, max_items)
+        truncated |= cut
+        if text:
+            sections.append(text)
+            budget -= len(text) + 2
+    return sections, truncated
+
+
+def footer(result: GradeResult, ctx: CommentContext) -> str:
+    texts = texts_for(result.language)
+    sha = inline((ctx.head_sha or "")[:12], 12) or "—"
+    return "<sub>" + texts.footer.format(duration=number(result.report.duration_seconds), sha=sha,
+                                         rubric=inline(result.rubric_id, 60),
+                                         version=inline(result.rubric_version, 20)) + "</sub>"
+
+
+def render_comment(result: GradeResult, ctx: CommentContext) -> str:
+    """The whole comment body (without the publisher's hidden markers)."""
+    texts = texts_for(result.language)
+    head, tail = first_screen(result), footer(result, ctx)
+    budget = ctx.max_chars - len(head) - len(tail) - len(texts.comment_truncated) - 16
+    sections, truncated = detail_sections(result, ctx, budget)
+    notes = [texts.comment_truncated] if truncated or result.report.truncated else []
+    return "\n\n".join([head, *sections, *notes, tail]) + "\n"

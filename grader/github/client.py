@@ -1,0 +1,117 @@
+"""The PyGithub connection: authentication, base URL, pacing and the mapping of failures to types.
+
+PyGithub's own retries are switched off: they sleep inside the call (up to the rate-limit reset,
+which can be an hour). Instead every failure is translated into `RetryLater` or
+`PermanentGitHubError` and the job is rescheduled.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+
+from grader.github.errors import PermanentGitHubError, RetryLater
+from grader.settings import GitHubSettings
+
+T = TypeVar("T")
+SERVER_ERROR_RETRY_SECONDS = 30.0
+SECONDARY_LIMIT_RETRY_SECONDS = 60.0
+MAX_RETRY_SECONDS = 3600.0
+
+
+@dataclass
+class GitHubClient:
+    """One PyGithub `Github` per installation (its token is refreshed shortly before it expires).
+
+    `write_interval` paces writes under GitHub's content-creation limits (PyGithub sleeps between
+    writes on the thread doing them, never on the event loop). `bot_login`, when known, names the
+    account whose comments we may edit; otherwise any Bot account's marked comment counts.
+    """
+
+    settings: GitHubSettings
+    write_interval: float = 1.0
+    read_interval: float = 0.25
+    timeout: int = 15
+    bot_login: str = ""
+    _connections: dict[int | None, Github] = field(default_factory=dict, repr=False)
+
+    @property
+    def html_url(self) -> str:
+        """The web address matching the API (github.com, or the GitHub Enterprise host)."""
+        api = self.settings.api_url.rstrip("/")
+        if api == "https://api.github.com":
+            return "https://github.com"
+        return api.removesuffix("/api/v3")
+
+    def connection(self, installation_id: int | None) -> Github:
+        """The cached connection for an installation (App auth) or the token (installation None)."""
+        key = installation_id if self.settings.app_id else None
+        if key not in self._connections:
+            self._connections[key] = Github(
+                auth=self._auth(key), base_url=self.settings.api_url, timeout=self.timeout, retry=None,
+                seconds_between_requests=self.read_interval, seconds_between_writes=self.write_interval,
+                lazy=True)
+        return self._connections[key]
+
+    def _auth(self, installation_id: int | None) -> Auth.Auth:
+        if self.settings.app_id and self.settings.private_key:
+            if installation_id is None:
+                raise PermanentGitHubError(0, "an installation id is needed with GitHub App credentials")
+            app = Auth.AppAuth(self.settings.app_id, self.settings.private_key)
+            return app.get_installation_auth(installation_id)
+        if self.settings.token:
+            return Auth.Token(self.settings.token)
+        raise PermanentGitHubError(0, "set GITHUB_TOKEN or GITHUB_APP_ID with GITHUB_PRIVATE_KEY")
+
+    def call(self, action: Callable[[], T]) -> T:
+        """Runs one blocking PyGithub action, translating its failure into a typed one."""
+        with translate_errors():
+            return action()
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def retry_delay(status: int, headers: Mapping[str, Any] | None, message: str, now: float) -> float | None:
+    """Seconds to wait before retrying, or None when the failure is permanent."""
+    retry_after = _header(headers, "retry-after")
+    if retry_after and retry_after.strip().isdigit():
+        return min(max(float(retry_after), 1.0), MAX_RETRY_SECONDS)
+    reset = _header(headers, "x-ratelimit-reset")
+    if _header(headers, "x-ratelimit-remaining") == "0" and reset and reset.isdigit():
+        return min(max(math.ceil(int(reset) - now), 1.0), MAX_RETRY_SECONDS)
+    if status == 429 or (status == 403 and "rate limit" in message.lower()):
+        return SECONDARY_LIMIT_RETRY_SECONDS
+    if status >= 500:
+        return SERVER_ERROR_RETRY_SECONDS
+    return None
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return " ".join(str(data.get("message") or exc.message or "no message").split())[:300]
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except GithubException as exc:
+        message = _message(exc)
+        delay = retry_delay(exc.status, exc.headers, message, time.time())
+        if delay is None:
+            raise PermanentGitHubError(exc.status, message) from exc
+        raise RetryLater(delay, f"{exc.status} {message}") from exc
+    except requests.RequestException as exc:
+        raise RetryLater(SERVER_ERROR_RETRY_SECONDS, f"connection failed: {type(exc).__name__}") from exc
