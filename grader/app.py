@@ -106,6 +106,7 @@ def create_app(settings: Settings, *, extra_route_handlers: Sequence[Any] = (),
 def _feature_route_handlers() -> list[Any]:
     """Routers of the other parts of the service (instructor API, dashboard, workflow reports)."""
     from grader.api.controllers import API_CONTROLLERS
+    from grader.dashboard.controller import DASHBOARD_CONTROLLERS
     from grader.workflow_reports.controller import workflow_reports_router
 
-    return [workflow_reports_router(), *API_CONTROLLERS]
+    return [workflow_reports_router(), *API_CONTROLLERS, *DASHBOARD_CONTROLLERS]

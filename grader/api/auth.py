@@ -10,7 +10,8 @@ from litestar.handlers import BaseRouteHandler
 
 from grader.api.tokens import find_active_token
 
-UNAUTHORIZED_MESSAGE = "A valid API token is required: send 'Authorization: Bearer <token from grader token create>'."
+UNAUTHORIZED_MESSAGE = ("A valid API token is required: send 'Authorization: Bearer <token>' "
+                        "with a token from grader token create.")
 
 
 def bearer_token(authorization: str) -> str | None:

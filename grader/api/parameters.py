@@ -1,0 +1,39 @@
+"""Query and path parameters shared by the endpoints, with the bounds the database can hold.
+
+Bounds matter: an id past the 32-bit column range or a string with a NUL byte would otherwise reach
+PostgreSQL and come back as a server error instead of a 400.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+
+MAX_ID = 2_147_483_647
+LOGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[bot\])?$"
+REPOSITORY_PATTERN = r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$"
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="Rows per page (1-200).")]
+RowId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+RepositoryFilter = Annotated[str | None, Parameter(pattern=REPOSITORY_PATTERN, max_length=200,
+                                                   description="Repository full name, owner/name.")]
+StudentFilter = Annotated[str | None, Parameter(pattern=LOGIN_PATTERN, max_length=100,
+                                                description="The student's GitHub login.")]
+Login = Annotated[str, Parameter(pattern=LOGIN_PATTERN, max_length=100, description="A GitHub login.")]
+PrFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Pull request number.")]
+Cursor = Annotated[str | None, Parameter(max_length=100, description="next_cursor of the previous page.")]
+
+
+def as_utc(value: datetime | None, name: str) -> datetime | None:
+    """An aware UTC time; a time without a zone is read as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationException(extra=[{"key": name, "source": "query"}]) from None

@@ -1,0 +1,75 @@
+"""What the class needs: grade distribution, most-failed checks, most-needed lesson sections.
+
+Counted over each student's latest service grade (one statement), then tallied in Python by
+`class_stats`, a pure function of the stored grade results.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grader.api.detail_queries import read_grade
+from grader.api.dto import GRADES, CheckFailures, GradeCount, SectionNeed, Stats
+from grader.api.gradebook_queries import ranked_service_results
+from grader.db.models import Result
+
+
+@dataclass(frozen=True)
+class LatestGrade:
+    student: str
+    grade: str
+    report: dict[str, Any]
+
+
+async def latest_grades(session: AsyncSession, repository: str | None = None) -> list[LatestGrade]:
+    ranked = ranked_service_results(repository, None, Result.report.label("report"))
+    rows = (await session.execute(
+        select(ranked.c.login, ranked.c.grade, ranked.c.report).where(ranked.c.latest_rank == 1))).all()
+    return [LatestGrade(row.login, row.grade, row.report if isinstance(row.report, dict) else {})
+            for row in rows]
+
+
+def _distribution(latest: list[LatestGrade]) -> list[GradeCount]:
+    counts = Counter(item.grade for item in latest)
+    ordered = [*GRADES, *sorted(set(counts) - set(GRADES))]
+    return [GradeCount(grade=grade, students=counts.get(grade, 0)) for grade in ordered]
+
+
+def _most_common(counter: Counter[str]) -> Iterable[tuple[str, int]]:
+    # Most students first; ties in a stable, readable order.
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+
+
+def class_stats(latest: list[LatestGrade]) -> Stats:
+    failing: Counter[str] = Counter()
+    sent_to: Counter[str] = Counter()
+    check_titles: dict[str, str] = {}
+    section_titles: dict[str, str] = {}
+    for item in latest:
+        urls: set[str] = set()
+        for check in read_grade(item.report).checks:
+            if check.passed:
+                continue
+            failing[check.id] += 1
+            check_titles.setdefault(check.id, check.title)
+            for link in check.remediation:
+                urls.add(link.url)
+                section_titles.setdefault(link.url, link.title)
+        sent_to.update(urls)
+    return Stats(
+        students=len(latest), grade_distribution=_distribution(latest),
+        checks=[CheckFailures(id=check_id, title=check_titles[check_id], failing_students=count)
+                for check_id, count in _most_common(failing)],
+        sections=[SectionNeed(title=section_titles[url], url=url, students=count)
+                  for url, count in _most_common(sent_to)],
+    )
+
+
+async def class_stats_for(session: AsyncSession, repository: str | None = None) -> Stats:
+    return class_stats(await latest_grades(session, repository))

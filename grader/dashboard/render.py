@@ -1,0 +1,22 @@
+"""Jinja templates of the dashboard, rendered to HTML strings (autoescaped: student data is untrusted)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from litestar import MediaType, Response
+
+
+@cache
+def environment() -> Environment:
+    return Environment(loader=PackageLoader("grader.dashboard", "templates"),
+                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def page(template: str, status_code: int = 200, **context: Any) -> Response[str]:
+    html = environment().get_template(template).render(**context)
+    return Response(html, media_type=MediaType.HTML, status_code=status_code,
+                    headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
