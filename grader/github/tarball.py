@@ -27,6 +27,7 @@ class UnsafeArchiveError(PermanentGitHubError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(413, reason)
+        self.args = (f"the repository cannot be graded: {reason}",)
 
 
 def archive_link(repo: Repository, sha: str) -> str:

@@ -1,0 +1,102 @@
+"""The rendered comment: golden files for a passing and a failing result in both languages, limits."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.feedback.check_run import annotations, check_text, conclusion
+from grader.feedback.comment import GITHUB_COMMENT_LIMIT, CommentContext, render_comment
+from grader.grade import GradeResult
+from grader.report import TestCase as CaseResult
+from tests.feedback.factories import HEAD_SHA, failing_result, passing_result
+
+GOLDEN = Path(__file__).parent / "golden"
+CTX = CommentContext(repo="octo-org/hello-world", head_sha=HEAD_SHA)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+@pytest.mark.parametrize(("name", "factory"), [("passing", passing_result), ("failing", failing_result)])
+def test_render__matches_the_golden_file(name: str, factory: object, language: str) -> None:
+    rendered = render_comment(factory(language), CTX)  # type: ignore[operator]
+    golden = GOLDEN / f"{name}.{language}.md"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(rendered)
+    assert rendered == golden.read_text()
+
+
+def test_render__english_and_russian_wording_differ() -> None:
+    assert "## Оценка C: 50.6 из 100" in render_comment(failing_result("ru"), CTX)
+    assert "## Grade C: 50.6 out of 100" in render_comment(failing_result("en"), CTX)
+
+
+def test_render__first_screen_links_sections_and_names_the_way_to_the_next_grade() -> None:
+    first_screen = render_comment(failing_result("en"), CTX).split("<details>")[0]
+
+    assert "[SA4\\. Переход на Postgres](https://textbook.example.org/sqlalchemy-async#sa4)" in first_screen
+    assert "**To reach B:** fix “Квиз”, “Тесты студента”." in first_screen
+
+
+def test_render__student_text_cannot_close_details_or_mention_anyone() -> None:
+    rendered = render_comment(failing_result("en"), CTX)
+
+    assert rendered.count("<details>") == rendered.count("</details>") == 5
+    assert re.search(r"@[A-Za-z]", rendered) is None
+    assert "<script>" not in rendered
+
+
+def test_render__lint_findings_link_to_the_line_at_the_head_sha() -> None:
+    rendered = render_comment(failing_result("en"), CTX)
+
+    assert f"https://github.com/octo-org/hello-world/blob/{HEAD_SHA}/backend/app/models.py#L11" in rendered
+
+
+def test_render__a_huge_result_stays_under_the_limit_and_says_it_was_cut() -> None:
+    result = failing_result("en", lint_count=5000)
+    many = [CaseResult(f"tests/test_x.py::test_{i}", "failed", "x" * 400) for i in range(3000)]
+    result.report.tests = many
+    result.report.hidden_tests = many
+
+    rendered = render_comment(result, CTX)
+
+    assert len(rendered) < GITHUB_COMMENT_LIMIT - 100
+    assert "…and " in rendered
+    assert rendered.count("<details>") == rendered.count("</details>")
+
+
+def test_render__a_tiny_budget_drops_details_and_marks_the_cut() -> None:
+    rendered = render_comment(failing_result("en"), CommentContext(max_chars=2000))
+
+    assert len(rendered) <= 2000
+    assert "This comment was shortened" in rendered
+
+
+def _with_checks_passed(result: GradeResult, grade: str) -> GradeResult:
+    result.grade = grade
+    result.checks = [check.__class__(**{**{f: getattr(check, f) for f in check.__struct_fields__},
+                                        "passed": check.id != "quiz"}) for check in result.checks]
+    return result
+
+
+@pytest.mark.parametrize(("result", "expected"), [
+    (passing_result(), "success"),
+    (failing_result(), "failure"),
+    (_with_checks_passed(failing_result(), "A"), "neutral"),
+])
+def test_check_run__conclusion_follows_the_grade(result: GradeResult, expected: str) -> None:
+    assert conclusion(result) == expected
+
+
+def test_check_run__annotations_carry_path_lines_and_columns() -> None:
+    (first, *_) = annotations(failing_result())
+
+    assert first == {"path": "backend/app/models.py", "start_line": 10, "end_line": 10,
+                     "annotation_level": "warning", "title": "F401", "start_column": 1, "end_column": 9,
+                     "message": "`os` imported but unused </details> @octocat"}
+
+
+def test_check_run__text_holds_the_details() -> None:
+    assert "Failed tests (2)" in check_text(failing_result("en"), CTX)
