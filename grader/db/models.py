@@ -125,6 +125,8 @@ class Submission(Base):
     head_sha: Mapped[str] = mapped_column(String(40))
     author_login: Mapped[str] = mapped_column(String(100), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The GitHub delivery that brought this push first (later deliveries of the same SHA add nothing).
+    delivery_id: Mapped[str] = mapped_column(String(100), default="")
     check_run_id: Mapped[int | None] = mapped_column(BigInteger)
 
     pull_request: Mapped[PullRequest] = relationship(back_populates="submissions")
@@ -140,7 +142,6 @@ class Delivery(Base):
     event: Mapped[str] = mapped_column(String(50))
     action: Mapped[str] = mapped_column(String(50), default="")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
 
 
 class Job(Base):

@@ -2,22 +2,29 @@
 
 Idempotent under concurrency: the delivery id and the (pull request, head SHA) pair are unique, and
 both are written with INSERT … ON CONFLICT DO NOTHING, so duplicates racing each other create nothing
-twice. The pull-request row is upserted first; on PostgreSQL that row lock orders concurrent pushes
-to the same PR, so "a newer push cancels the older queued job" holds for them too.
+twice. The pull-request row is upserted before the job; on PostgreSQL that row lock orders concurrent
+pushes to the same PR, so "a newer push cancels the older queued job" holds for them too.
+
+This is the hot path of the service: six Core statements, built once per dialect and executed with
+bound parameters, so a delivery costs six round trips and no ORM bookkeeping.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import Delivery, Job, JobKind, JobStatus, PullRequest, Repository, Submission, utcnow
 from grader.webhooks.events import PullRequestEvent
+
+SUPERSEDED = "superseded by a newer push to the same pull request"
 
 
 class IntakeOutcome(enum.Enum):
@@ -34,94 +41,86 @@ class IntakeResult:
     cancelled_jobs: int = 0
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+@dataclass(frozen=True)
+class _Statements:
+    delivery: Any
+    repository: Any
+    pull_request: Any
+    submission: Any
+    existing_submission: Any
+    cancel_queued: Any
+    job: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    repository = insert(Repository.__table__)
+    pull_request = insert(PullRequest.__table__)
+    return _Statements(
+        delivery=insert(Delivery.__table__).on_conflict_do_nothing(index_elements=["delivery_id"])
+        .returning(Delivery.__table__.c.id),
+        repository=repository.on_conflict_do_update(
+            index_elements=["github_id"],
+            set_={"full_name": repository.excluded.full_name,
+                  "installation_id": repository.excluded.installation_id},
+        ).returning(Repository.__table__.c.id),
+        pull_request=pull_request.on_conflict_do_update(
+            index_elements=["repository_id", "number"],
+            set_={"latest_head_sha": pull_request.excluded.latest_head_sha, "title": pull_request.excluded.title,
+                  "updated_at": pull_request.excluded.updated_at},
+        ).returning(PullRequest.__table__.c.id),
+        submission=insert(Submission.__table__)
+        .on_conflict_do_nothing(index_elements=["pull_request_id", "head_sha"])
+        .returning(Submission.__table__.c.id),
+        existing_submission=select(Submission.__table__.c.id).where(
+            Submission.__table__.c.pull_request_id == bindparam("pull_request_id"),
+            Submission.__table__.c.head_sha == bindparam("head_sha")),
+        cancel_queued=update(Job.__table__).where(
+            Job.__table__.c.submission_id.in_(
+                select(Submission.__table__.c.id)
+                .where(Submission.__table__.c.pull_request_id == bindparam("pull_request_id"))),
+            Job.__table__.c.status == JobStatus.QUEUED.value,
+            Job.__table__.c.kind == JobKind.GRADE.value,
+        ).values(status=JobStatus.CANCELLED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
+                 last_error=SUPERSEDED),
+        job=insert(Job.__table__).returning(Job.__table__.c.id),
+    )
 
 
 async def record_push(session: AsyncSession, delivery_id: str, event: PullRequestEvent) -> IntakeResult:
     """Write the push in the caller's open transaction (the caller owns `session.begin()`)."""
+    connection = await session.connection()
+    sql = _statements(connection.dialect.name)
     now = utcnow()
-    delivery_pk = await session.scalar(
-        _insert(session, Delivery)
-        .values(delivery_id=delivery_id, event="pull_request", action=event.action, received_at=now)
-        .on_conflict_do_nothing(index_elements=["delivery_id"])
-        .returning(Delivery.id)
-    )
-    if delivery_pk is None:
+    inserted = await connection.scalar(sql.delivery, {"delivery_id": delivery_id, "event": "pull_request",
+                                                      "action": event.action, "received_at": now})
+    if inserted is None:
         return IntakeResult(IntakeOutcome.DUPLICATE_DELIVERY)
 
-    pull_request_id = await _upsert_pull_request(session, event, now)
+    pull_request_id = await _upsert_pull_request(connection, sql, event, now)
     head_sha = event.pull_request.head.sha
-    submission_id = await session.scalar(
-        _insert(session, Submission)
-        .values(pull_request_id=pull_request_id, head_sha=head_sha,
-                author_login=event.pull_request.user.login, received_at=now)
-        .on_conflict_do_nothing(index_elements=["pull_request_id", "head_sha"])
-        .returning(Submission.id)
-    )
+    submission_id = await connection.scalar(sql.submission, {
+        "pull_request_id": pull_request_id, "head_sha": head_sha, "author_login": event.pull_request.user.login,
+        "received_at": now, "delivery_id": delivery_id})
     if submission_id is None:
-        existing = await session.scalar(
-            select(Submission.id).where(Submission.pull_request_id == pull_request_id,
-                                        Submission.head_sha == head_sha)
-        )
-        await _link_delivery(session, delivery_pk, existing)
+        existing = await connection.scalar(sql.existing_submission,
+                                           {"pull_request_id": pull_request_id, "head_sha": head_sha})
         return IntakeResult(IntakeOutcome.DUPLICATE_SHA, submission_id=existing)
 
-    job_id = await session.scalar(
-        _insert(session, Job)
-        .values(submission_id=submission_id, kind=JobKind.GRADE, status=JobStatus.QUEUED, attempt=0,
-                run_after=now, created_at=now, updated_at=now)
-        .returning(Job.id)
-    )
-    cancelled = await _cancel_older_queued_jobs(session, pull_request_id, job_id, now)
-    await _link_delivery(session, delivery_pk, submission_id)
-    return IntakeResult(IntakeOutcome.QUEUED, submission_id, job_id, cancelled)
+    cancelled = await connection.execute(sql.cancel_queued, {"pull_request_id": pull_request_id, "now": now})
+    job_id = await connection.scalar(sql.job, {
+        "submission_id": submission_id, "kind": JobKind.GRADE.value, "status": JobStatus.QUEUED.value,
+        "attempt": 0, "run_after": now, "created_at": now, "updated_at": now})
+    return IntakeResult(IntakeOutcome.QUEUED, submission_id, job_id, cancelled.rowcount)
 
 
-async def _upsert_pull_request(session: AsyncSession, event: PullRequestEvent, now: Any) -> int:
+async def _upsert_pull_request(connection: Any, sql: _Statements, event: PullRequestEvent, now: datetime) -> int:
     repo = event.repository
-    installation_id = event.installation.id if event.installation else None
-    repo_insert = _insert(session, Repository).values(
-        github_id=repo.id, full_name=repo.full_name, installation_id=installation_id, created_at=now
-    )
-    repository_id = await session.scalar(
-        repo_insert.on_conflict_do_update(
-            index_elements=["github_id"],
-            set_={"full_name": repo_insert.excluded.full_name,
-                  "installation_id": repo_insert.excluded.installation_id},
-        ).returning(Repository.id)
-    )
+    repository_id = await connection.scalar(sql.repository, {
+        "github_id": repo.id, "full_name": repo.full_name, "created_at": now,
+        "installation_id": event.installation.id if event.installation else None})
     pr = event.pull_request
-    pr_insert = _insert(session, PullRequest).values(
-        repository_id=repository_id, number=pr.number, author_login=pr.user.login, title=pr.title[:300],
-        latest_head_sha=pr.head.sha, updated_at=now,
-    )
-    return await session.scalar(
-        pr_insert.on_conflict_do_update(
-            index_elements=["repository_id", "number"],
-            set_={"latest_head_sha": pr_insert.excluded.latest_head_sha, "title": pr_insert.excluded.title,
-                  "updated_at": pr_insert.excluded.updated_at},
-        ).returning(PullRequest.id)
-    )
-
-
-async def _cancel_older_queued_jobs(session: AsyncSession, pull_request_id: int, newest_job_id: int,
-                                    now: Any) -> int:
-    older = select(Submission.id).where(Submission.pull_request_id == pull_request_id)
-    result = await session.execute(
-        update(Job)
-        .where(Job.submission_id.in_(older), Job.status == JobStatus.QUEUED, Job.kind == JobKind.GRADE,
-               Job.id != newest_job_id)
-        .values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now,
-                last_error="superseded by a newer push to the same pull request")
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
-
-
-async def _link_delivery(session: AsyncSession, delivery_pk: int, submission_id: int | None) -> None:
-    await session.execute(
-        update(Delivery).where(Delivery.id == delivery_pk).values(submission_id=submission_id)
-        .execution_options(synchronize_session=False)
-    )
+    return await connection.scalar(sql.pull_request, {
+        "repository_id": repository_id, "number": pr.number, "author_login": pr.user.login,
+        "title": pr.title[:300], "latest_head_sha": pr.head.sha, "updated_at": now})

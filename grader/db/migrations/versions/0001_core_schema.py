@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('head_sha', sa.String(length=40), nullable=False),
     sa.Column('author_login', sa.String(length=100), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivery_id', sa.String(length=100), nullable=False),
     sa.Column('check_run_id', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['pull_request_id'], ['pull_requests.id'], name=op.f('fk_submissions_pull_request_id_pull_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_submissions')),
@@ -76,8 +77,6 @@ def upgrade() -> None:
     sa.Column('event', sa.String(length=50), nullable=False),
     sa.Column('action', sa.String(length=50), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('submission_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_deliveries_submission_id_submissions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
     sa.UniqueConstraint('delivery_id', name=op.f('uq_deliveries_delivery_id'))
     )
