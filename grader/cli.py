@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     revoke.set_defaults(run=_lazy("grader.api.tokens", "revoke_token_command"))
+
+    from grader.workflow_reports.cli import add_workflow_commands
+
+    add_workflow_commands(commands, _lazy)
     return parser
 
 
