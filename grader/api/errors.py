@@ -22,13 +22,15 @@ PARAMETER_RULES: dict[str, str] = {
     "submission_id": "a submission id (a positive integer)",
     "login": "a GitHub login",
 }
+# Handler arguments whose query name differs (`format` would shadow the builtin in Python).
+_QUERY_NAMES = {"output_format": "format"}
 
 
 def _first_bad_key(exc: ValidationException) -> str | None:
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict) and item.get("key"):
-            return str(item["key"])
+            return _QUERY_NAMES.get(str(item["key"]), str(item["key"]))
     return None
 
 

@@ -38,7 +38,8 @@ async def test_submissions__newest_first_with_latest_result_and_job_status(
     assert by_student["carol"]["job_status"] == "queued"
 
 
-async def test_submissions__filters_narrow_the_list(client: AsyncTestClient, sessionmaker: Sessionmaker) -> None:
+async def test_submissions__filters_narrow_the_list(client: AsyncTestClient,
+                                                    sessionmaker: Sessionmaker) -> None:
     ids = await _seed_class(sessionmaker)
     cases = {
         "student=alice": [ids["alice"]],
@@ -123,7 +124,8 @@ async def test_regrade__queues_one_job_and_reuses_it_until_it_runs(client: Async
     first = await client.post(f"/api/submissions/{ids['alice']}/regrade")
     again = await client.post(f"/api/submissions/{ids['alice']}/regrade")
     assert first.status_code == again.status_code == 202
-    assert first.json()["created"] is True and again.json()["created"] is False
+    assert first.json()["created"] is True
+    assert again.json()["created"] is False
     assert first.json()["job"]["id"] == again.json()["job"]["id"]
     assert first.json()["job"]["status"] == "queued"
     async with sessionmaker() as session:

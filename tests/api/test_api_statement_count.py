@@ -1,0 +1,65 @@
+"""No N+1: every list endpoint issues the same number of SQL statements for 2 rows as for 30."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.api import factories
+
+LIST_ENDPOINTS = [
+    "/api/submissions?limit=200",
+    "/api/gradebook",
+    "/api/gradebook?format=csv",
+    "/api/stats",
+    "/api/jobs?limit=200",
+    "/api/students/student-0",
+]
+
+
+@contextmanager
+def counting_statements(client: AsyncTestClient) -> Iterator[list[str]]:
+    """Every statement the application's engine sends while the block runs."""
+    statements: list[str] = []
+    engine = client.app.state.engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def _add_students(sessionmaker: async_sessionmaker[AsyncSession], first: int, count: int) -> None:
+    async with sessionmaker() as session, session.begin():
+        for index in range(first, first + count):
+            sub = await factories.submission(session, f"student-{index % 7}", number=index + 1,
+                                             failing=("tests",) if index % 2 else ())
+            await factories.result(session, sub, advisory=True)
+
+
+async def _count(client: AsyncTestClient, path: str) -> int:
+    with counting_statements(client) as statements:
+        response = await client.get(path)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
+@pytest.mark.parametrize("path", LIST_ENDPOINTS)
+async def test_list_endpoint__statement_count_does_not_grow_with_rows(
+        client: AsyncTestClient, sessionmaker: async_sessionmaker[AsyncSession], path: str) -> None:
+    await _add_students(sessionmaker, 0, 2)
+    few = await _count(client, path)
+    await _add_students(sessionmaker, 2, 28)
+    many = await _count(client, path)
+    assert few == many, f"{path}: {few} statements for 2 rows, {many} for 30"
+    assert many <= 6, f"{path}: {many} statements"
