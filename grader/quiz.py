@@ -1,0 +1,137 @@
+"""The theory quiz: the student's answers file checked against the key kept with the rubric.
+
+Runs on the host and only reads files, never student code; the key never enters the container.
+A missing or malformed answers file is a result with `error` saying what the file must look like,
+not an exception: it is the student's mistake to fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from grader.report import QuizResult
+
+MAX_ANSWERS_BYTES = 64 * 1024
+
+
+class QuizSettings(Protocol):
+    """What the rubric says about its quiz (`grader.rubric`'s quiz section)."""
+
+    key_path: Path
+    answers_file: str
+    pass_percent: float
+
+
+class QuizKeyError(ValueError):
+    """The rubric's quiz key is broken: an instructor's error, one line naming the key."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    options: dict[str, str]
+    answer: str
+
+
+def _question(raw: object, where: str) -> Question:
+    if not isinstance(raw, dict):
+        raise QuizKeyError(f"{where} must be a table")
+    options = raw.get("options")
+    if not isinstance(options, dict) or len(options) < 2:
+        raise QuizKeyError(f"{where}.options must be a table of at least two options")
+    for key in ("id", "text", "answer"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise QuizKeyError(f"{where}.{key} must be a non-empty string")
+    if raw["answer"] not in options:
+        raise QuizKeyError(f"{where}.answer must be one of {sorted(options)}")
+    return Question(raw["id"], raw["text"], {str(k): str(v) for k, v in options.items()}, raw["answer"])
+
+
+def load_key(path: Path) -> list[Question]:
+    """The questions of a quiz key file, validated; ids are unique."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise QuizKeyError(f"{path}: cannot be read: {exc}") from None
+    raw_questions = data.get("questions", [])
+    questions = [_question(raw, f"{path.name}: questions[{i}]") for i, raw in enumerate(raw_questions)]
+    if not questions or len({q.id for q in questions}) != len(questions):
+        raise QuizKeyError(f"{path}: questions must be a non-empty list with unique ids")
+    return questions
+
+
+def example_line(questions: list[Question]) -> str:
+    """An answers-file line for the first question; its letter is never the right one."""
+    first = questions[0]
+    return f'{first.id} = "{next(key for key in first.options if key != first.answer)}"'
+
+
+def answers_format(answers_file: str, questions: list[Question]) -> str:
+    """One line telling the student what the answers file must look like."""
+    return (f"{answers_file} must be a TOML file with one line per question id and the letter of the "
+            f"chosen option, e.g. {example_line(questions)} (see QUIZ.md for the questions)")
+
+
+def _read_answers(checkout: Path, answers_file: str) -> dict[str, object] | str:
+    """The parsed answers table, or the reason it cannot be used."""
+    path = checkout / answers_file
+    if path.is_symlink() or not path.resolve().is_relative_to(checkout.resolve()):
+        return f"{answers_file} must be a regular file inside the repository"
+    if not path.is_file():
+        return f"{answers_file} was not found"
+    if path.stat().st_size > MAX_ANSWERS_BYTES:
+        return f"{answers_file} is larger than {MAX_ANSWERS_BYTES // 1024} KB"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return f"{answers_file} is not valid TOML ({exc})"
+
+
+def _check_answers(answers: dict[str, object], questions: list[Question], answers_file: str) -> str:
+    for question in questions:
+        value = answers.get(question.id)
+        if value is None:
+            continue
+        if not isinstance(value, str) or value.strip().lower() not in question.options:
+            options = ", ".join(f'"{key}"' for key in question.options)
+            return f"{answers_file}: {question.id} must be one of {options}"
+    return ""
+
+
+def _failed(problem: str, questions: list[Question], answers_file: str) -> QuizResult:
+    return QuizResult(answered=0, correct=0, total=len(questions),
+                      error=f"{problem}: {answers_format(answers_file, questions)}")
+
+
+def grade_quiz(checkout: Path, quiz: QuizSettings) -> QuizResult:
+    """Counts the student's correct answers; unanswered questions count as wrong."""
+    questions = load_key(quiz.key_path)
+    answers = _read_answers(checkout, quiz.answers_file)
+    if isinstance(answers, str):
+        return _failed(answers, questions, quiz.answers_file)
+    problem = _check_answers(answers, questions, quiz.answers_file)
+    if problem:
+        return _failed(problem, questions, quiz.answers_file)
+    given = {q.id: str(answers[q.id]).strip().lower() for q in questions if q.id in answers}
+    correct = sum(1 for q in questions if given.get(q.id) == q.answer)
+    return QuizResult(answered=len(given), correct=correct, total=len(questions))
+
+
+def quiz_markdown(title: str, questions: list[Question], answers_file: str, pass_percent: float) -> str:
+    """The student-facing QUIZ.md: questions and options, the answers-file format, never the key."""
+    lines = [f"# {title}", "",
+             f"Ответы положи в файл `{answers_file}` своего репозитория: одна строка на вопрос,",
+             "идентификатор вопроса и буква выбранного варианта в кавычках (формат TOML):", "",
+             "```toml", f"{example_line(questions)}  # пример формата, не подсказка",
+             "# … и так далее, по строке на каждый вопрос", "```", "",
+             f"Квиз засчитан, если верно не меньше {pass_percent:g} % ответов.",
+             "Вопрос без ответа считается неверным.", ""]
+    for question in questions:
+        lines += [f"## {question.id}. {question.text}", ""]
+        lines += [f"- **{key}**) {text}" for key, text in question.options.items()]
+        lines.append("")
+    return "\n".join(lines)
