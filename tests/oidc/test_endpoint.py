@@ -17,7 +17,7 @@ from grader.grade import CheckGrade, GradeResult, Remediation, grade_to_dict
 from grader.settings import Settings, SettingsError
 from grader.webhooks.events import parse_pull_request
 from grader.webhooks.intake import record_push
-from tests.oidc.conftest import REPOSITORY, WORKFLOW_REF, Issuer
+from tests.oidc.issuer import REPOSITORY, WORKFLOW_REF, Issuer
 from tests.support.webhooks import pull_request_payload
 
 URL = "/api/workflow-reports"

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from grader.workflow_reports.oidc import JwksUnavailableError, OidcError, OidcVerifier
 from grader.workflow_reports.settings import OidcSettings
-from tests.oidc.conftest import REPOSITORY, WORKFLOW_REF, Issuer
+from tests.oidc.issuer import REPOSITORY, WORKFLOW_REF, Issuer
 
 
 def _rejection(verifier: OidcVerifier, token: str, kind: type[OidcError] = OidcError) -> str:
