@@ -7,6 +7,10 @@ lock instead of failing later with "database is locked" when a read transaction 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import event
@@ -37,6 +41,25 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after commit without a new query (and
     # without an implicit lazy load, which async sessions cannot do).
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+_sqlite_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
+    """Wait for this process' turn to write (SQLite only; PostgreSQL has row locks).
+
+    SQLite allows one writer at a time. Writers of one process that collided on the file lock would
+    wait in SQLite's busy handler, which sleeps in growing steps of up to 100 ms; queueing them on an
+    asyncio lock first hands the file over at once and in arrival order. Writers in other processes
+    still meet the busy timeout.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _sqlite_write_locks.get(engine.sync_engine)
+    if lock is None:
+        lock = _sqlite_write_locks[engine.sync_engine] = asyncio.Lock()
+    return lock
 
 
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

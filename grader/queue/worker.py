@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
+from grader.db.engine import write_turn
 from grader.db.retry import run_with_retry
 from grader.queue import jobs
 from grader.queue.jobs import ClaimedJob, JobOutput
@@ -51,7 +52,7 @@ class Worker:
 
     async def _in_transaction(self, step: Callable[[AsyncSession], Awaitable[object]]) -> object:
         async def unit_of_work() -> object:
-            async with self.sessionmaker() as session, session.begin():
+            async with write_turn(self.sessionmaker.kw["bind"]), self.sessionmaker() as session, session.begin():
                 return await step(session)
 
         return await run_with_retry(unit_of_work, attempts=self.settings.database.retry_attempts)

@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from grader.db.engine import write_turn
 from grader.db.retry import run_with_retry
 from grader.settings import GITHUB_PAYLOAD_CAP_BYTES, Settings
 from grader.webhooks.events import Decision, PayloadError, decide, parse_pull_request, read_action
@@ -52,7 +53,7 @@ async def receive_github_webhook(request: Request, state: State) -> Response[dic
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
 
     async def store() -> IntakeResult:
-        async with sessionmaker() as session, session.begin():
+        async with write_turn(state.engine), sessionmaker() as session, session.begin():
             return await record_push(session, delivery_id, push)
 
     try:
