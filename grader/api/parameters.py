@@ -24,7 +24,8 @@ StudentFilter = Annotated[str | None, Parameter(pattern=LOGIN_PATTERN, max_lengt
                                                 description="The student's GitHub login.")]
 Login = Annotated[str, Parameter(pattern=LOGIN_PATTERN, max_length=100, description="A GitHub login.")]
 PrFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Pull request number.")]
-Cursor = Annotated[str | None, Parameter(max_length=100, description="next_cursor of the previous page.")]
+Cursor = Annotated[str | None, Parameter(pattern=r"^[0-9]{1,12}$",
+                                         description="next_cursor of the previous page.")]
 
 
 def as_utc(value: datetime | None, name: str) -> datetime | None:

@@ -54,7 +54,7 @@ async def test_api__token_check_comes_before_parameter_checks(anonymous: AsyncTe
     ("/api/submissions?since=yesterday", "since must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z."),
     ("/api/submissions?pr=-1", "pr must be a pull request number (a positive integer)."),
     ("/api/submissions?repository=no-slash", "repository must be a repository full name such as owner/name."),
-    ("/api/submissions?cursor=bm90LWEtY3Vyc29y", "cursor must be the next_cursor value of a previous page."),
+    ("/api/submissions?cursor=not-a-cursor", "cursor must be the next_cursor value of a previous page."),
     ("/api/jobs?status=sleeping", "status must be one of queued, running, done, failed, cancelled."),
     ("/api/gradebook?format=xlsx", "format must be json or csv."),
     ("/api/students/bad%20login", "login must be a GitHub login."),
