@@ -39,8 +39,12 @@ def _reset_schema(url: str) -> None:
         engine = make_engine(DatabaseSettings(url=url))
         try:
             async with engine.begin() as connection:
-                await connection.run_sync(Base.metadata.drop_all)
-                await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+                if connection.dialect.name == "postgresql":  # also drops what older schemas left behind
+                    await connection.execute(text("DROP SCHEMA public CASCADE"))
+                    await connection.execute(text("CREATE SCHEMA public"))
+                else:
+                    await connection.run_sync(Base.metadata.drop_all)
+                    await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         finally:
             await engine.dispose()
 
