@@ -7,7 +7,7 @@ from pathlib import Path
 
 from grader.github.comments import MARKER, described_sha
 from grader.grade import grade_to_dict
-from grader.workflow_reports.commands import FORK_NOTICE
+from grader.workflow_reports.commands import FORK_NOTICE, READ_ONLY_NOTICE
 from tests.fakegithub.server import FakeGitHub
 from tests.feedback.factories import failing_result, passing_result
 from tests.workflows.conftest import INSTALL_STEP, pull_request_event
@@ -84,3 +84,15 @@ def test_workflow__artifact_path_is_the_report_the_grade_step_wrote(tmp_path: Pa
     [upload] = [step for step in grade_steps if step.get("uses", "").startswith("actions/upload-artifact@")]
     [check] = [step for step in grade_steps if step["name"] == "Grade"]
     assert check["run"].endswith(f"> {upload['with']['path']}")
+
+
+def test_workflow__refused_token_still_leaves_summary_and_says_why(run_workflow,
+                                                                   fake_github: FakeGitHub) -> None:
+    fake_github.inject("issues/list-comments", 403, message="Resource not accessible by integration")
+
+    jobs, _ = run_workflow(pull_request_event(SHA_1), failing_result("en"))
+
+    assert jobs["grade"].outputs["grade"] == "C"
+    assert READ_ONLY_NOTICE.format(reason="HTTP 403: Resource not accessible by integration") in (
+        jobs["comment"].summary)
+    assert fake_github.comments_on(REPO, PR) == []
