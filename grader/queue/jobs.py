@@ -105,7 +105,8 @@ def retry_delay_seconds(attempt: int, settings: QueueSettings) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, settings: QueueSettings) -> JobStatus | None:
+async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str,
+                        settings: QueueSettings) -> JobStatus | None:
     """After an infrastructure failure: queue again with backoff, or fail for good at the limit.
 
     Returns the job's new status, or None when the attempt was already fenced out.

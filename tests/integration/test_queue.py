@@ -55,7 +55,8 @@ async def test_queue__claims_oldest_first_and_nothing_when_empty(sessionmaker):
     assert (await claim(sessionmaker)).id == second
     assert await claim(sessionmaker) is None
     row = await job_row(sessionmaker, first)
-    assert row.status is JobStatus.RUNNING and row.lease_owner == "w1"
+    assert row.status is JobStatus.RUNNING
+    assert row.lease_owner == "w1"
 
 
 async def test_queue__complete_stores_exactly_one_result(sessionmaker):
@@ -101,7 +102,8 @@ async def test_queue__infrastructure_failure_retries_with_backoff_then_fails_wit
         statuses.append(await in_tx(sessionmaker, lambda s, c=claimed: jobs.fail_or_retry(s, c, "docker down", QUEUE)))
     assert statuses == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.FAILED]
     row = await job_row(sessionmaker, job_id)
-    assert row.status is JobStatus.FAILED and row.attempt == 3
+    assert row.status is JobStatus.FAILED
+    assert row.attempt == 3
     assert row.last_error == "gave up after 3 attempts: docker down"
 
 
@@ -122,7 +124,8 @@ async def test_queue__job_lost_on_every_attempt_ends_failed(sessionmaker):
                                                  lease_expires_at=utcnow() - timedelta(seconds=1)))
     assert await claim(sessionmaker) is None
     row = await job_row(sessionmaker, job_id)
-    assert row.status is JobStatus.FAILED and "lost" in row.last_error
+    assert row.status is JobStatus.FAILED
+    assert "lost" in row.last_error
 
 
 async def test_queue__release_makes_the_job_claimable_at_once(sessionmaker):

@@ -46,7 +46,8 @@ async def test_webhook__opened_pull_request_stores_delivery_submission_and_queue
         job = await session.scalar(select(Job))
     assert submission.head_sha == payload["pull_request"]["head"]["sha"]
     assert submission.author_login == payload["pull_request"]["user"]["login"]
-    assert job.status is JobStatus.QUEUED and job.submission_id == submission.id
+    assert job.status is JobStatus.QUEUED
+    assert job.submission_id == submission.id
     assert await count_rows(sessionmaker) == {"deliveries": 1, "repositories": 1, "pull_requests": 1,
                                               "submissions": 1, "jobs": 1}
 
@@ -81,7 +82,8 @@ async def test_webhook__same_head_sha_under_a_new_delivery_makes_no_second_job(c
     payload = pull_request_payload(sha="c" * 40)
     await post(client, payload)
     reopened = pull_request_payload("reopened", sha="c" * 40)
-    reopened["repository"], reopened["pull_request"]["number"] = payload["repository"], payload["pull_request"]["number"]
+    reopened["repository"] = payload["repository"]
+    reopened["pull_request"]["number"] = payload["pull_request"]["number"]
     response = await post(client, reopened)
     assert response.status_code == 200
     assert response.json()["status"] == "duplicate_sha"
@@ -118,10 +120,14 @@ def _signed(body: bytes) -> dict[str, str]:
     return signed_delivery(body, secret=WEBHOOK_SECRET)[1]
 
 
+def _without(headers: dict[str, str], name: str) -> dict[str, str]:
+    return {key: value for key, value in headers.items() if key != name}
+
+
 def _bad_requests() -> list[tuple[str, bytes, dict[str, str], int, str]]:
     good = json.dumps(example_payload("pull_request.opened.1")).encode()
     headers = _signed(good)
-    without = {k: v for k, v in headers.items() if k != "x-hub-signature-256"}
+    without = _without(headers, "x-hub-signature-256")
     return [
         ("no signature", good, without, 401, "missing"),
         ("sha1 only", good, {**without, "x-hub-signature": "sha1=0123"}, 401, "SHA-1"),
@@ -131,8 +137,8 @@ def _bad_requests() -> list[tuple[str, bytes, dict[str, str], int, str]]:
         ("json array", b"[1, 2]", _signed(b"[1, 2]"), 400, "JSON object"),
         ("pr without head", b'{"action": "opened", "pull_request": {"number": 1}}',
          _signed(b'{"action": "opened", "pull_request": {"number": 1}}'), 400, "not valid"),
-        ("no delivery id", good, {k: v for k, v in headers.items() if k != "x-github-delivery"}, 400, "X-GitHub-Delivery"),
-        ("no event", good, {k: v for k, v in headers.items() if k != "x-github-event"}, 400, "X-GitHub-Event"),
+        ("no delivery id", good, _without(headers, "x-github-delivery"), 400, "X-GitHub-Delivery"),
+        ("no event", good, _without(headers, "x-github-event"), 400, "X-GitHub-Event"),
     ]
 
 
@@ -143,7 +149,8 @@ async def test_webhook__bad_input_gets_a_one_line_json_error_and_writes_nothing(
     response = await client.post(URL, content=body, headers=headers)
     assert response.status_code == status
     error = response.json()["error"]
-    assert reason in error and "\n" not in error
+    assert reason in error
+    assert "\n" not in error
     assert set((await count_rows(sessionmaker)).values()) == {0}
 
 
