@@ -1,0 +1,55 @@
+# Images of the grader.
+#   runner  - the grading sandbox: Python with the rubric's packages, PostgreSQL 15, the harness.
+#   service - the web service and its workers.
+# Build through `grader image build` (it passes the rubric's package list); the layers are ordered
+# so that a change of the harness or of the service code rebuilds only the last layer.
+ARG BASE_IMAGE=python:3.12-slim-bookworm
+
+FROM ${BASE_IMAGE} AS os
+ENV LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-15 \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
+
+FROM os AS runner
+# The student's code runs as `student`, the hidden tests as `hidden`; neither can write where the
+# other or the harness keeps its results.
+RUN groupadd --gid 2000 student && useradd --uid 2000 --gid 2000 --no-create-home --home-dir /work \
+      --shell /usr/sbin/nologin student \
+ && groupadd --gid 2001 hidden && useradd --uid 2001 --gid 2001 --no-create-home --home-dir /work \
+      --shell /usr/sbin/nologin hidden
+# A ready cluster with the two non-superuser roles: a run copies it into its tmpfs instead of initdb.
+RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
+ && su postgres -s /bin/sh -c '/usr/lib/postgresql/15/bin/initdb --no-sync --auth-local=peer \
+      --auth-host=reject -U postgres -E UTF8 --locale=C.UTF-8 -D /opt/pg-template >/dev/null \
+    && /usr/lib/postgresql/15/bin/pg_ctl -D /opt/pg-template -w -o "-c listen_addresses= \
+      -c unix_socket_directories=/tmp -c fsync=off" start >/dev/null \
+    && for role in student hidden; do \
+         psql -h /tmp -U postgres -q -c "CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
+           -c "ALTER ROLE $role SET statement_timeout = 10000" -c "CREATE DATABASE $role OWNER $role"; \
+       done \
+    && /usr/lib/postgresql/15/bin/pg_ctl -D /opt/pg-template -w stop >/dev/null'
+ARG RUNNER_PACKAGES="ruff pytest pytest-asyncio coverage httpx sqlalchemy[asyncio] asyncpg aiosqlite alembic"
+COPY docker/build-ca/ /opt/build-ca/
+RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
+ && python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check $RUNNER_PACKAGES
+ENV PATH=/opt/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+COPY grader/runner/harness/ /opt/grader/harness/
+LABEL org.opencontainers.image.title="grader-runner"
+ENTRYPOINT ["/opt/venv/bin/python", "-I", "-B", "-c", "import sys, runpy; sys.path.insert(0, '/opt/grader'); runpy.run_module('harness', run_name='__main__')"]
+
+FROM ${BASE_IMAGE} AS service
+ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+RUN python3 -m venv /opt/venv
+COPY pyproject.toml /src/
+COPY grader /src/grader
+COPY docker/build-ca/ /opt/build-ca/
+RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
+ && touch /src/README.md && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src
+COPY rubric /opt/grader/rubric
+ENV GRADER_RUBRIC=/opt/grader/rubric/sqlalchemy-async.toml
+USER 10001:10001
+WORKDIR /var/lib/grader
+EXPOSE 8000
+CMD ["grader", "serve", "--host", "0.0.0.0"]

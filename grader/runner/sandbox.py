@@ -1,0 +1,252 @@
+"""The one module that talks to Docker: run the harness in a locked-down container, build images.
+
+Calls go through the `docker` CLI as asyncio subprocesses, so nothing blocks the event loop and no
+Docker SDK is needed. Every container carries labels naming its owner; it is removed in `finally`
+(after success, timeout, crash or cancellation), and a starting worker removes what a killed worker
+left behind (`remove_orphans`). No variable of the service's environment reaches the container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from grader.report import InfrastructureError
+from grader.runner.harness.protocol import GRADER_MOUNT, PG_MOUNT, TMP_MOUNT, WORK_MOUNT
+from grader.settings import RunnerSettings
+
+LABEL = "grader.runner"
+RUN_GRACE_SECONDS = 20  # the harness stops itself at the run limit; the host waits this much longer
+STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # one event line (it carries the step's artifacts)
+HOST_OUTPUT_CAP_BYTES = 64 * 1024 * 1024  # everything read from one container
+SYSTEM_TMPFS_MB = 64
+PG_TMPFS_MB = 256
+# The harness needs these to hand folders to the student's uid and to kill its processes;
+# every process that runs student code drops them with its uid.
+HARNESS_CAPABILITIES = ("CHOWN", "SETUID", "SETGID", "KILL")
+
+
+@dataclass
+class ContainerRun:
+    """What came out of one container: the harness' event lines and how the container ended."""
+
+    lines: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+    timed_out: bool = False  # the host's wall clock ran out and killed the container
+    oom_killed: bool = False
+    output_capped: bool = False
+    stderr_tail: str = ""
+    duration_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def docker_binary() -> str:
+    path = shutil.which("docker")
+    if path is None:
+        raise InfrastructureError("no container engine: the docker command is not installed")
+    return path
+
+
+async def _docker(args: Sequence[str], *, stdin: bytes | None = None, timeout: float = 60.0) -> _Completed:
+    """Run one docker command to completion; an engine that cannot be reached is an infra error."""
+    process = await asyncio.create_subprocess_exec(
+        docker_binary(), *args, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_docker_env())
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise InfrastructureError(f"docker {args[0]} did not answer within {timeout:.0f} s") from None
+    result = _Completed(process.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+    if _engine_unreachable(result.stderr):
+        raise InfrastructureError(f"no container engine: {_last_line(result.stderr)}")
+    return result
+
+
+def _docker_env() -> dict[str, str]:
+    """The docker client's own environment: how to reach the engine, nothing else of the service."""
+    keep = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+    return {name: os.environ[name] for name in keep if name in os.environ}
+
+
+def _engine_unreachable(stderr: str) -> bool:
+    return "Cannot connect to the Docker daemon" in stderr or "error during connect" in stderr
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def container_args(settings: RunnerSettings, name: str) -> list[str]:
+    """`docker run` options: every limit of the sandbox in one place."""
+    memory = f"{settings.memory_mb}m"
+    args = ["--name", name, "--interactive", "--init", "--pull", "never", "--log-driver", "none",
+            "--hostname", "grader", "--network", "none", "--read-only", "--user", "0:0",
+            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+            "--memory", memory, "--memory-swap", memory, "--cpus", str(settings.cpus),
+            "--pids-limit", str(settings.pids), "--ulimit", "core=0", "--ulimit", "nofile=4096:4096"]
+    for capability in HARNESS_CAPABILITIES:
+        args += ["--cap-add", capability]
+    for mount, size_mb, mode in ((WORK_MOUNT, settings.tmpfs_mb, "0755"), (GRADER_MOUNT, SYSTEM_TMPFS_MB, "0755"),
+                                 (PG_MOUNT, PG_TMPFS_MB, "0755"), (TMP_MOUNT, SYSTEM_TMPFS_MB, "1777")):
+        args += ["--tmpfs", f"{mount}:rw,nosuid,nodev,noexec,size={size_mb}m,mode={mode}"]
+    for key, value in owner_labels().items():
+        args += ["--label", f"{key}={value}"]
+    return args
+
+
+def owner_labels() -> dict[str, str]:
+    return {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(os.getpid()),
+            f"{LABEL}.started": str(int(time.time()))}
+
+
+class DockerSandbox:
+    """Runs the harness of `settings.image` on an archive; one instance per worker is enough."""
+
+    def __init__(self, settings: RunnerSettings) -> None:
+        self.settings = settings
+
+    async def run(self, archive: bytes, on_line: Callable[[str], None] | None = None) -> ContainerRun:
+        name = f"grader-run-{uuid.uuid4().hex[:16]}"
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            docker_binary(), "run", *container_args(self.settings, name), self.settings.image,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=_docker_env(), limit=STREAM_LIMIT_BYTES)
+        run = ContainerRun()
+        try:
+            await self._follow(process, archive, run, on_line or (lambda _line: None))
+            if run.exit_code not in (0, None) or run.timed_out:
+                run.oom_killed = await self._oom_killed(name)
+        finally:
+            await asyncio.shield(self._remove(name))
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        run.duration_seconds = time.monotonic() - started
+        return run
+
+    async def _follow(self, process: asyncio.subprocess.Process, archive: bytes, run: ContainerRun,
+                      on_line: Callable[[str], None]) -> None:
+        assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+        stderr_task = asyncio.create_task(_tail(process.stderr, 4000))
+        feeding = asyncio.create_task(_feed(process.stdin, archive))
+        limit = self.settings.run_timeout_seconds + RUN_GRACE_SECONDS
+        try:
+            await asyncio.wait_for(self._read_lines(process.stdout, run, on_line), limit)
+        except TimeoutError:
+            run.timed_out = True
+        finally:
+            feeding.cancel()
+        if run.timed_out or run.output_capped:
+            process.kill()
+        run.exit_code = await process.wait()
+        run.stderr_tail = await stderr_task
+
+    async def _read_lines(self, stdout: asyncio.StreamReader, run: ContainerRun,
+                          on_line: Callable[[str], None]) -> None:
+        total = 0
+        while line := await stdout.readline():
+            total += len(line)
+            if total > HOST_OUTPUT_CAP_BYTES:
+                run.output_capped = True
+                return
+            text = line.decode("utf-8", "replace").rstrip("\n")
+            run.lines.append(text)
+            on_line(text)
+
+    async def _oom_killed(self, name: str) -> bool:
+        with contextlib.suppress(InfrastructureError):
+            result = await _docker(["inspect", "--format", "{{.State.OOMKilled}}", name], timeout=30)
+            return result.stdout.strip() == "true"
+        return False
+
+    async def _remove(self, name: str) -> None:
+        with contextlib.suppress(InfrastructureError, OSError):
+            await _docker(["rm", "--force", "--volumes", name], timeout=60)
+
+    async def image_digest(self) -> str:
+        """The image's content id (sha256:…); a missing image is an infrastructure failure."""
+        result = await _docker(["image", "inspect", "--format", "{{.Id}}", self.settings.image], timeout=30)
+        if result.returncode != 0:
+            raise InfrastructureError(
+                f"runner image {self.settings.image} not found: build it with `grader image build`")
+        return result.stdout.strip()
+
+    async def remove_orphans(self) -> int:
+        """Remove containers of dead workers on this host, and any older than twice the run limit."""
+        result = await _docker(["ps", "--all", "--filter", f"label={LABEL}", "--format",
+                                f'{{{{.ID}}}} {{{{.Label "{LABEL}.host"}}}} {{{{.Label "{LABEL}.pid"}}}} '
+                                f'{{{{.Label "{LABEL}.started"}}}}'], timeout=30)
+        orphans = [fields[0] for fields in (line.split() for line in result.stdout.splitlines())
+                   if len(fields) == 4 and self._is_orphan(*fields[1:])]
+        if orphans:
+            await _docker(["rm", "--force", "--volumes", *orphans], timeout=120)
+        return len(orphans)
+
+    def _is_orphan(self, host: str, pid: str, started: str) -> bool:
+        too_old = time.time() - float(started or 0) > 2 * self.settings.run_timeout_seconds + RUN_GRACE_SECONDS
+        if host != socket.gethostname() or not pid.isdigit():
+            return too_old
+        return too_old or (int(pid) != os.getpid() and not _alive(int(pid)))
+
+    async def build_image(self, context_tar: bytes, *, tag: str, target: str, build_args: Mapping[str, str],
+                          on_line: Callable[[str], None]) -> None:
+        """`docker build` from an archive context (layer cache applies); a failure is one line."""
+        args = ["build", "--network", "host", "--target", target, "--tag", tag]
+        for key, value in build_args.items():
+            args += ["--build-arg", f"{key}={value}"]
+        process = await asyncio.create_subprocess_exec(
+            docker_binary(), *args, "-", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, env=_docker_env(), limit=STREAM_LIMIT_BYTES)
+        assert process.stdin is not None and process.stdout is not None
+        feeding = asyncio.create_task(_feed(process.stdin, context_tar))
+        tail: list[str] = []
+        while line := await process.stdout.readline():
+            text = line.decode("utf-8", "replace").rstrip()
+            tail = [*tail[-19:], text]
+            on_line(text)
+        await feeding
+        if await process.wait() != 0:
+            raise InfrastructureError(f"docker build failed: {_last_line(chr(10).join(tail))}")
+
+
+async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        stdin.write(data)
+        await stdin.drain()
+        stdin.close()
+        await stdin.wait_closed()
+
+
+async def _tail(stream: asyncio.StreamReader, chars: int) -> str:
+    """Read a stream to its end, keeping only its last characters."""
+    kept = b""
+    while chunk := await stream.read(65536):
+        kept = (kept + chunk)[-chars * 4:]
+    return kept.decode("utf-8", "replace")[-chars:]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
