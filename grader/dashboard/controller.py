@@ -29,6 +29,7 @@ from grader.dashboard.render import page
 from grader.dashboard.session import COOKIE_NAME, SESSION_SECONDS, session_cookie_value, verified_token_id
 from grader.dashboard.sorting import SORTABLE, sort_rows
 from grader.db.session import DbSession
+from grader.feedback.comment import CommentContext, render_comment
 
 LOGIN_PATH = "/dashboard/login"
 HOME_PATH = "/dashboard"
@@ -104,7 +105,11 @@ class DashboardController(Controller):
             raise NotFoundException(f"No submission has id {submission_id}.")
         shown = detail.result or detail.advisory_result
         graded = read_grade(shown.report) if shown else None
-        return page("submission.html", detail=detail, shown=shown, graded=graded)
+        context = CommentContext(repo=detail.repository, head_sha=detail.head_sha)
+        comment = render_comment(graded, context) if graded else ""
+        titles = {check.id: check.title for check in graded.checks} if graded else {}
+        to_fix = [titles.get(check_id, check_id) for check_id in graded.to_next_grade] if graded else []
+        return page("submission.html", detail=detail, shown=shown, graded=graded, comment=comment, to_fix=to_fix)
 
     @get("/students/{login:str}")
     async def student(self, db_session: DbSession, login: str) -> Response[str]:

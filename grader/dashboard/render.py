@@ -8,12 +8,17 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from litestar import MediaType, Response
 
+from grader.feedback.escape import safe_url
+
 
 @cache
 def environment() -> Environment:
-    return Environment(loader=PackageLoader("grader.dashboard", "templates"),
-                       autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader("grader.dashboard", "templates"),
+                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    # Links can come from an advisory report a student controls: only http(s) URLs become links.
+    env.filters["safe_url"] = safe_url
+    return env
 
 
 def page(template: str, status_code: int = 200, **context: Any) -> Response[str]:

@@ -1,0 +1,82 @@
+"""Dashboard pieces without a browser: the signed session cookie, sorting, the chart, escaping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from grader.api.dto import GradebookRow, GradeCount
+from grader.api.tokens import find_active_token
+from grader.app import create_app
+from grader.dashboard.charts import grade_distribution_svg
+from grader.dashboard.session import COOKIE_NAME, session_cookie_value, verified_token_id
+from grader.dashboard.sorting import sort_rows
+from grader.grade import CheckGrade, Remediation
+from grader.settings import Settings
+from tests.api import factories
+
+Sessionmaker = async_sessionmaker[AsyncSession]
+WHEN = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+async def test_session_cookie__valid_until_expiry_and_never_when_forged(sessionmaker: Sessionmaker) -> None:
+    raw = await factories.token(sessionmaker)
+    async with sessionmaker() as session:
+        token = await find_active_token(session, raw)
+        assert token is not None
+        cookie = session_cookie_value(token, now=1_000_000)
+        token_id, expires, signature = cookie.split(".")
+        assert await verified_token_id(session, cookie, now=1_000_001) == token.id
+        assert await verified_token_id(session, cookie, now=float(expires) + 1) is None
+        later = f"{token_id}.{int(expires) + 3600}.{signature}"
+        assert await verified_token_id(session, later, now=1_000_001) is None
+        assert await verified_token_id(session, f"{token_id}.{expires}.{'0' * 64}", now=1_000_001) is None
+        assert await verified_token_id(session, "garbage", now=1_000_001) is None
+
+
+def _row(student: str, score: float | None, grade: str | None) -> GradebookRow:
+    return GradebookRow(student=student, latest_grade=grade, latest_score=score, best_grade=grade,
+                        best_score=score, attempts=1, last_activity=WHEN)
+
+
+def test_sort_rows__grades_rank_and_empty_cells_go_last() -> None:
+    rows = [_row("c", 50, "C"), _row("none", None, None), _row("s", 95, "S"), _row("a", 85, "A")]
+    assert [row.student for row in sort_rows(rows, "latest_grade", descending=True)] == ["s", "a", "c", "none"]
+    assert [row.student for row in sort_rows(rows, "latest_grade", descending=False)] == ["c", "a", "s", "none"]
+    assert [row.student for row in sort_rows(rows, "latest_score", descending=False)] == ["c", "a", "s", "none"]
+    assert [row.student for row in sort_rows(rows, "no-such-column", descending=False)] == [
+        "a", "c", "none", "s"]
+
+
+def test_chart__bar_heights_follow_counts_and_label_says_them() -> None:
+    svg = grade_distribution_svg([GradeCount(grade="S", students=4), GradeCount(grade="C", students=2)])
+    assert 'aria-label="Grade distribution: S 4, C 2"' in svg
+    assert 'data-grade="S" data-students="4"><rect x="37.2" y="24" width="117.6" height="148"' in svg
+    assert 'data-grade="C" data-students="2"><rect x="205.2" y="98" width="117.6" height="74"' in svg
+
+
+async def test_submission_page__escapes_student_text_and_drops_script_links(
+        settings: Settings, sessionmaker: Sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        sub = await factories.submission(session, "mallory", failing=None)
+        row = await factories.result(session, sub, advisory=True)
+        report = dict(row.report)
+        evil = CheckGrade(id="x", title="<script>alert(1)</script>", passed=False, points=0, max_points=10,
+                          summary="s", remediation=[Remediation(title="click", url="javascript:alert(1)")])
+        report["checks"] = [*report["checks"], msgspec.to_builtins(evil)]
+        row.report = report
+    raw = await factories.token(sessionmaker)
+    async with AsyncTestClient(create_app(settings, run_in_process_workers=False)) as client:
+        login = await client.post("/dashboard/login", data={"token": raw}, follow_redirects=False)
+        assert login.status_code == 303
+        assert COOKIE_NAME in login.headers["set-cookie"]
+        assert "HttpOnly" in login.headers["set-cookie"]
+        page = await client.get(f"/dashboard/submissions/{sub.id}")
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "javascript:" not in page.text
+    assert 'id="advisory-flag"' in page.text
