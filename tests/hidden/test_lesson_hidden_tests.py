@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN_TESTS = ROOT / "rubric" / "sqlalchemy-async" / "hidden_tests"
 REFERENCE = Path(__file__).parent / "reference_submission"
+CLEAN_FIXTURE = ROOT / "tests" / "fixtures" / "submissions" / "clean" / "backend"
 ALL_TESTS = {
     "test_database_module_has_the_lesson_layout", "test_engine_and_sessions_are_async_only",
     "test_attributes_are_readable_after_commit", "test_get_db_yields_one_session_per_call_and_closes_it",
@@ -73,13 +74,17 @@ VARIANTS: dict[str, tuple[Callable[[str], str], set[str]]] = {
 
 
 def run_hidden_tests(backend: Path, workdir: Path, pg_url: str = "") -> Outcome:
-    """Runs the hidden tests like the runner does and reads the JUnit XML they leave."""
-    junit = workdir / "junit.xml"
+    """Runs the hidden tests with the runner's pinned options and reads the JUnit XML they leave."""
+    junit, ini = workdir / "junit.xml", workdir / "pytest-hidden.ini"
+    ini.write_text("[pytest]\n")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "GRADER_PG_URL", "PYTHONPATH"}}
-    env.update(PYTHONPATH=str(backend), **({"GRADER_PG_URL": pg_url} if pg_url else {}))
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio",
-                    "--noconftest", "-c", os.devnull, "--rootdir", str(workdir), f"--junitxml={junit}",
-                    str(HIDDEN_TESTS)], cwd=workdir, env=env, capture_output=True, timeout=300, check=False)
+    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", **({"GRADER_PG_URL": pg_url} if pg_url else {}))
+    subprocess.run([sys.executable, "-I", "-B", "-m", "pytest", "-c", str(ini), f"--rootdir={HIDDEN_TESTS}",
+                    "--noconftest", "-p", "no:cacheprovider", "-p", "pytest_asyncio", "-o", "addopts=",
+                    "-o", f"pythonpath={backend}", "-o", "asyncio_mode=auto",
+                    "-o", "asyncio_default_fixture_loop_scope=function", f"--junitxml={junit}",
+                    f"--basetemp={workdir / 'basetemp'}", "-q", str(HIDDEN_TESTS)],
+                   cwd=workdir, env=env, capture_output=True, timeout=300, check=False)
     passed, skipped, failed = set(), set(), {}
     for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314  (written by our own pytest run)
         problem = case.find("failure") if case.find("failure") is not None else case.find("error")
@@ -110,6 +115,8 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     empty = root / "wrong_layout" / "backend"
     (empty / "src").mkdir(parents=True)
     backends["wrong_layout"] = empty
+    if CLEAN_FIXTURE.is_dir():
+        backends["clean_fixture"] = shutil.copytree(CLEAN_FIXTURE, root / "clean_fixture" / "backend")
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(run_hidden_tests, backend, backend.parent)
                    for name, backend in backends.items()}
@@ -122,6 +129,13 @@ def test_hidden_tests__the_reference_solution_passes(outcomes: dict[str, Outcome
     assert reference.failed == {}
     assert reference.passed == ALL_TESTS - {"test_models_migrate_on_postgresql"}
     assert reference.skipped == {"test_models_migrate_on_postgresql"}
+
+
+def test_hidden_tests__the_runners_clean_fixture_passes(outcomes: dict[str, Outcome]) -> None:
+    if "clean_fixture" not in outcomes:
+        pytest.skip("tests/fixtures/submissions/clean is not in this checkout")
+
+    assert outcomes["clean_fixture"].failed == {}
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
