@@ -14,6 +14,7 @@ from typing import Any
 from github.Repository import Repository
 
 from grader.github.client import translate_errors
+from grader.github.errors import RetryLater
 
 CHECK_NAME = "grader"
 ANNOTATIONS_PER_REQUEST = 50
@@ -32,13 +33,30 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def find_check(repo: Repository, head_sha: str) -> int | None:
+    """Our check run of `head_sha`, if one exists."""
+    with translate_errors():
+        for run in repo.get_commit(head_sha).get_check_runs(check_name=CHECK_NAME):
+            return run.id
+    return None
+
+
 def create_check(repo: Repository, head_sha: str, status: str, details_url: str = "") -> int:
-    """A new check run for `head_sha` in status `queued` or `in_progress`; returns its id."""
+    """A new check run for `head_sha` in status `queued` or `in_progress`; returns its id.
+
+    After a 5xx GitHub may have stored the run anyway: look for it before asking for a retry.
+    """
     extra: dict[str, Any] = {"details_url": details_url} if details_url else {}
     if status == "in_progress":
         extra["started_at"] = _now()
-    with translate_errors():
-        return repo.create_check_run(name=CHECK_NAME, head_sha=head_sha, status=status, **extra).id
+    try:
+        with translate_errors():
+            return repo.create_check_run(name=CHECK_NAME, head_sha=head_sha, status=status, **extra).id
+    except RetryLater:
+        stored = find_check(repo, head_sha)
+        if stored is None:
+            raise
+        return stored
 
 
 def start_check(repo: Repository, check_run_id: int) -> None:

@@ -182,6 +182,13 @@ class FakeGitHub:
         run = self.check_runs.get(int(args["check_run_id"]))
         return Reply(200, self._public_check(run)) if run else Reply(404, {"message": "Not Found"})
 
+    def _op_checks_list_for_ref(self, args: dict[str, str], body: Any, query: dict[str, str]) -> Reply:
+        repo = f"{args['owner']}/{args['repo']}"
+        runs = [self._public_check(run) for run in self.check_runs.values()
+                if run["_repo"] == repo and run["head_sha"] == args["ref"]
+                and run["name"] == query.get("check_name", run["name"])]
+        return Reply(200, {"total_count": len(runs), "check_runs": runs})
+
     def _op_checks_update(self, args: dict[str, str], body: Any, query: dict[str, str]) -> Reply:
         run = self.check_runs.get(int(args["check_run_id"]))
         if run is None:

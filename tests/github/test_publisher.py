@@ -185,3 +185,14 @@ async def test_publish__comment_author_is_the_bot(
     await publish(client, _target(), passing_result(), PublishState())
 
     assert fake_github.comments_on(REPO, PR_NUMBER)[0]["user"] == BOT
+
+
+async def test_check__a_502_after_storing_reuses_the_stored_check_run(
+        client: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.inject("checks/create", 502, after_store=True)
+
+    state = await mark_check_queued(client, _target(), PublishState())
+    await publish(client, _target(), passing_result(), state)
+
+    assert list(fake_github.check_runs) == [state.check_run_id]
+    assert fake_github.check_runs[state.check_run_id]["status"] == "completed"
