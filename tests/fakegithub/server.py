@@ -7,14 +7,17 @@ rejects with 422 any request that the vendored OpenAPI operations do not allow, 
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -73,6 +76,14 @@ class FakeGitHub:
     # -- set-up and inspection helpers for tests --------------------------------------------------
     def add_comment(self, repo: str, issue: int, body: str, user: dict[str, Any] | None = None) -> int:
         return self._store_comment(repo, issue, body, user or {"login": "student", "id": 7, "type": "User"})
+
+    def add_tarball(self, repo: str, sha: str, source: Path) -> None:
+        """Serves the files under `source` as GitHub's tarball of `repo` at `sha` (with its top folder)."""
+        top = f"{repo.replace('/', '-')}-{sha[:7]}"
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            tar.add(source, arcname=top, filter=lambda info: None if info.issym() or info.islnk() else info)
+        self.tarballs[(repo, sha)] = buffer.getvalue()
 
     def comments_on(self, repo: str, issue: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["_repo"] == repo and c["_issue"] == issue]

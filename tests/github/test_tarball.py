@@ -82,3 +82,15 @@ async def test_fetch_checkout__an_unknown_sha_is_permanent(
         await fetch_checkout(client, REPO, "b" * 40, tmp_path / "checkout", max_bytes=1000)
 
     assert raised.value.status == 404
+
+
+async def test_fetch_checkout__round_trips_a_folder_served_by_the_fake(
+        client: GitHubClient, fake_github: FakeGitHub, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    (source / "backend" / "app").mkdir(parents=True)
+    (source / "backend" / "app" / "models.py").write_text("class Item: ...\n")
+    fake_github.add_tarball(REPO, SHA, source)
+
+    dest = await fetch_checkout(client, REPO, SHA, tmp_path / "checkout", max_bytes=10_000)
+
+    assert (dest / "backend" / "app" / "models.py").read_text() == "class Item: ...\n"
