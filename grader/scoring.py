@@ -49,6 +49,8 @@ def _unfinished(report: Report, check: Check, rubric: Rubric) -> str | None:
     step = report.step(STEP_OF_KIND.get(check.kind, ""))
     if step is None or step.status in (StepStatus.OK, StepStatus.FAILED):
         return None
+    if step.status is StepStatus.NOT_RUN:
+        return step.summary
     return _text(rubric, "not_finished", step=step.status.value, summary=step.summary)
 
 

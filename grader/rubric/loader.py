@@ -65,7 +65,8 @@ class _Reader:
             raise self.fail(key, "must be a positive number" if positive else "must be a number")
         return float(value)
 
-    def strings(self, data: Mapping[str, Any], key: str, name: str, default: list[str] | None = None) -> tuple[str, ...]:
+    def strings(self, data: Mapping[str, Any], key: str, name: str,
+                default: list[str] | None = None) -> tuple[str, ...]:
         value = data.get(name, default)
         if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
             raise self.fail(key, "must be a list of strings")
@@ -128,7 +129,8 @@ def _grades(reader: _Reader, table: dict[str, Any]) -> tuple[tuple[str, float], 
     if not bands or LOWEST_GRADE in table:
         raise reader.fail("grades", f"must list the bands above {LOWEST_GRADE} with their lower bounds")
     bounds = [bound for _, bound in bands]
-    if bounds != sorted(bounds, reverse=True) or len(set(bounds)) != len(bounds) or not 0 < bounds[-1] <= bounds[0] <= 100:
+    ordered = bounds == sorted(bounds, reverse=True) and len(set(bounds)) == len(bounds)
+    if not ordered or not 0 < bounds[-1] <= bounds[0] <= 100:
         raise reader.fail("grades", "must be distinct lower bounds between 0 and 100, highest first")
     return tuple(bands)
 

@@ -7,7 +7,7 @@ The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.grade import Remediation
@@ -70,7 +70,6 @@ class Rubric:
     python_paths: tuple[str, ...] = ()
     hidden_tests_dir: Path | None = None
     quiz: QuizSpec | None = None
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def max_points(self) -> float:

@@ -60,7 +60,7 @@ def docker_binary() -> str:
     return path
 
 
-async def _docker(args: Sequence[str], *, stdin: bytes | None = None, timeout: float = 60.0) -> _Completed:
+async def _docker(args: Sequence[str], *, stdin: bytes | None = None, timeout: float = 60.0) -> _Completed:  # noqa: ASYNC109
     """Run one docker command to completion; an engine that cannot be reached is an infra error."""
     process = await asyncio.create_subprocess_exec(
         docker_binary(), *args, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
@@ -143,7 +143,9 @@ class DockerSandbox:
 
     async def _follow(self, process: asyncio.subprocess.Process, archive: bytes, run: ContainerRun,
                       on_line: Callable[[str], None]) -> None:
-        assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         stderr_task = asyncio.create_task(_tail(process.stderr, 4000))
         feeding = asyncio.create_task(_feed(process.stdin, archive))
         limit = self.settings.run_timeout_seconds + RUN_GRACE_SECONDS
@@ -214,7 +216,8 @@ class DockerSandbox:
         process = await asyncio.create_subprocess_exec(
             docker_binary(), *args, "-", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, env=_docker_env(), limit=STREAM_LIMIT_BYTES)
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         feeding = asyncio.create_task(_feed(process.stdin, context_tar))
         tail: list[str] = []
         while line := await process.stdout.readline():

@@ -1,0 +1,121 @@
+"""Rubric files: the shipped one loads; every mistake is one line naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.rubric import RubricError, default_rubric_path, load_rubric
+from grader.rubric.loader import SHIPPED_RUBRIC
+
+VALID = """
+[rubric]
+id = "x"
+title = "X"
+language = "en"
+remediation_base_url = "https://book.example.org/x/"
+
+[grades]
+S = 90
+A = 80
+B = 70
+
+[sections]
+SA1 = { title = "Engine", anchor = "#sa1" }
+
+[[checks]]
+id = "lint"
+kind = "lint"
+title = "Style"
+points = 40
+sections = ["SA1"]
+
+[[checks]]
+id = "tests"
+kind = "tests"
+title = "Tests"
+points = 60
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_rubric__loads_with_lesson_sections_and_bands() -> None:
+    rubric = load_rubric(SHIPPED_RUBRIC, env={})
+    assert rubric.id == "sqlalchemy-async"
+    assert rubric.language == "ru"
+    assert rubric.max_points == 100
+    assert rubric.grades == (("S", 90), ("A", 80), ("B", 70))
+    assert set(rubric.sections) == {"SA1", "SA2", "SA3", "SA4", "SA5", "SA6", "THEORY"}
+    assert {check.kind for check in rubric.checks} == {"lint", "tests", "coverage", "migrations", "hidden_tests",
+                                                      "quiz"}
+    assert rubric.quiz is not None
+    assert rubric.quiz.answers_file == "quiz/answers.toml"
+    assert rubric.python_paths == ("backend",)
+    assert any(package.startswith("pytest==") for package in rubric.packages)
+    assert len(rubric.sha256) == 64
+
+
+def test_section_links__join_base_url_and_anchor(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID), env={})
+    links = rubric.section_links(["SA1", "UNKNOWN"])
+    assert [(link.title, link.url) for link in links] == [("Engine", "https://book.example.org/x#sa1")]
+
+
+def test_remediation_base_url__env_wins(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID), env={"GRADER_REMEDIATION_BASE_URL": "https://mirror.example"})
+    assert rubric.section_links(["SA1"])[0].url == "https://mirror.example#sa1"
+
+
+def test_grade_for__bands_and_lowest(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID), env={})
+    assert [rubric.grade_for(score) for score in (100, 90, 89.9, 80, 70, 69.9, 0)] == ["S", "S", "A", "A", "B", "C",
+                                                                                      "C"]
+    assert rubric.next_band("C") == ("B", 70)
+    assert rubric.next_band("S") is None
+
+
+def test_default_rubric_path__env_or_shipped() -> None:
+    assert default_rubric_path({"GRADER_RUBRIC": "/x/y.toml"}) == Path("/x/y.toml")
+    assert default_rubric_path({}) == SHIPPED_RUBRIC
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("points = 60", "points = -1"), r"r.toml: checks\[1\].points must be a positive number"),
+    (('kind = "tests"', 'kind = "essay"'), r"checks\[1\].kind must be one of lint, tests"),
+    (('sections = ["SA1"]', 'sections = ["SA9"]'), r"checks\[0\].sections names unknown sections: SA9"),
+    (('id = "tests"', 'id = "lint"'), r"checks has the id 'lint' more than once"),
+    (("A = 80", "A = 95"), r"grades must be distinct lower bounds between 0 and 100, highest first"),
+    (('language = "en"', 'language = "de"'), r"rubric.language must be one of ru, en"),
+    (('title = "X"\n', ""), r"rubric.title must be a non-empty string"),
+    (("[grades]", "[grades]\nC = 10"), r"grades must list the bands above C"),
+    (('[[checks]]\nid = "lint"', '[lint]\nnoqa = "sometimes"\n\n[[checks]]\nid = "lint"'),
+     r"lint.noqa must be one of ignored, honoured"),
+    (('[[checks]]\nid = "lint"', '[runner]\npython_paths = ["../outside"]\n\n[[checks]]\nid = "lint"'),
+     r"runner.python_paths must be folders inside the student's repository"),
+    (('title = "Style"', 'title = "Style"\nmax_findings = 5\nzero_at = 5'),
+     r"checks\[0\] thresholds must leave a range"),
+])
+def test_invalid_rubric__one_line_naming_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    old, new = edit
+    assert old in VALID
+    with pytest.raises(RubricError, match=message) as raised:
+        load_rubric(_write(tmp_path, VALID.replace(old, new, 1)), env={})
+    assert "\n" not in str(raised.value)
+
+
+def test_invalid_rubric__not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(RubricError, match="is not valid TOML"):
+        load_rubric(_write(tmp_path, "[rubric"), env={})
+    with pytest.raises(RubricError, match="cannot be read"):
+        load_rubric(tmp_path / "missing.toml", env={})
+
+
+def test_invalid_rubric__no_checks(tmp_path: Path) -> None:
+    with pytest.raises(RubricError, match=r"checks must be a non-empty array of tables"):
+        load_rubric(_write(tmp_path, VALID.split("[[checks]]")[0]), env={})

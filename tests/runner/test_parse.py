@@ -1,0 +1,65 @@
+"""Tool output into report parts; untrusted input never raises."""
+
+from __future__ import annotations
+
+import json
+
+from grader.runner.parse import SYNTAX_ERROR_CODE, parse_coverage, parse_junit, parse_ruff
+
+RUFF = [
+    {"code": "F401", "message": "`os` imported but unused", "filename": "/work/src/backend/app/x.py",
+     "location": {"row": 1, "column": 8}, "end_location": {"row": 1, "column": 10},
+     "url": "https://docs.astral.sh/ruff/rules/unused-import"},
+    {"code": None, "message": "SyntaxError: Expected ')'", "filename": "/work/src/backend/app/y.py",
+     "location": {"row": 2, "column": 1}, "end_location": {"row": 2, "column": 2}, "url": None},
+]
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.test_a" name="test_ok" time="0.01"/>
+<testcase classname="tests.test_a" name="test_bad" time="0.02">
+<failure message="assert 2 == 3&#10;more">tb</failure></testcase>
+<testcase classname="tests.test_a" name="test_err"><error message="fixture broke">tb</error></testcase>
+<testcase classname="tests.test_a" name="test_skip"><skipped message="not today"/></testcase>
+</testsuite></testsuites>"""
+
+
+def test_parse_ruff__paths_relative_and_syntax_errors_named() -> None:
+    findings = parse_ruff(json.dumps(RUFF))
+    assert findings is not None
+    assert [(f.file, f.line, f.column, f.code) for f in findings] == [
+        ("backend/app/x.py", 1, 8, "F401"), ("backend/app/y.py", 2, 1, SYNTAX_ERROR_CODE)]
+    assert findings[0].url.endswith("unused-import")
+
+
+def test_parse_ruff__missing_or_malformed_is_none() -> None:
+    assert parse_ruff(None) is None
+    assert parse_ruff("not json") is None
+    assert parse_ruff('{"a": 1}') is None
+
+
+def test_parse_junit__outcomes_and_first_line_of_messages() -> None:
+    cases = parse_junit(JUNIT)
+    assert cases is not None
+    assert [(c.id, c.outcome, c.message) for c in cases] == [
+        ("tests.test_a::test_ok", "passed", ""), ("tests.test_a::test_bad", "failed", "assert 2 == 3"),
+        ("tests.test_a::test_err", "error", "fixture broke"), ("tests.test_a::test_skip", "skipped", "not today")]
+
+
+def test_parse_junit__doctype_and_garbage_are_refused() -> None:
+    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuites>&a;</testsuites>'
+    assert parse_junit(bomb) is None
+    assert parse_junit("<testsuites><unclosed>") is None
+    assert parse_junit("") is None
+
+
+def test_parse_coverage__total_and_files() -> None:
+    data = {"totals": {"percent_covered": 83.3333},
+            "files": {"/work/src/backend/app/a.py": {"summary": {"percent_covered": 50.0}, "missing_lines": [3, 4]}}}
+    coverage = parse_coverage(json.dumps(data))
+    assert coverage is not None
+    assert coverage.percent == 83.33
+    assert [(f.path, f.percent, f.missing_lines) for f in coverage.files] == [("backend/app/a.py", 50.0, [3, 4])]
+
+
+def test_parse_coverage__malformed_is_none() -> None:
+    assert parse_coverage('{"totals": {}}') is None
+    assert parse_coverage(None) is None
