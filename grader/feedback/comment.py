@@ -164,7 +164,10 @@ def render_comment(result: GradeResult, ctx: CommentContext) -> str:
     """The whole comment body (without the publisher's hidden markers)."""
     texts = texts_for(result.language)
     head, tail = first_screen(result), footer(result, ctx)
-    budget = ctx.max_chars - len(head) - len(tail) - len(texts.comment_truncated) - 16
+    budget = ctx.max_chars - len(head) - len(tail) - len(texts.comment_truncated) - 700
     sections, truncated = detail_sections(result, ctx, budget)
-    notes = [texts.comment_truncated] if truncated or result.report.truncated else []
+    notes = [texts.comment_truncated] if truncated else []
+    if result.report.truncated:
+        cut = "; ".join(inline(item, 120) for item in result.report.truncated[:5])
+        notes.append(texts.output_truncated.format(what=cut))
     return "\n\n".join([head, *sections, *notes, tail]) + "\n"

@@ -28,6 +28,7 @@ class Texts:
     footer: str  # {duration} {sha} {rubric} {version}
     truncated: str  # {count}
     comment_truncated: str
+    output_truncated: str  # {what}
     check_title: str  # {grade} {score}
     passed: str
     failed: str
@@ -54,6 +55,7 @@ RUSSIAN = Texts(
     footer="Время проверки {duration} с · коммит {sha} · рубрика {rubric} v{version}",
     truncated="…и ещё {count} (не показано)",
     comment_truncated="_Комментарий сокращён: он не помещается в лимит GitHub._",
+    output_truncated="_Часть вывода проверок обрезана: {what}._",
     check_title="Оценка {grade}: {score} из 100",
     passed="пройдено",
     failed="не пройдено",
@@ -80,6 +82,7 @@ ENGLISH = Texts(
     footer="Graded in {duration} s · commit {sha} · rubric {rubric} v{version}",
     truncated="…and {count} more (not shown)",
     comment_truncated="_This comment was shortened to fit GitHub's limit._",
+    output_truncated="_Some output of the checks was cut: {what}._",
     check_title="Grade {grade}: {score} out of 100",
     passed="passed",
     failed="failed",

@@ -100,3 +100,12 @@ def test_check_run__annotations_carry_path_lines_and_columns() -> None:
 
 def test_check_run__text_holds_the_details() -> None:
     assert "Failed tests (2)" in check_text(failing_result("en"), CTX)
+
+
+def test_render__cut_tool_output_is_said_in_a_note() -> None:
+    result = passing_result("ru")
+    result.report.truncated = ["tests output after 1,000,000 bytes"]
+
+    rendered = render_comment(result, CTX)
+
+    assert "_Часть вывода проверок обрезана: tests output after 1,000,000 bytes._" in rendered
