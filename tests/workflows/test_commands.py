@@ -9,10 +9,12 @@ import pytest
 
 from grader.cli import CommandError, main
 from grader.grade import grade_to_dict
+from grader.workflow_reports import commands
 from grader.workflow_reports.actions_env import append_summary, notice, set_outputs
 from grader.workflow_reports.event import read_event, read_result
+from tests.fakegithub.server import BOT, FakeGitHub
 from tests.feedback.factories import passing_result
-from tests.workflows.conftest import pull_request_event
+from tests.workflows.conftest import GITHUB_TOKEN, pull_request_event
 
 SHA = "3" * 40
 
@@ -88,3 +90,36 @@ def test_cli__summary_outside_actions_exits_2_with_one_line(tmp_path: Path, monk
     assert main(["workflow", "summary", "--report", str(report), "--event", str(event)]) == 2
     assert capsys.readouterr().err == (
         "grader: GITHUB_STEP_SUMMARY is not set: run this as a step of a GitHub Actions job\n")
+
+
+@pytest.fixture
+def actions_env(tmp_path: Path, fake_github: FakeGitHub, monkeypatch) -> Path:
+    """The environment of the comment job, pointed at the fake GitHub."""
+    summary = tmp_path / "summary.md"
+    for name, value in {"GITHUB_API_URL": fake_github.base_url, "GITHUB_TOKEN": GITHUB_TOKEN,
+                        "GRADER_COMMENT_AUTHOR": BOT["login"], "GITHUB_STEP_SUMMARY": str(summary)}.items():
+        monkeypatch.setenv(name, value)
+    fake_github.pulls[("Codertocat/Hello-World", 2)] = SHA
+    return summary
+
+
+def test_cli__publish_retries_a_server_error_then_comments_once(tmp_path: Path, actions_env: Path,
+                                                               fake_github: FakeGitHub, monkeypatch) -> None:
+    monkeypatch.setattr(commands, "MAX_RETRY_WAIT_SECONDS", 0.0)
+    fake_github.inject("issues/list-comments", 502)
+    report = _write(tmp_path / "report.json", grade_to_dict(passing_result("en")))
+    event = _write(tmp_path / "event.json", pull_request_event(SHA))
+
+    assert main(["publish", "--report", str(report), "--event", str(event)]) == 0
+    assert len(fake_github.comments_on("Codertocat/Hello-World", 2)) == 1
+
+
+def test_cli__publish_to_a_missing_pull_request_fails_with_one_line(tmp_path: Path, actions_env: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    report = _write(tmp_path / "report.json", grade_to_dict(passing_result("en")))
+    event = pull_request_event(SHA)
+    event["number"] = event["pull_request"]["number"] = 404
+    event_path = _write(tmp_path / "event.json", event)
+
+    assert main(["publish", "--report", str(report), "--event", str(event_path)]) == 2
+    assert capsys.readouterr().err == "grader: GitHub refused the request (404): Not Found\n"

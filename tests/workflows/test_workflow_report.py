@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from grader.cli import main
 from grader.db.models import Result, Submission
 from grader.grade import grade_to_dict
 from grader.workflow_reports.commands import NO_OIDC_NOTICE
@@ -109,3 +110,35 @@ def test_send__refusal_is_one_line_with_the_services_reason(tmp_path: Path, serv
     assert completed.stderr == (
         "grader: the service refused the report (HTTP 401): The OIDC token is rejected: "
         f"the run used workflow {students_workflow}, not the course's pinned reusable workflow.\n")
+
+
+def test_send__in_process_stores_the_report(tmp_path: Path, service_url: str, issuer: Issuer, monkeypatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in issuer.actions_env().items():
+        monkeypatch.setenv(name, value)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(grade_to_dict(failing_result("en"))))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(pull_request_event(SHA_1)))
+
+    code = main(["workflow", "send", "--report", str(report), "--event", str(event),
+                 "--service-url", service_url + "/"])
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith("report stored by the service as advisory result ")
+
+
+def test_send__unreachable_service_is_one_line(tmp_path: Path, issuer: Issuer, monkeypatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in issuer.actions_env().items():
+        monkeypatch.setenv(name, value)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(grade_to_dict(failing_result("en"))))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(pull_request_event(SHA_1)))
+
+    code = main(["workflow", "send", "--report", str(report), "--event", str(event),
+                 "--service-url", f"http://127.0.0.1:{free_port()}"])
+
+    assert code == 2
+    assert capsys.readouterr().err == "grader: sending the report failed: [Errno 111] Connection refused\n"
