@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.api.detail_queries import read_grade
 from grader.api.dto import GRADES, CheckFailures, GradeCount, SectionNeed, Stats
-from grader.api.gradebook_queries import ranked_service_results
-from grader.db.models import Result
+from grader.api.gradebook_queries import latest_result_ids
+from grader.db.models import Result, Submission
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,11 @@ class LatestGrade:
 
 
 async def latest_grades(session: AsyncSession, repository: str | None = None) -> list[LatestGrade]:
-    ranked = ranked_service_results(repository, None, Result.report.label("report"))
     rows = (await session.execute(
-        select(ranked.c.login, ranked.c.grade, ranked.c.report).where(ranked.c.latest_rank == 1))).all()
+        select(Submission.author_login.label("login"), Result.grade, Result.report)
+        .join(Result, Result.submission_id == Submission.id)
+        .where(Result.id.in_(latest_result_ids(repository)))
+    )).all()
     return [LatestGrade(row.login, row.grade, row.report if isinstance(row.report, dict) else {})
             for row in rows]
 

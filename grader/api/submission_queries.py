@@ -1,8 +1,9 @@
 """Submissions as rows: one SQL statement per page, whatever its size.
 
 The newest service result, the newest advisory result and the newest job of each submission are
-joined through "max id per submission" subqueries, so a page never loads anything row by row, and
-the heavy report JSON is never read for a list.
+joined through correlated "max id of this submission" subqueries: the database walks submissions
+newest first and looks up only the rows of the page (by index), so a page costs the same however
+large the tables grow, nothing is loaded row by row, and the heavy report JSON is never read.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ class SubmissionFilters:
     before_id: int | None = None  # keyset cursor: only ids below this one
 
 
-def _newest_result_ids(advisory: bool) -> Any:
-    return (select(Result.submission_id, func.max(Result.id).label("result_id"))
-            .where(Result.advisory.is_(advisory)).group_by(Result.submission_id).subquery())
+def _newest_result_id(advisory: bool) -> Any:
+    return (select(func.max(Result.id)).where(Result.submission_id == Submission.id,
+                                              Result.advisory.is_(advisory))
+            .correlate(Submission).scalar_subquery())
 
 
-def _newest_job_ids() -> Any:
-    return select(Job.submission_id, func.max(Job.id).label("job_id")).group_by(Job.submission_id).subquery()
+def _newest_job_id() -> Any:
+    return select(func.max(Job.id)).where(Job.submission_id == Submission.id).correlate(Submission).scalar_subquery()
 
 
 _SERVICE = aliased(Result, name="service_result")
@@ -50,20 +52,15 @@ def _result_columns(result: Any, prefix: str) -> list[Any]:
 
 def summary_select() -> Select[Any]:
     """Submissions with repository, PR, newest job and newest results, as plain columns."""
-    service_ids, advisory_ids = _newest_result_ids(False), _newest_result_ids(True)
-    job_ids = _newest_job_ids()
     return (
         select(Submission.id, Repository.full_name, PullRequest.number, Submission.author_login,
                Submission.head_sha, Submission.received_at, _JOB.status.label("job_status"),
                *_result_columns(_SERVICE, "service"), *_result_columns(_ADVISORY, "advisory"))
         .join(PullRequest, PullRequest.id == Submission.pull_request_id)
         .join(Repository, Repository.id == PullRequest.repository_id)
-        .outerjoin(service_ids, service_ids.c.submission_id == Submission.id)
-        .outerjoin(_SERVICE, _SERVICE.id == service_ids.c.result_id)
-        .outerjoin(advisory_ids, advisory_ids.c.submission_id == Submission.id)
-        .outerjoin(_ADVISORY, _ADVISORY.id == advisory_ids.c.result_id)
-        .outerjoin(job_ids, job_ids.c.submission_id == Submission.id)
-        .outerjoin(_JOB, _JOB.id == job_ids.c.job_id)
+        .outerjoin(_SERVICE, _SERVICE.id == _newest_result_id(False))
+        .outerjoin(_ADVISORY, _ADVISORY.id == _newest_result_id(True))
+        .outerjoin(_JOB, _JOB.id == _newest_job_id())
     )
 
 
