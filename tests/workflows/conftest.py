@@ -81,10 +81,12 @@ def run_workflow(tmp_path: Path, fake_github: FakeGitHub,
     runs = iter(range(1, 100))
 
     def run(event: dict[str, Any], result: GradeResult, inputs: dict[str, Any] | None = None,
-            env: dict[str, str] | None = None, install: str | None = None) -> tuple[dict[str, JobRun], Path]:
+            env: dict[str, str] | None = None, install: str | None = None,
+            checkout: Path | None = None) -> tuple[dict[str, JobRun], Path]:
         root = tmp_path / f"run-{next(runs)}"
         (root / "submission").mkdir(parents=True)
         (root / "submission" / "README.md").write_text("the student's code\n")
+        checkout_source = checkout or root / "submission"
         event_path, report_path, calls = root / "event.json", root / "report.json", root / "calls.log"
         event_path.write_text(json.dumps(event))
         report_path.write_text(json.dumps(grade_to_dict(result)))
@@ -101,7 +103,7 @@ def run_workflow(tmp_path: Path, fake_github: FakeGitHub,
             **(env or {}),
         }
         runner = LocalRunner(
-            workflow=SOURCE, root=root, checkout_source=root / "submission",
+            workflow=SOURCE, root=root, checkout_source=checkout_source,
             inputs={"grader-package": "grader @ git+https://github.com/course/grader@v1", **(inputs or {})},
             github={"token": GITHUB_TOKEN, "event": event}, event_path=event_path, base_env=base_env,
             stand_ins={INSTALL_STEP: install or f'echo "{shims}" >> "$GITHUB_PATH"'},
