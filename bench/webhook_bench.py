@@ -44,10 +44,13 @@ app = Litestar([receive])
 '''
 
 
-def raw_requests(count: int, port: int) -> list[bytes]:
+def raw_requests(count: int, port: int, phase: str) -> list[bytes]:
+    """`count` distinct deliveries (new delivery ids and head SHAs), spread over 500 pull requests."""
     requests = []
-    for index in range(count):
-        payload = pull_request_payload(sha=f"{index:040x}", number=1 + index % 500, login=f"student{index % 500}")
+    offset = {"warmup": 0, "saturate": 10**6, "rate": 2 * 10**6}[phase]
+    for index in range(offset, offset + count):
+        payload = pull_request_payload(sha=f"{os.getpid():08x}{index:032x}", number=1 + index % 500,
+                                       login=f"student{index % 500}")
         body, headers = signed_delivery(payload, secret=SECRET, delivery_id=f"bench-{os.getpid()}-{index}")
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         requests.append((f"POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n{head}"
@@ -133,14 +136,16 @@ def percentile(values: list[float], fraction: float) -> float:
 async def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     process, port = start_server(kind, args.database_url or f"sqlite+aiosqlite:///{workdir}/bench.db", workdir)
     try:
-        await saturate(port, raw_requests(200, port), 8)  # warm-up: imports, caches, the schema, the pool
-        throughput, statuses = await saturate(port, raw_requests(args.requests, port), args.connections)
-        latencies, rate_statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port),
+        await saturate(port, raw_requests(200, port, "warmup"), 8)  # warm-up: imports, caches, the schema, the pool
+        throughput, statuses = await saturate(port, raw_requests(args.requests, port, "saturate"), args.connections)
+        latencies, rate_statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port, "rate"),
                                                     args.rate)
     finally:
         process.terminate()
         process.wait()
     bad = [status for status in statuses + rate_statuses if status not in (200, 202)]
+    if kind == "grader" and statuses.count(202) + rate_statuses.count(202) != len(statuses) + len(rate_statuses):
+        raise SystemExit(f"{kind}: some deliveries were not queued; see {workdir}/{kind}.log")
     if bad:
         raise SystemExit(f"{kind}: {len(bad)} responses were not 2xx, e.g. {bad[0]}; see {workdir}/{kind}.log")
     return {"throughput_per_s": round(throughput, 1),

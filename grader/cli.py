@@ -8,6 +8,8 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from grader.settings import Settings, SettingsError, load_settings
 
 
@@ -116,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _first_line(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump (which could hold values)."""
+    origin = getattr(exc, "orig", None) or exc
+    return (str(origin).strip().splitlines() or [type(origin).__name__])[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -123,5 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CommandError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
+    except (DBAPIError, OSError) as exc:
+        print(f"grader: the database cannot be used: {_first_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

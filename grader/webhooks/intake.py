@@ -44,7 +44,9 @@ class IntakeResult:
 @dataclass(frozen=True)
 class _Statements:
     delivery: Any
-    repository: Any
+    repository_by_github_id: Any
+    new_repository: Any
+    update_repository: Any
     pull_request: Any
     submission: Any
     existing_submission: Any
@@ -55,16 +57,17 @@ class _Statements:
 @cache
 def _statements(dialect: str) -> _Statements:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    repository = insert(Repository.__table__)
+    repositories = Repository.__table__.c
     pull_request = insert(PullRequest.__table__)
     return _Statements(
         delivery=insert(Delivery.__table__).on_conflict_do_nothing(index_elements=["delivery_id"])
         .returning(Delivery.__table__.c.id),
-        repository=repository.on_conflict_do_update(
-            index_elements=["github_id"],
-            set_={"full_name": repository.excluded.full_name,
-                  "installation_id": repository.excluded.installation_id},
-        ).returning(Repository.__table__.c.id),
+        repository_by_github_id=select(repositories.id, repositories.full_name, repositories.installation_id)
+        .where(repositories.github_id == bindparam("github_id")),
+        new_repository=insert(Repository.__table__).on_conflict_do_nothing(index_elements=["github_id"])
+        .returning(repositories.id),
+        update_repository=update(Repository.__table__).where(repositories.id == bindparam("repository_id"))
+        .values(full_name=bindparam("new_full_name"), installation_id=bindparam("new_installation_id")),
         pull_request=pull_request.on_conflict_do_update(
             index_elements=["repository_id", "number"],
             set_={"latest_head_sha": pull_request.excluded.latest_head_sha, "title": pull_request.excluded.title,
@@ -116,11 +119,26 @@ async def record_push(session: AsyncSession, delivery_id: str, event: PullReques
 
 
 async def _upsert_pull_request(connection: Any, sql: _Statements, event: PullRequestEvent, now: datetime) -> int:
-    repo = event.repository
-    repository_id = await connection.scalar(sql.repository, {
-        "github_id": repo.id, "full_name": repo.full_name, "created_at": now,
-        "installation_id": event.installation.id if event.installation else None})
+    repository_id = await _repository_id(connection, sql, event, now)
     pr = event.pull_request
     return await connection.scalar(sql.pull_request, {
         "repository_id": repository_id, "number": pr.number, "author_login": pr.user.login,
         "title": pr.title[:300], "latest_head_sha": pr.head.sha, "updated_at": now})
+
+
+async def _repository_id(connection: Any, sql: _Statements, event: PullRequestEvent, now: datetime) -> int:
+    """Read before writing: every push of a course hits the same repository row, and an upsert would
+    lock it, queueing all of a course's deliveries behind each other on PostgreSQL."""
+    values = {"github_id": event.repository.id, "full_name": event.repository.full_name,
+              "installation_id": event.installation.id if event.installation else None}
+    known = (await connection.execute(sql.repository_by_github_id, values)).first()
+    if known is None:
+        inserted = await connection.scalar(sql.new_repository, {**values, "created_at": now})
+        if inserted is not None:
+            return inserted
+        known = (await connection.execute(sql.repository_by_github_id, values)).first()
+    if (known.full_name, known.installation_id) != (values["full_name"], values["installation_id"]):
+        await connection.execute(sql.update_repository, {
+            "repository_id": known.id, "new_full_name": values["full_name"],
+            "new_installation_id": values["installation_id"]})
+    return known.id

@@ -36,3 +36,10 @@ def test_cli__database_url_password_never_printed():
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "hunter2" not in result.stderr
+
+
+def test_cli__unreachable_database_is_one_line_without_a_traceback(tmp_path):
+    result = run_grader("db", "upgrade", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db")
+    assert result.returncode == 1
+    assert result.stderr.startswith("grader: the database cannot be used:")
+    assert result.stderr.strip().count("\n") == 0

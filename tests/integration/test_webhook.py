@@ -103,6 +103,16 @@ async def test_webhook__newer_push_cancels_the_older_queued_job(client, sessionm
     assert jobs == {"1": JobStatus.CANCELLED, "2": JobStatus.QUEUED, "3": JobStatus.QUEUED}
 
 
+async def test_webhook__renamed_repository_keeps_its_row_and_takes_the_new_name(client, sessionmaker):
+    await post(client, pull_request_payload(sha="4" * 40, repo_id=77))
+    renamed = pull_request_payload("synchronize", sha="5" * 40, repo_id=77)
+    renamed["repository"]["full_name"] = "course/renamed"
+    assert (await post(client, renamed)).status_code == 202
+    async with sessionmaker() as session:
+        repositories = (await session.scalars(select(Repository))).all()
+    assert [(repo.github_id, repo.full_name) for repo in repositories] == [(77, "course/renamed")]
+
+
 @pytest.mark.parametrize(
     ("event", "payload_name"),
     [("ping", "ping.1"), ("push", "push.1"), ("pull_request", "pull_request.closed.1"),
