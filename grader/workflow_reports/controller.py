@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, Router, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,8 @@ log = logging.getLogger("grader.workflow_reports")
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 GRADES = frozenset({"S", "A", "B", "C"})
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+# Provided per app by `workflow_reports_router`; None when GRADER_OIDC_AUDIENCE is not set.
+Verifier = NamedDependency[OidcVerifier | None]
 
 
 class WorkflowReport(msgspec.Struct, kw_only=True):
@@ -80,7 +82,7 @@ async def _verified_identity(verifier: OidcVerifier | None, token: str) -> Workf
 @post("/", status_code=201, request_max_body_size=MAX_REPORT_BYTES, tags=["workflow reports"],
       summary="Store a reusable-workflow run's report as an advisory result")
 async def receive_workflow_report(request: Request[Any, Any, Any], state: State,
-                                  oidc_verifier: OidcVerifier | None) -> Response[dict[str, Any]]:
+                                  oidc_verifier: Verifier) -> Response[dict[str, Any]]:
     identity = await _verified_identity(oidc_verifier, bearer_token(request))
     report = parse_report(await request.body())
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
