@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from grader.github.comments import MARKER, described_sha
@@ -96,3 +98,18 @@ def test_workflow__refused_token_still_leaves_summary_and_says_why(run_workflow,
     assert READ_ONLY_NOTICE.format(reason="HTTP 403: Resource not accessible by integration") in (
         jobs["comment"].summary)
     assert fake_github.comments_on(REPO, PR) == []
+
+
+def test_image_step__unpullable_image_fails_with_one_line(shims: Path, tmp_path: Path) -> None:
+    [step] = [step for step in load(SOURCE)["jobs"]["grade"]["steps"] if step["name"] == "Get the runner image"]
+    (shims / "docker").write_text('#!/usr/bin/env bash\necho "docker $*" >> "$GRADER_TEST_CALLS"\nexit 1\n')
+    calls = tmp_path / "calls.log"
+    env = {"PATH": f"{shims}:{os.environ['PATH']}", "GRADER_IMAGE": IMAGE, "GRADER_TEST_CALLS": str(calls)}
+
+    completed = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env=env,
+                               capture_output=True, text=True, timeout=30, check=False)
+
+    assert completed.returncode == 1
+    assert completed.stdout == (f"::error title=grader::cannot pull the runner image {IMAGE}; push it to a registry "
+                                "the runners can reach and pass it as runner-image\n")
+    assert calls.read_text().splitlines() == [f"docker image inspect {IMAGE}", f"docker pull --quiet {IMAGE}"]
