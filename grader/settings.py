@@ -82,6 +82,7 @@ class RunnerSettings:
     step_timeout_seconds: int = 300
     run_timeout_seconds: int = 900
     output_limit_bytes: int = 1_000_000
+    max_checkout_bytes: int = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ def _read_runner(env: Mapping[str, str]) -> RunnerSettings:
         step_timeout_seconds=_parsed(env, "GRADER_STEP_TIMEOUT", 300, _positive_int, number),
         run_timeout_seconds=_parsed(env, "GRADER_RUN_TIMEOUT", 900, _positive_int, number),
         output_limit_bytes=_parsed(env, "GRADER_OUTPUT_LIMIT_BYTES", 1_000_000, _positive_int, number),
+        max_checkout_bytes=_parsed(env, "GRADER_MAX_CHECKOUT_MB", 50, _positive_int, number) * 1024 * 1024,
     )
 
 

@@ -32,12 +32,29 @@ class ClaimedJob:
 
 @dataclass(frozen=True)
 class JobOutput:
-    """What a finished job stores: the graded result of the submission."""
+    """What a finished grading job stores: the graded result of the submission.
+
+    `then_publish` queues a publish job in the same transaction as the result, so a stored result is
+    always followed by its feedback on GitHub, however often publishing has to be retried.
+    """
 
     score: float
     grade: str
     report: dict[str, Any]
     duration_seconds: float
+    then_publish: bool = False
+
+
+class Reschedule(Exception):
+    """Try the job again after `seconds` (e.g. GitHub's Retry-After); counts as an attempt."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class FinalFailure(Exception):
+    """The job cannot succeed by retrying (e.g. the pull request is gone): fail it with the reason."""
 
 
 def _claimable(now: datetime) -> Any:
@@ -89,14 +106,21 @@ async def heartbeat(session: AsyncSession, job: ClaimedJob, settings: QueueSetti
     return result.rowcount == 1
 
 
-async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput) -> bool:
-    """Store the result and mark the job done, only if this attempt still owns the job."""
+async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | None) -> bool:
+    """Mark the job done and store its result, only if this attempt still owns the job."""
     if not await _finish(session, job.id, job.attempt, JobStatus.DONE, None, utcnow()):
         return False
-    session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score, grade=output.grade,
-                       report=output.report, duration_seconds=output.duration_seconds))
+    if output is not None:
+        session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score,
+                           grade=output.grade, report=output.report, duration_seconds=output.duration_seconds))
+        if output.then_publish:
+            session.add(Job(submission_id=job.submission_id, kind=JobKind.PUBLISH))
     await session.flush()
     return True
+
+
+async def fail_for_good(session: AsyncSession, job: ClaimedJob, reason: str) -> bool:
+    return await _finish(session, job.id, job.attempt, JobStatus.FAILED, reason, utcnow())
 
 
 def retry_delay_seconds(attempt: int, settings: QueueSettings) -> float:
@@ -105,18 +129,18 @@ def retry_delay_seconds(attempt: int, settings: QueueSettings) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str,
-                        settings: QueueSettings) -> JobStatus | None:
-    """After an infrastructure failure: queue again with backoff, or fail for good at the limit.
-
-    Returns the job's new status, or None when the attempt was already fenced out.
+async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, settings: QueueSettings,
+                        delay_seconds: float | None = None) -> JobStatus | None:
+    """After an infrastructure failure: queue again with backoff (or after `delay_seconds`), or fail for
+    good at the limit. Returns the job's new status, or None when the attempt was already fenced out.
     """
     now = utcnow()
     if job.attempt >= settings.max_attempts:
         done = await _finish(session, job.id, job.attempt, JobStatus.FAILED,
                              f"gave up after {job.attempt} attempts: {reason}", now)
         return JobStatus.FAILED if done else None
-    run_after = now + timedelta(seconds=retry_delay_seconds(job.attempt, settings))
+    delay = retry_delay_seconds(job.attempt, settings) if delay_seconds is None else delay_seconds
+    run_after = now + timedelta(seconds=delay)
     result = await session.execute(
         update(Job).where(_fenced(job))
         .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, run_after=run_after,

@@ -23,14 +23,14 @@ from sqlalchemy.exc import DBAPIError
 from grader.db.engine import write_turn
 from grader.db.retry import run_with_retry
 from grader.queue import jobs
-from grader.queue.jobs import ClaimedJob, JobOutput
+from grader.queue.jobs import ClaimedJob, FinalFailure, JobOutput, Reschedule
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from grader.settings import Settings
 
-JobProcessor = Callable[[ClaimedJob, "Settings", "async_sessionmaker[AsyncSession]"], Awaitable[JobOutput]]
+JobProcessor = Callable[[ClaimedJob, "Settings", "async_sessionmaker[AsyncSession]"], Awaitable[JobOutput | None]]
 log = logging.getLogger("grader.worker")
 
 
@@ -102,7 +102,13 @@ class Worker:
             self._log(job, "done" if stored else "fenced_out", started)
             return
         reason = f"{type(error).__name__}: {error}"[:2000]
-        status = await self._in_transaction(lambda s: jobs.fail_or_retry(s, job, reason, self.settings.queue))
+        if isinstance(error, FinalFailure):
+            failed = await self._in_transaction(lambda s: jobs.fail_for_good(s, job, str(error)[:2000]))
+            self._log(job, "failed" if failed else "fenced_out", started, reason=reason)
+            return
+        delay = error.seconds if isinstance(error, Reschedule) else None
+        status = await self._in_transaction(
+            lambda s: jobs.fail_or_retry(s, job, reason, self.settings.queue, delay_seconds=delay))
         self._log(job, "fenced_out" if status is None else f"{status}", started, reason=reason)
 
     async def _release(self, job: ClaimedJob, started: float) -> None:
@@ -131,8 +137,9 @@ async def run_workers(sessionmaker: async_sessionmaker[AsyncSession], settings: 
                       processor: JobProcessor | None = None, count: int | None = None) -> None:
     """Run `count` (default: the setting) workers until `stop` is set."""
     if processor is None:
-        from grader.pipeline import load_processor
+        from grader.pipeline import load_processor, prepare_host
 
         processor = load_processor()
+        await prepare_host(settings)
     workers = [Worker(sessionmaker, settings, processor) for _ in range(count or settings.queue.workers)]
     await asyncio.gather(*(worker.run(stop) for worker in workers))
