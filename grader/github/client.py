@@ -31,8 +31,8 @@ class GitHubClient:
     """One PyGithub `Github` per installation (its token is refreshed shortly before it expires).
 
     `write_interval` paces writes under GitHub's content-creation limits (PyGithub sleeps between
-    writes on the thread doing them, never on the event loop). `bot_login`, when known, names the
-    account whose comments we may edit; otherwise any Bot account's marked comment counts.
+    writes on the thread doing them, never on the event loop). `bot_login`, when set, names the
+    account whose comments are ours; see `own_login` for how it is found otherwise.
     """
 
     settings: GitHubSettings
@@ -41,6 +41,7 @@ class GitHubClient:
     timeout: int = 15
     bot_login: str = ""
     _connections: dict[int | None, Github] = field(default_factory=dict, repr=False)
+    _login: str | None = field(default=None, repr=False)
 
     @property
     def html_url(self) -> str:
@@ -59,6 +60,21 @@ class GitHubClient:
                 seconds_between_requests=self.read_interval, seconds_between_writes=self.write_interval,
                 lazy=True)
         return self._connections[key]
+
+    def own_login(self) -> str:
+        """The login whose marked comments are ours; "" means "any Bot account" (blocking: call in a thread).
+
+        A GitHub App's comments come from its `[bot]` account; a plain token's owner is asked of
+        GitHub once. Actions' GITHUB_TOKEN cannot read /user, but it comments as a Bot too.
+        """
+        if self.bot_login or self.settings.app_id:
+            return self.bot_login
+        if self._login is None:
+            try:
+                self._login = self.call(lambda: self.connection(None).get_user().login)
+            except PermanentGitHubError:
+                self._login = ""
+        return self._login
 
     def _auth(self, installation_id: int | None) -> Auth.Auth:
         if self.settings.app_id and self.settings.private_key:

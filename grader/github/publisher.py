@@ -15,7 +15,7 @@ from grader.feedback.check_run import annotations, check_summary, check_text, ch
 from grader.feedback.comment import CommentContext, render_comment
 from grader.github.checks import CheckOutput, complete_check, create_check, start_check
 from grader.github.client import GitHubClient
-from grader.github.comments import upsert_comment
+from grader.github.comments import CommentRef, upsert_comment
 from grader.github.errors import RetryLater
 from grader.github.tarball import fetch_tree
 from grader.grade import GradeResult
@@ -89,10 +89,14 @@ async def _publish_comment(client: GitHubClient, target: PublishTarget, body: st
                            state: PublishState) -> PublishState:
     if target.is_stale:
         return state
-    repo = client.connection(target.installation_id).get_repo(target.repo)
-    ref = await asyncio.to_thread(upsert_comment, repo, target.pr_number, body, target.head_sha,
-                                  known_id=state.comment_id, bot_login=client.bot_login)
+    ref = await asyncio.to_thread(_upsert, client, target, body, state.comment_id)
     return replace(state, comment_id=ref.id, comment_sha=target.head_sha)
+
+
+def _upsert(client: GitHubClient, target: PublishTarget, body: str, known_id: int | None) -> CommentRef:
+    repo = client.connection(target.installation_id).get_repo(target.repo)
+    return upsert_comment(repo, target.pr_number, body, target.head_sha, known_id=known_id,
+                          bot_login=client.own_login())
 
 
 async def publish(client: GitHubClient, target: PublishTarget, result: GradeResult,

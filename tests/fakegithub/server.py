@@ -55,8 +55,11 @@ def _now() -> str:
 class FakeGitHub:
     """The state and behaviour of the fake; `serve()` puts it on a free loopback port."""
 
-    def __init__(self, token: str = "test-token", app_id: str = "", public_key: str = "") -> None:  # noqa: S107
+    def __init__(self, token: str = "test-token", app_id: str = "", public_key: str = "",  # noqa: S107
+                 token_user: dict[str, Any] | None = None) -> None:
         self.token = token
+        # Who the plain token belongs to (GET /user, comment author); installation tokens act as BOT.
+        self.token_user = token_user or BOT
         self.app_id = app_id
         self.public_key = public_key
         self.operations: list[Operation] = load_operations()
@@ -71,6 +74,7 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.base_url = ""
         self._ids = itertools.count(1001)
+        self._caller: dict[str, Any] = BOT
         self._lock = threading.Lock()
 
     # -- set-up and inspection helpers for tests --------------------------------------------------
@@ -135,6 +139,7 @@ class FakeGitHub:
                 return Reply(401, {"message": f"A JSON web token could not be decoded: {exc}"})
             return None if str(claims.get("iss")) == self.app_id else Reply(401, {"message": "wrong issuer"})
         if credential == self.token or credential in self.installation_tokens:
+            self._caller = self.token_user if credential == self.token else BOT
             return None
         return Reply(401, {"message": "Bad credentials"})
 
@@ -145,6 +150,11 @@ class FakeGitHub:
         self.installation_tokens[token] = int(args["installation_id"])
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
         return Reply(201, {"token": token, "expires_at": expires, "permissions": {}})
+
+    def _op_users_get_authenticated(self, args: dict[str, str], body: Any, query: dict[str, str]) -> Reply:
+        if self._caller is BOT:
+            return Reply(403, {"message": "Resource not accessible by integration"})
+        return Reply(200, self.token_user)
 
     def _op_pulls_get(self, args: dict[str, str], body: Any, query: dict[str, str]) -> Reply:
         repo, number = f"{args['owner']}/{args['repo']}", int(args["pull_number"])
@@ -167,7 +177,7 @@ class FakeGitHub:
         repo, issue = f"{args['owner']}/{args['repo']}", int(args["issue_number"])
         if self.pulls and (repo, issue) not in self.pulls:
             return Reply(404, {"message": "Not Found"})
-        comment_id = self._store_comment(repo, issue, body["body"], BOT)
+        comment_id = self._store_comment(repo, issue, body["body"], self._caller)
         return Reply(201, self._public(self.comments[comment_id]))
 
     def _op_issues_get_comment(self, args: dict[str, str], body: Any, query: dict[str, str]) -> Reply:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 OPERATIONS = [
     ("post", "/app/installations/{installation_id}/access_tokens"),
+    ("get", "/user"),
     ("get", "/repos/{owner}/{repo}/pulls/{pull_number}"),
     ("get", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
     ("post", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),

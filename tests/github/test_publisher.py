@@ -16,6 +16,7 @@ from grader.github.publisher import (
     mark_check_queued,
     publish,
 )
+from grader.settings import GitHubSettings
 from tests.fakegithub.server import BOT, FakeGitHub
 from tests.feedback.factories import failing_result, passing_result
 from tests.github.conftest import PR_NUMBER, REPO
@@ -196,3 +197,18 @@ async def test_check__a_502_after_storing_reuses_the_stored_check_run(
 
     assert list(fake_github.check_runs) == [state.check_run_id]
     assert fake_github.check_runs[state.check_run_id]["status"] == "completed"
+
+
+async def test_publish__with_a_personal_token_only_that_users_marked_comment_is_ours(
+        fake_github: FakeGitHub) -> None:
+    fake_github.token_user = {"login": "ta-account", "id": 5, "type": "User"}
+    fake_github.add_comment(REPO, PR_NUMBER, f"{MARKER} a student's copy")
+    client = GitHubClient(GitHubSettings(api_url=fake_github.base_url, token="test-token"),
+                          write_interval=0, read_interval=0)
+
+    first = await publish(client, _target(SHA_1), failing_result(), PublishState())
+    second = await publish(client, _target(SHA_2), passing_result(), PublishState())
+
+    assert first.comment_id == second.comment_id
+    assert [c["user"]["login"] for c in fake_github.comments_on(REPO, PR_NUMBER)] == ["student", "ta-account"]
+    assert fake_github.count("users/get-authenticated") == 1
