@@ -1,7 +1,8 @@
 """Making student-controlled text (test names, messages, file names) inert in GitHub Markdown.
 
 Escaped text cannot start a heading, a table cell, a link or an emphasis, cannot open or close HTML
-(so it cannot close our `<details>`), and cannot @-mention anyone or reference an issue.
+(so it cannot close our `<details>`), and cannot @-mention anyone or cross-reference an issue
+(a zero-width space after `@` and before an issue number keeps the text readable but inert).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_ISSUE_REFERENCE = re.compile(r"#(?=\d)")
 _LONGEST_BACKTICKS = re.compile(r"`+")
 ZERO_WIDTH_SPACE = "\u200b"
 
@@ -24,6 +26,7 @@ def inline(text: str, limit: int = 200) -> str:
     """One line of plain text, safe anywhere in Markdown including a table cell."""
     flat = one_line(text, limit)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _ISSUE_REFERENCE.sub("#" + ZERO_WIDTH_SPACE, flat)
     flat = _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
     return _MENTION.sub("@" + ZERO_WIDTH_SPACE, flat)
 

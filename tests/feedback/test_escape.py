@@ -13,6 +13,7 @@ from grader.feedback.escape import ZERO_WIDTH_SPACE, code_block, inline, one_lin
     ("[x](http://evil)", "\\[x\\]\\(http\\:/ /evil\\)".replace(" ", "")),
     ("# heading", "\\# heading"),
     ("@octocat hi", f"@{ZERO_WIDTH_SPACE}octocat hi"),
+    ("see org/repo#12", f"see org/repo\\#{ZERO_WIDTH_SPACE}12"),
     ("**bold** _it_", "\\*\\*bold\\*\\* \\_it\\_"),
     ("line1\nline2", "line1 line2"),
 ])
