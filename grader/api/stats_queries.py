@@ -1,7 +1,7 @@
 """What the class needs: grade distribution, most-failed checks, most-needed lesson sections.
 
-Counted over each student's latest service grade (one statement), then tallied in Python by
-`class_stats`, a pure function of the stored grade results.
+Counted over each student's latest service grade (one statement, reading only the stored checks),
+then tallied in Python by `class_stats`, a pure function of those checks.
 """
 
 from __future__ import annotations
@@ -11,30 +11,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grader.api.detail_queries import read_grade
 from grader.api.dto import GRADES, CheckFailures, GradeCount, SectionNeed, Stats
 from grader.api.gradebook_queries import latest_result_ids
 from grader.db.models import Result, Submission
+from grader.grade import CheckGrade
 
 
 @dataclass(frozen=True)
 class LatestGrade:
     student: str
     grade: str
-    report: dict[str, Any]
+    checks: list[CheckGrade]
+
+
+def _checks(raw: Any) -> list[CheckGrade]:
+    """The stored checks; a report of a foreign shape counts as having none."""
+    try:
+        return msgspec.convert(raw or [], list[CheckGrade])
+    except msgspec.ValidationError:
+        return []
 
 
 async def latest_grades(session: AsyncSession, repository: str | None = None) -> list[LatestGrade]:
+    # Only the checks leave the database, not the whole report (lint findings, test lists, ...).
     rows = (await session.execute(
-        select(Submission.author_login.label("login"), Result.grade, Result.report)
+        select(Submission.author_login.label("login"), Result.grade, Result.report["checks"].label("checks"))
         .join(Result, Result.submission_id == Submission.id)
         .where(Result.id.in_(latest_result_ids(repository)))
     )).all()
-    return [LatestGrade(row.login, row.grade, row.report if isinstance(row.report, dict) else {})
-            for row in rows]
+    return [LatestGrade(row.login, row.grade, _checks(row.checks)) for row in rows]
 
 
 def _distribution(latest: list[LatestGrade]) -> list[GradeCount]:
@@ -55,7 +64,7 @@ def class_stats(latest: list[LatestGrade]) -> Stats:
     section_titles: dict[str, str] = {}
     for item in latest:
         urls: set[str] = set()
-        for check in read_grade(item.report).checks:
+        for check in item.checks:
             if check.passed:
                 continue
             failing[check.id] += 1
