@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from pathlib import Path
@@ -65,6 +66,21 @@ async def test_service__200_concurrent_deliveries_with_duplicates_on_postgresql(
         await _clear_tables(engine)
     finally:
         await engine.dispose()
+
+
+async def test_service__logs_one_json_line_per_delivery_and_never_a_secret(serve, database_url, engine):
+    secrets = {"GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET, "GITHUB_TOKEN": "ghp_never_logged_token"}
+    service = serve(database_url, GRADER_WORKERS="0", **secrets)
+    deliveries = build_deliveries(distinct=3, duplicates=1)
+    forged = (deliveries[0][0], {**deliveries[0][1], "x-hub-signature-256": "sha256=" + "0" * 64})
+    await post_all(service.base_url, [*deliveries, forged])
+    stop(service.process)
+    lines = [json.loads(line) for line in service.log().splitlines() if line.startswith("{")]
+    outcomes = sorted(line["outcome"] for line in lines if line["event"] == "delivery")
+    assert outcomes == ["duplicate_delivery", "queued", "queued", "queued"]
+    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(lines[0])
+    for secret in secrets.values():
+        assert secret not in service.log()
 
 
 async def test_service__identical_deliveries_at_the_same_moment_make_one_job(serve, database_url, sessionmaker):
