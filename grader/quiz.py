@@ -51,8 +51,37 @@ def _question(raw: object, where: str) -> Question:
     return Question(raw["id"], raw["text"], {str(k): str(v) for k, v in options.items()}, raw["answer"])
 
 
-def load_key(path: Path) -> list[Question]:
-    """The questions of a quiz key file, validated; ids are unique."""
+@dataclass(frozen=True)
+class QuizKey:
+    title: str
+    language: str  # of the messages a student reads: "ru" or "en"
+    questions: list[Question]
+
+
+MESSAGES = {
+    "en": {
+        "outside": "{file} must be a regular file inside the repository",
+        "missing": "{file} was not found",
+        "large": "{file} is larger than {kb} KB",
+        "toml": "{file} is not valid TOML ({detail})",
+        "option": "{file}: {qid} must be one of {options}",
+        "format": "{file} must hold one line per question: its id and the letter of the chosen option in "
+                  "quotes, e.g. {example} (the questions are in QUIZ.md)",
+    },
+    "ru": {
+        "outside": "{file} должен быть обычным файлом внутри репозитория",
+        "missing": "файл {file} не найден",
+        "large": "{file} больше {kb} КБ",
+        "toml": "{file} не разбирается как TOML ({detail})",
+        "option": "{file}: ответ на {qid} должен быть одним из {options}",
+        "format": "в {file} нужна строка на каждый вопрос: его идентификатор и буква выбранного варианта "
+                  "в кавычках, например {example} (вопросы — в QUIZ.md)",
+    },
+}
+
+
+def load_quiz(path: Path) -> QuizKey:
+    """The quiz key file, validated: a title, the language, questions with unique ids."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -61,7 +90,14 @@ def load_key(path: Path) -> list[Question]:
     questions = [_question(raw, f"{path.name}: questions[{i}]") for i, raw in enumerate(raw_questions)]
     if not questions or len({q.id for q in questions}) != len(questions):
         raise QuizKeyError(f"{path}: questions must be a non-empty list with unique ids")
-    return questions
+    language = str(data.get("language", "en"))
+    if language not in MESSAGES:
+        raise QuizKeyError(f"{path}: language must be one of {sorted(MESSAGES)}")
+    return QuizKey(str(data.get("title", "Quiz")), language, questions)
+
+
+def load_key(path: Path) -> list[Question]:
+    return load_quiz(path).questions
 
 
 def example_line(questions: list[Question]) -> str:
@@ -70,55 +106,52 @@ def example_line(questions: list[Question]) -> str:
     return f'{first.id} = "{next(key for key in first.options if key != first.answer)}"'
 
 
-def answers_format(answers_file: str, questions: list[Question]) -> str:
-    """One line telling the student what the answers file must look like."""
-    return (f"{answers_file} must be a TOML file with one line per question id and the letter of the "
-            f"chosen option, e.g. {example_line(questions)} (see QUIZ.md for the questions)")
-
-
-def _read_answers(checkout: Path, answers_file: str) -> dict[str, object] | str:
-    """The parsed answers table, or the reason it cannot be used."""
+def _read_answers(checkout: Path, answers_file: str) -> dict[str, object] | tuple[str, dict[str, object]]:
+    """The parsed answers table, or the message key and fields saying why it cannot be used."""
     path = checkout / answers_file
     if path.is_symlink() or not path.resolve().is_relative_to(checkout.resolve()):
-        return f"{answers_file} must be a regular file inside the repository"
+        return "outside", {}
     if not path.is_file():
-        return f"{answers_file} was not found"
+        return "missing", {}
     if path.stat().st_size > MAX_ANSWERS_BYTES:
-        return f"{answers_file} is larger than {MAX_ANSWERS_BYTES // 1024} KB"
+        return "large", {"kb": MAX_ANSWERS_BYTES // 1024}
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return f"{answers_file} is not valid TOML ({exc})"
+        return "toml", {"detail": str(exc)}
 
 
-def _check_answers(answers: dict[str, object], questions: list[Question], answers_file: str) -> str:
+def _check_answers(answers: dict[str, object], questions: list[Question]) -> tuple[str, dict[str, object]] | None:
     for question in questions:
         value = answers.get(question.id)
         if value is None:
             continue
         if not isinstance(value, str) or value.strip().lower() not in question.options:
-            options = ", ".join(f'"{key}"' for key in question.options)
-            return f"{answers_file}: {question.id} must be one of {options}"
-    return ""
+            return "option", {"qid": question.id, "options": ", ".join(f'"{key}"' for key in question.options)}
+    return None
 
 
-def _failed(problem: str, questions: list[Question], answers_file: str) -> QuizResult:
-    return QuizResult(answered=0, correct=0, total=len(questions),
-                      error=f"{problem}: {answers_format(answers_file, questions)}")
+def _failed(problem: tuple[str, dict[str, object]], key: QuizKey, answers_file: str) -> QuizResult:
+    """A result whose error says what went wrong and what the file must look like, in the key's language."""
+    messages = MESSAGES[key.language]
+    name, fields = problem
+    what = messages[name].format(file=answers_file, **fields)
+    how = messages["format"].format(file=answers_file, example=example_line(key.questions))
+    return QuizResult(answered=0, correct=0, total=len(key.questions), error=f"{what}: {how}")
 
 
 def grade_quiz(checkout: Path, quiz: QuizSettings) -> QuizResult:
     """Counts the student's correct answers; unanswered questions count as wrong."""
-    questions = load_key(quiz.key_path)
+    key = load_quiz(quiz.key_path)
     answers = _read_answers(checkout, quiz.answers_file)
-    if isinstance(answers, str):
-        return _failed(answers, questions, quiz.answers_file)
-    problem = _check_answers(answers, questions, quiz.answers_file)
+    if isinstance(answers, tuple):
+        return _failed(answers, key, quiz.answers_file)
+    problem = _check_answers(answers, key.questions)
     if problem:
-        return _failed(problem, questions, quiz.answers_file)
-    given = {q.id: str(answers[q.id]).strip().lower() for q in questions if q.id in answers}
-    correct = sum(1 for q in questions if given.get(q.id) == q.answer)
-    return QuizResult(answered=len(given), correct=correct, total=len(questions))
+        return _failed(problem, key, quiz.answers_file)
+    given = {q.id: str(answers[q.id]).strip().lower() for q in key.questions if q.id in answers}
+    correct = sum(1 for q in key.questions if given.get(q.id) == q.answer)
+    return QuizResult(answered=len(given), correct=correct, total=len(key.questions))
 
 
 def quiz_markdown(title: str, questions: list[Question], answers_file: str, pass_percent: float) -> str:

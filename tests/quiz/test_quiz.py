@@ -59,10 +59,10 @@ def test_grade_quiz__unanswered_questions_count_as_wrong(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("content", "says"), [
-    (None, "quiz/answers.toml was not found"),
-    ("q01 = b", "is not valid TOML"),
-    ('q01 = "z"', 'q01 must be one of "a", "b", "c", "d"'),
-    ("q01 = 2", "q01 must be one of"),
+    (None, "файл quiz/answers.toml не найден"),
+    ("q01 = b", "quiz/answers.toml не разбирается как TOML"),
+    ('q01 = "z"', 'ответ на q01 должен быть одним из "a", "b", "c", "d"'),
+    ("q01 = 2", "ответ на q01 должен быть одним из"),
 ])
 def test_grade_quiz__a_broken_answers_file_says_what_it_must_look_like(
         tmp_path: Path, content: str | None, says: str) -> None:
@@ -71,7 +71,7 @@ def test_grade_quiz__a_broken_answers_file_says_what_it_must_look_like(
     result = grade_quiz(checkout, Quiz())
 
     assert says in result.error
-    assert 'one line per question id and the letter of the chosen option, e.g. q01 = "a"' in result.error
+    assert 'буква выбранного варианта в кавычках, например q01 = "a"' in result.error
     assert (result.correct, result.total) == (0, 16)
 
 
@@ -83,7 +83,7 @@ def test_grade_quiz__a_symlinked_answers_file_is_refused(tmp_path: Path) -> None
 
     result = grade_quiz(tmp_path / "repo", Quiz())
 
-    assert "must be a regular file inside the repository" in result.error
+    assert "должен быть обычным файлом внутри репозитория" in result.error
 
 
 def test_load_key__a_wrong_answer_letter_names_the_key(tmp_path: Path) -> None:
@@ -105,3 +105,15 @@ def test_quiz_md__lists_every_question_and_no_answers() -> None:
     assert text == expected
     assert "answer =" not in text
     assert all(f"## {qid}." in text for qid in _key_answers())
+
+
+def test_grade_quiz__an_english_key_answers_in_english(tmp_path: Path) -> None:
+    key = tmp_path / "key.toml"
+    key.write_text('language = "en"\n[[questions]]\nid = "q1"\ntext = "?"\noptions = {a = "x", b = "y"}\n'
+                   'answer = "b"\n')
+
+    result = grade_quiz(tmp_path, Quiz(key_path=key))
+
+    assert result.error == ('quiz/answers.toml was not found: quiz/answers.toml must hold one line per question: '
+                            'its id and the letter of the chosen option in quotes, e.g. q1 = "a" '
+                            "(the questions are in QUIZ.md)")
