@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
@@ -13,10 +12,8 @@ from grader.api import csv_export
 from grader.api.auth import require_api_token
 from grader.api.detail_queries import get_submission_detail
 from grader.api.dto import (
-    Grade,
     Gradebook,
     JobPage,
-    JobStatusName,
     RegradeAccepted,
     Stats,
     StudentView,
@@ -30,11 +27,14 @@ from grader.api.openapi import SECURITY, CsvAlsoOperation, error_responses
 from grader.api.pagination import decode_cursor, encode_cursor
 from grader.api.parameters import (
     Cursor,
+    GradeFilter,
+    JobStatusFilter,
     Limit,
     Login,
     PrFilter,
     RepositoryFilter,
     RowId,
+    Since,
     StudentFilter,
     as_utc,
 )
@@ -63,8 +63,8 @@ class SubmissionController(_ApiController):
     @get("/", summary="Submissions, newest first, filtered and paginated",
          responses=error_responses(400, 401))
     async def list(self, db_session: DbSession, repository: RepositoryFilter = None,
-                   student: StudentFilter = None, pr: PrFilter = None, grade: Grade | None = None,
-                   since: datetime | None = None, limit: Limit = 50, cursor: Cursor = None) -> SubmissionPage:
+                   student: StudentFilter = None, pr: PrFilter = None, grade: GradeFilter = None,
+                   since: Since = None, limit: Limit = 50, cursor: Cursor = None) -> SubmissionPage:
         filters = SubmissionFilters(repository=repository, student=student, pr=pr, grade=grade,
                                     since=as_utc(since, "since"), before_id=decode_cursor(cursor))
         items = await list_submissions(db_session, filters, limit + 1)
@@ -130,7 +130,7 @@ class JobController(_ApiController):
     tags = ["jobs"]  # noqa: RUF012
 
     @get("/", summary="The grading queue, newest first", responses=error_responses(400, 401))
-    async def list(self, db_session: DbSession, status: JobStatusName | None = None, limit: Limit = 50,
+    async def list(self, db_session: DbSession, status: JobStatusFilter = None, limit: Limit = 50,
                    cursor: Cursor = None) -> JobPage:
         items = await list_jobs(db_session, status, decode_cursor(cursor), limit + 1)
         next_cursor = encode_cursor(items[limit - 1].id) if len(items) > limit else None

@@ -10,22 +10,27 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
+
+from grader.api.dto import Grade, JobStatusName
 
 MAX_ID = 2_147_483_647
 LOGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[bot\])?$"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$"
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Rows per page (1-200).")]
-RowId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
-RepositoryFilter = Annotated[str | None, Parameter(pattern=REPOSITORY_PATTERN, max_length=200,
-                                                   description="Repository full name, owner/name.")]
-StudentFilter = Annotated[str | None, Parameter(pattern=LOGIN_PATTERN, max_length=100,
-                                                description="The student's GitHub login.")]
-Login = Annotated[str, Parameter(pattern=LOGIN_PATTERN, max_length=100, description="A GitHub login.")]
-PrFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Pull request number.")]
-Cursor = Annotated[str | None, Parameter(pattern=r"^[0-9]{1,12}$",
-                                         description="next_cursor of the previous page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Rows per page (1-200).")]
+RowId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+RepositoryFilter = Annotated[str | None, QueryParameter(pattern=REPOSITORY_PATTERN, max_length=200,
+                                                        description="Repository full name, owner/name.")]
+StudentFilter = Annotated[str | None, QueryParameter(pattern=LOGIN_PATTERN, max_length=100,
+                                                     description="The student's GitHub login.")]
+Login = Annotated[str, PathParameter(pattern=LOGIN_PATTERN, max_length=100, description="A GitHub login.")]
+PrFilter = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="Pull request number.")]
+Cursor = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,12}$",
+                                              description="next_cursor of the previous page.")]
+GradeFilter = Annotated[Grade | None, QueryParameter(description="The grade of the newest service result.")]
+Since = Annotated[datetime | None, QueryParameter(description="Only pushes received at or after this time.")]
+JobStatusFilter = Annotated[JobStatusName | None, QueryParameter(description="Only jobs in this state.")]
 
 
 def as_utc(value: datetime | None, name: str) -> datetime | None:

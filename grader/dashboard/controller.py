@@ -15,7 +15,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers import BaseRouteHandler
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from grader.api.detail_queries import get_submission_detail, read_grade
@@ -88,8 +88,8 @@ class DashboardController(Controller):
     exception_handlers = {NotAuthorizedException: _to_login, NotFoundException: _not_found}  # noqa: RUF012
 
     @get("/")
-    async def gradebook(self, db_session: DbSession, sort: str = "student",
-                        order: str = "asc") -> Response[str]:
+    async def gradebook(self, db_session: DbSession, sort: FromQuery[str] = "student",
+                        order: FromQuery[str] = "asc") -> Response[str]:
         descending = order == "desc"
         rows = sort_rows(await gradebook_rows(db_session), sort, descending)
         stats = await class_stats_for(db_session)
@@ -98,7 +98,7 @@ class DashboardController(Controller):
                     sort=sort if sort in SORTABLE else "student", descending=descending)
 
     @get("/submissions/{submission_id:int}")
-    async def submission(self, db_session: DbSession, submission_id: int) -> Response[str]:
+    async def submission(self, db_session: DbSession, submission_id: FromPath[int]) -> Response[str]:
         in_range = 0 < submission_id <= MAX_ID
         detail = await get_submission_detail(db_session, submission_id) if in_range else None
         if detail is None:
@@ -112,7 +112,7 @@ class DashboardController(Controller):
         return page("submission.html", detail=detail, shown=shown, graded=graded, comment=comment, to_fix=to_fix)
 
     @get("/students/{login:str}")
-    async def student(self, db_session: DbSession, login: str) -> Response[str]:
+    async def student(self, db_session: DbSession, login: FromPath[str]) -> Response[str]:
         activity = (await activity_by_student(db_session, student=login)).get(login)
         if activity is None:
             raise NotFoundException(f"No submission is by {login}.")
