@@ -27,9 +27,11 @@ async def request_regrade(session: AsyncSession, submission_id: int) -> RegradeA
     """Queue a grading job in the caller's transaction; None when the submission does not exist.
 
     A grading job of this submission that is still queued or running is returned instead of a second one:
-    two clicks on "regrade" grade the code once.
+    two clicks on "regrade" grade the code once. On PostgreSQL the submission row is locked first, so
+    concurrent requests take turns (SQLite's BEGIN IMMEDIATE already serialises writers).
     """
-    if await session.get(Submission, submission_id) is None:
+    locked = await session.scalar(select(Submission.id).where(Submission.id == submission_id).with_for_update())
+    if locked is None:
         return None
     active = await session.scalar(
         select(Job)

@@ -80,3 +80,28 @@ async def test_submission_page__escapes_student_text_and_drops_script_links(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "javascript:" not in page.text
     assert 'id="advisory-flag"' in page.text
+
+
+async def test_pages__login_required_then_gradebook_student_and_404(settings: Settings,
+                                                                   sessionmaker: Sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        await factories.submission(session, "alice", failing=("tests",))
+        await factories.submission(session, "bob", number=2)
+    raw = await factories.token(sessionmaker)
+    async with AsyncTestClient(create_app(settings, run_in_process_workers=False)) as client:
+        assert (await client.get("/dashboard/", follow_redirects=False)).headers["location"] == "/dashboard/login"
+        rejected = await client.post("/dashboard/login", data={"token": "grd_nope"})
+        assert rejected.status_code == 401
+        assert "not valid" in rejected.text
+        await client.post("/dashboard/login", data={"token": raw})
+        book = await client.get("/dashboard/", params={"sort": "latest_score", "order": "desc"})
+        assert book.text.index('data-student="bob"') < book.text.index('data-student="alice"')
+        assert 'aria-sort="descending"' in book.text
+        student = await client.get("/dashboard/students/alice")
+        assert "Your tests pass" not in student.text
+        assert "course/lesson-1" in student.text
+        missing = await client.get("/dashboard/students/nobody")
+        assert missing.status_code == 404
+        assert "No submission is by nobody." in missing.text
+        logout = await client.post("/dashboard/logout", follow_redirects=False)
+        assert logout.headers["location"] == "/dashboard/login"
