@@ -44,7 +44,7 @@ def test_pull_request__graded_once_commented_once_and_the_next_push_edits_the_sa
     first_sha, second_sha = "a1" * 20, "b2" * 20
     fake = FakeGitHub(token=TOKEN)
     fake.add_tarball(repo, first_sha, FIXTURES / "clean")
-    fake.add_tarball(repo, second_sha, FIXTURES / "clean")
+    fake.add_tarball(repo, second_sha, FIXTURES / "lint_errors")  # a failing check: remediation links
     fake.pulls[(repo, 12)] = first_sha
     with serve_fake_github(fake):
         service = serve(database_url, GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET, GITHUB_API_URL=fake.base_url,
