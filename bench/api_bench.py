@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -144,6 +145,8 @@ def main() -> None:
         with running_service(Path(workdir)) as start:
             service = start(url, GRADER_WORKERS="0")
             rows = asyncio.run(measure(service.base_url, token, args.requests))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average during the run: {load} on {os.cpu_count()} CPUs (other work skews the numbers)")
     print(f"{'endpoint':34} {'p50 ms':>8} {'p95 ms':>8}")
     for label, p50, p95 in rows:
         mark = "" if p95 <= TARGET_P95_MS else f"  (over the {TARGET_P95_MS:.0f} ms target)"
