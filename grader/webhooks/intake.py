@@ -50,6 +50,7 @@ class _Statements:
     pull_request: Any
     submission: Any
     existing_submission: Any
+    grade_job_of: Any
     cancel_queued: Any
     job: Any
 
@@ -79,6 +80,8 @@ def _statements(dialect: str) -> _Statements:
         existing_submission=select(Submission.__table__.c.id).where(
             Submission.__table__.c.pull_request_id == bindparam("pull_request_id"),
             Submission.__table__.c.head_sha == bindparam("head_sha")),
+        grade_job_of=select(Job.__table__.c.id).where(Job.__table__.c.submission_id == bindparam("submission_id"),
+                                                      Job.__table__.c.kind == JobKind.GRADE.value).limit(1),
         cancel_queued=update(Job.__table__).where(
             Job.__table__.c.submission_id.in_(
                 select(Submission.__table__.c.id)
@@ -107,10 +110,16 @@ async def record_push(session: AsyncSession, delivery_id: str, event: PullReques
         "pull_request_id": pull_request_id, "head_sha": head_sha, "author_login": event.pull_request.user.login,
         "received_at": now, "delivery_id": delivery_id})
     if submission_id is None:
-        existing = await connection.scalar(sql.existing_submission,
-                                           {"pull_request_id": pull_request_id, "head_sha": head_sha})
-        return IntakeResult(IntakeOutcome.DUPLICATE_SHA, submission_id=existing)
+        submission_id = await connection.scalar(sql.existing_submission,
+                                                {"pull_request_id": pull_request_id, "head_sha": head_sha})
+        # A submission first stored by a workflow report has no grading job of the service's own yet.
+        if await connection.scalar(sql.grade_job_of, {"submission_id": submission_id}) is not None:
+            return IntakeResult(IntakeOutcome.DUPLICATE_SHA, submission_id=submission_id)
+    return await _queue_grading(connection, sql, pull_request_id, submission_id, now)
 
+
+async def _queue_grading(connection: Any, sql: _Statements, pull_request_id: int, submission_id: int,
+                         now: datetime) -> IntakeResult:
     cancelled = await connection.execute(sql.cancel_queued, {"pull_request_id": pull_request_id, "now": now})
     job_id = await connection.scalar(sql.job, {
         "submission_id": submission_id, "kind": JobKind.GRADE.value, "status": JobStatus.QUEUED.value,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.app import create_app
@@ -89,6 +89,15 @@ async def test_webhook__same_head_sha_under_a_new_delivery_makes_no_second_job(c
     assert response.json()["status"] == "duplicate_sha"
     rows = await count_rows(sessionmaker)
     assert (rows["deliveries"], rows["submissions"], rows["jobs"]) == (2, 1, 1)
+
+
+async def test_webhook__push_of_a_sha_known_only_from_a_workflow_report_is_graded(client, sessionmaker):
+    await post(client, pull_request_payload(sha="8" * 40, number=3))
+    async with sessionmaker() as session, session.begin():  # as if the submission came from a workflow report
+        await session.execute(delete(Job))
+    response = await post(client, pull_request_payload("synchronize", sha="8" * 40, number=3))
+    assert response.status_code == 202
+    assert (await count_rows(sessionmaker))["jobs"] == 1
 
 
 async def test_webhook__newer_push_cancels_the_older_queued_job(client, sessionmaker):
