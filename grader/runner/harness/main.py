@@ -32,6 +32,7 @@ from .protocol import (
     STUDENT_OUT,
     STUDENT_USER,
     SUBMISSION_DIR,
+    TMP_MOUNT,
     WORK_MOUNT,
     emit,
 )
@@ -62,8 +63,7 @@ def _pg_version() -> str:
 
 def prepare_folders(student: Account, hidden: Account) -> None:
     """Home, temp and result folders; the student's cannot be written by the hidden user or back."""
-    for account, folders in ((student, (student.home, f"{student.home}/tmp", STUDENT_OUT)),
-                             (hidden, (hidden.home, f"{hidden.home}/tmp", HIDDEN_OUT))):
+    for account, folders in ((student, (student.home, STUDENT_OUT)), (hidden, (hidden.home, hidden.tmp, HIDDEN_OUT))):
         for folder in folders:  # all made first: root cannot write into a folder it gave away
             os.makedirs(folder, mode=0o755, exist_ok=True)
         for folder in folders:
@@ -75,7 +75,7 @@ def prepare_folders(student: Account, hidden: Account) -> None:
 def main() -> int:
     started = time.monotonic()
     os.umask(0o022)
-    student = Account.named(STUDENT_USER, f"{WORK_MOUNT}/home")
+    student = Account.named(STUDENT_USER, f"{WORK_MOUNT}/home", TMP_MOUNT)
     hidden = Account.named(HIDDEN_USER, f"{GRADER_MOUNT}/hidden-home")
     try:
         config = unpack(sys.stdin.buffer)

@@ -29,11 +29,12 @@ class Account:
     uid: int
     gid: int
     home: str
+    tmp: str  # TMPDIR: the student's is its own small tmpfs, so filling it leaves room for results
 
     @classmethod
-    def named(cls, name: str, home: str) -> Account:
+    def named(cls, name: str, home: str, tmp: str = "") -> Account:
         entry = pwd.getpwnam(name)
-        return cls(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=home)
+        return cls(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=home, tmp=tmp or f"{home}/tmp")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Outcome:
 
 def minimal_env(account: Account, **extra: str) -> dict[str, str]:
     """The whole environment of a student process: nothing is inherited from the harness."""
-    env = {"PATH": BASE_PATH, "HOME": account.home, "TMPDIR": f"{account.home}/tmp", "LANG": "C.UTF-8",
+    env = {"PATH": BASE_PATH, "HOME": account.home, "TMPDIR": account.tmp, "LANG": "C.UTF-8",
            "USER": account.name, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
     env.update(extra)
     return env

@@ -1,0 +1,255 @@
+"""Grading fixture submissions in the real runner image: each gets its outcome, hostile ones end
+within their limits, are graded, leave no container, and the next run is normal.
+
+All fixtures are graded once per module, two at a time (the CI machine has two cores); the tests
+then assert on the results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader.grade import GradeResult
+from grader.report import InfrastructureError, StepStatus
+from grader.rubric import Rubric, load_rubric
+from grader.runner import grade_checkout
+from grader.runner.sandbox import LABEL, DockerSandbox
+from grader.settings import RunnerSettings
+from tests.runner.submissions import TEST_RUBRIC, make_submission
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+FIXTURES = ("clean", "lint_errors", "failing_test", "low_coverage", "broken_downgrade", "drifted_models",
+            "no_alembic", "syntax_error", "fork_bomb", "memory_hog", "sigterm_loop", "network_egress",
+            "env_secrets", "output_flood", "disk_fill", "forged_conftest", "symlink")
+SECRETS = {"GITHUB_TOKEN": "ghp_runner_test_secret_token", "GITHUB_WEBHOOK_SECRET": "whsec_runner_test_secret",
+           "DATABASE_URL": "postgresql+asyncpg://grader:runner_test_db_password@db/grader"}
+
+
+def _checkout(name: str, parent: Path) -> Path:
+    if name != "symlink":
+        return make_submission(name, parent)
+    checkout = make_submission("clean", parent / "symlink")
+    (checkout / "backend" / "passwd").symlink_to("/etc/passwd")
+    return checkout
+
+
+async def _grade_all(rubric: Rubric, settings: RunnerSettings, parent: Path) -> dict[str, GradeResult]:
+    gate = asyncio.Semaphore(2)
+
+    async def one(name: str) -> tuple[str, GradeResult]:
+        async with gate:
+            return name, await grade_checkout(_checkout(name, parent), rubric, settings)
+
+    return dict(await asyncio.gather(*(one(name) for name in FIXTURES)))
+
+
+@pytest.fixture(scope="module")
+def rubric() -> Rubric:
+    return load_rubric(TEST_RUBRIC, env={})
+
+
+@pytest.fixture(scope="module")
+def graded(runner_settings: RunnerSettings, rubric: Rubric,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, GradeResult]]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SECRETS.items():  # the service's secrets are in the grading process' env
+            patch.setenv(name, value)
+        yield asyncio.run(_grade_all(rubric, runner_settings, tmp_path_factory.mktemp("submissions")))
+
+
+def _check(result: GradeResult, check_id: str) -> tuple[bool, float, str]:
+    check = next(check for check in result.checks if check.id == check_id)
+    return check.passed, check.points, check.summary
+
+
+def _status(result: GradeResult, step_id: str) -> StepStatus:
+    step = result.report.step(step_id)
+    assert step is not None, f"no {step_id} step"
+    return step.status
+
+
+def test_clean__every_check_passes_with_traceable_versions(graded: dict[str, GradeResult], rubric: Rubric) -> None:
+    result = graded["clean"]
+    assert [(check.id, check.passed) for check in result.checks if not check.passed] == []
+    assert (result.score, result.grade) == (100.0, "S")
+    report = result.report
+    assert report.image_digest.startswith("sha256:")
+    assert report.rubric_sha256 == rubric.sha256
+    assert {"ruff", "pytest", "coverage", "alembic", "postgresql", "python"} <= set(report.tool_versions)
+    assert [step.name for step in report.migrations] == ["upgrade", "downgrade", "upgrade_again", "drift",
+                                                         "single_head"]
+    assert report.coverage is not None
+    assert report.coverage.percent >= 80
+
+
+@pytest.mark.parametrize(("fixture", "check_id", "summary_part"), [
+    ("lint_errors", "lint", "F401"),
+    ("failing_test", "tests", "4 of 5 tests passed"),
+    ("low_coverage", "coverage", "target 80 %"),
+    ("broken_downgrade", "migrations", "downgrade"),
+    ("drifted_models", "migrations", "(drift)"),
+    ("no_alembic", "migrations", "no Alembic configuration found"),
+    ("syntax_error", "lint", "invalid-syntax"),
+])
+def test_faulty_submission__fails_exactly_its_check(graded: dict[str, GradeResult], fixture: str, check_id: str,
+                                                    summary_part: str) -> None:
+    result = graded[fixture]
+    failed = {check.id for check in result.checks if not check.passed}
+    assert failed == {check_id}
+    assert summary_part in _check(result, check_id)[2]
+    assert next(c for c in result.checks if c.id == check_id).remediation
+
+
+def test_failing_test__carries_the_assertion_message(graded: dict[str, GradeResult]) -> None:
+    failed = [case for case in graded["failing_test"].report.tests if case.outcome == "failed"]
+    assert [case.message for case in failed] == ["AssertionError: the sum is wrong"]
+
+
+def test_broken_downgrade__records_the_error_lines(graded: dict[str, GradeResult]) -> None:
+    steps = {step.name: step for step in graded["broken_downgrade"].report.migrations}
+    assert steps["upgrade"].ok
+    assert not steps["downgrade"].ok
+    assert any("products" in line for line in steps["downgrade"].error_lines)
+    assert steps["upgrade_again"].error_lines == ["not run: downgrade failed"]
+
+
+def test_lint_errors__findings_have_location_and_rule_url(graded: dict[str, GradeResult]) -> None:
+    findings = graded["lint_errors"].report.lint
+    unused = [finding for finding in findings if finding.code == "F401"]
+    assert unused
+    assert unused[0].file == "backend/app/helpers.py"
+    assert unused[0].line == 1
+    assert unused[0].url.startswith("https://docs.astral.sh/ruff/rules/")
+
+
+@pytest.mark.parametrize(("fixture", "status"), [
+    ("fork_bomb", StepStatus.TIMEOUT), ("sigterm_loop", StepStatus.TIMEOUT), ("memory_hog", StepStatus.OOM),
+])
+def test_hostile_tests__stopped_by_their_limit_and_the_rest_graded(graded: dict[str, GradeResult],
+                                                                   runner_settings: RunnerSettings, fixture: str,
+                                                                   status: StepStatus) -> None:
+    result = graded[fixture]
+    assert _status(result, "tests") is status
+    step = result.report.step("tests")
+    assert step is not None
+    assert step.duration_seconds < runner_settings.step_timeout_seconds + 15
+    assert _check(result, "tests")[:2] == (False, 0.0)
+    assert _status(result, "hidden_tests") is StepStatus.OK
+    assert _status(result, "migrations") is StepStatus.OK
+
+
+def test_network_egress__no_connection_leaves_the_container(graded: dict[str, GradeResult]) -> None:
+    egress = [case for case in graded["network_egress"].report.tests if "test_egress" in case.id]
+    assert len(egress) == 3
+    assert all(case.outcome == "failed" and "OSError" in case.message for case in egress)
+
+
+def test_env_secrets__no_service_secret_reaches_the_student(graded: dict[str, GradeResult]) -> None:
+    report = graded["env_secrets"].report
+    outcomes = {case.id.rsplit("::", 1)[-1]: case.outcome for case in report.tests}
+    assert outcomes["test_no_service_secret_in_environment"] == "passed"
+    everything = repr(report)
+    assert "ENV HOME=/work/home" in everything
+    for value in SECRETS.values():
+        assert value not in everything
+
+
+def test_output_flood__is_cut_and_marked(graded: dict[str, GradeResult]) -> None:
+    result = graded["output_flood"]
+    step = result.report.step("tests")
+    assert step is not None
+    assert step.truncated
+    assert "tests output after 1,000,000 bytes" in result.report.truncated
+    assert len(step.output_tail) <= 3000
+    assert _check(result, "tests")[0]
+
+
+def test_disk_fill__stops_at_the_tmpfs_cap_and_later_steps_run(graded: dict[str, GradeResult]) -> None:
+    result = graded["disk_fill"]
+    fill = next(case for case in result.report.tests if case.id.endswith("test_fill_the_disk"))
+    assert fill.outcome == "failed"
+    assert "No space left on device" in fill.message
+    assert _status(result, "hidden_tests") is StepStatus.OK
+    assert _status(result, "migrations") is StepStatus.OK
+
+
+def test_forged_conftest__cannot_pass_hidden_tests(graded: dict[str, GradeResult]) -> None:
+    result = graded["forged_conftest"]
+    hidden = {case.id.rsplit("::", 1)[-1]: case.outcome for case in result.report.hidden_tests}
+    assert hidden["test_sessions_keep_attributes_after_commit"] == "failed"
+    assert hidden["test_engine_is_async"] == "passed"
+    assert _check(result, "hidden_tests")[0] is False
+
+
+def test_symlink__rejected_with_a_reason_and_graded(graded: dict[str, GradeResult]) -> None:
+    result = graded["symlink"]
+    assert result.grade == "C"
+    for step in result.report.steps:
+        assert step.status is StepStatus.FAILED
+        assert step.summary == ("submission rejected: symbolic link backend/passwd -> /etc/passwd rejected: "
+                                "commit regular files only")
+
+
+def test_every_run__ended_within_the_run_limit(graded: dict[str, GradeResult],
+                                               runner_settings: RunnerSettings) -> None:
+    for name, result in graded.items():
+        assert result.report.duration_seconds < runner_settings.run_timeout_seconds, name
+
+
+def _our_containers() -> list[str]:
+    listing = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={LABEL}.pid={os.getpid()}"],
+                             capture_output=True, text=True, check=True)
+    return listing.stdout.split()
+
+
+def test_after_hostile_runs__no_container_is_left_and_the_next_run_is_normal(
+        graded: dict[str, GradeResult], rubric: Rubric, runner_settings: RunnerSettings, tmp_path: Path) -> None:
+    assert _our_containers() == []
+    result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), rubric, runner_settings))
+    assert (result.score, result.grade) == (100.0, "S")
+    assert _our_containers() == []
+
+
+def test_missing_image__is_an_infrastructure_error(runner_settings: RunnerSettings, rubric: Rubric,
+                                                   tmp_path: Path) -> None:
+    settings = replace(runner_settings, image="grader-runner:does-not-exist")
+    with pytest.raises(InfrastructureError, match="runner image grader-runner:does-not-exist not found"):
+        asyncio.run(grade_checkout(make_submission("clean", tmp_path), rubric, settings))
+
+
+def test_unreachable_engine__is_an_infrastructure_error(runner_settings: RunnerSettings, rubric: Rubric,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    with pytest.raises(InfrastructureError, match="no container engine"):
+        asyncio.run(grade_checkout(make_submission("clean", tmp_path), rubric, runner_settings))
+
+
+def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings: RunnerSettings) -> None:
+    def create(pid: int) -> str:
+        labels = {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(pid),
+                  f"{LABEL}.started": str(int(time.time()))}
+        args = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+        created = subprocess.run(["docker", "create", *args, runner_settings.image], capture_output=True, text=True,
+                                 check=True)
+        return created.stdout.strip()
+
+    dead, alive = create(2**22 + 12345), create(os.getpid())
+    try:
+        removed = asyncio.run(DockerSandbox(runner_settings).remove_orphans())
+        remaining = subprocess.run(["docker", "ps", "--all", "--quiet", "--no-trunc"], capture_output=True, text=True,
+                                   check=True).stdout.split()
+        assert removed >= 1
+        assert dead not in remaining
+        assert alive in remaining
+    finally:
+        subprocess.run(["docker", "rm", "--force", dead, alive], capture_output=True, check=False)
