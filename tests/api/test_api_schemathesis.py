@@ -26,7 +26,7 @@ from grader.settings import DatabaseSettings
 from tests.api import factories
 from tests.conftest import make_settings
 
-EXAMPLES = 30
+EXAMPLES = 50
 _token: dict[str, str] = {}
 
 
