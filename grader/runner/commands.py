@@ -10,13 +10,14 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from grader.cli import CommandError
 from grader.grade import GradeResult, grade_to_dict
 from grader.report import InfrastructureError
 from grader.rubric import Rubric, RubricError, default_rubric_path, load_rubric
-from grader.runner.image import build_args, build_context
+from grader.runner.image import build_args, prepare_context
 from grader.runner.run import grade_checkout
 from grader.runner.sandbox import DockerSandbox
 from grader.settings import Settings
@@ -93,8 +94,10 @@ def image_build_command(args: argparse.Namespace, settings: Settings) -> int:
         print(line, file=sys.stderr, flush=True)
 
     try:
-        asyncio.run(sandbox.build_image(build_context(), tag=tag, target="runner",
-                                        build_args=build_args(rubric.packages, args.base), on_line=show))
+        with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
+            context = prepare_context(Path(folder))
+            asyncio.run(sandbox.build_image(context, tag=tag, target="runner",
+                                            build_args=build_args(rubric.packages, args.base), on_line=show))
     except InfrastructureError as exc:
         raise CommandError(str(exc)) from None
     print(f"built {tag}")

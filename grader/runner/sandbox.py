@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from grader.report import InfrastructureError
 from grader.runner.harness.protocol import GRADER_MOUNT, PG_MOUNT, TMP_MOUNT, WORK_MOUNT
@@ -207,24 +208,21 @@ class DockerSandbox:
             return too_old
         return too_old or (int(pid) != os.getpid() and not _alive(int(pid)))
 
-    async def build_image(self, context_tar: bytes, *, tag: str, target: str, build_args: Mapping[str, str],
+    async def build_image(self, context: Path, *, tag: str, target: str, build_args: Mapping[str, str],
                           on_line: Callable[[str], None]) -> None:
-        """`docker build` from an archive context (layer cache applies); a failure is one line."""
+        """`docker build` of a context folder (layer cache applies); a failure is one line."""
         args = ["build", "--network", "host", "--target", target, "--tag", tag]
         for key, value in build_args.items():
             args += ["--build-arg", f"{key}={value}"]
         process = await asyncio.create_subprocess_exec(
-            docker_binary(), *args, "-", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            docker_binary(), *args, str(context), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, env=_docker_env(), limit=STREAM_LIMIT_BYTES)
-        assert process.stdin is not None
         assert process.stdout is not None
-        feeding = asyncio.create_task(_feed(process.stdin, context_tar))
         tail: list[str] = []
         while line := await process.stdout.readline():
             text = line.decode("utf-8", "replace").rstrip()
             tail = [*tail[-19:], text]
             on_line(text)
-        await feeding
         if await process.wait() != 0:
             raise InfrastructureError(f"docker build failed: {_last_line(chr(10).join(tail))}")
 
