@@ -21,6 +21,7 @@ from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.session import DbSession, provide_db_session
 from grader.queue.worker import run_workers
 from grader.settings import Settings
+from grader.webhooks.batcher import IntakeBatcher
 from grader.webhooks.controller import receive_github_webhook
 
 log = logging.getLogger("grader.app")
@@ -73,6 +74,8 @@ def create_app(settings: Settings, *, extra_route_handlers: Sequence[Any] = (),
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.intake = IntakeBatcher(engine, app.state.sessionmaker,
+                                         retry_attempts=settings.database.retry_attempts)
         stop = asyncio.Event()
         workers = None
         if run_in_process_workers and settings.queue.workers > 0:

@@ -8,13 +8,18 @@ import time
 from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from grader.db.engine import write_turn
-from grader.db.retry import run_with_retry
 from grader.settings import GITHUB_PAYLOAD_CAP_BYTES, Settings
-from grader.webhooks.events import Decision, PayloadError, decide, parse_pull_request, read_action
-from grader.webhooks.intake import IntakeOutcome, IntakeResult, record_push
+from grader.webhooks.batcher import IntakeBatcher
+from grader.webhooks.events import (
+    Decision,
+    PayloadError,
+    PullRequestEvent,
+    decide,
+    parse_pull_request,
+    read_action,
+)
+from grader.webhooks.intake import IntakeOutcome, IntakeResult, Push
 from grader.webhooks.signature import SignatureError, verify_signature
 
 log = logging.getLogger("grader.webhooks")
@@ -50,14 +55,9 @@ async def receive_github_webhook(request: Request, state: State) -> Response[dic
     except PayloadError as exc:
         raise ClientException(str(exc)) from None
 
-    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
-
-    async def store() -> IntakeResult:
-        async with write_turn(state.engine), sessionmaker() as session, session.begin():
-            return await record_push(session, delivery_id, push)
-
+    intake: IntakeBatcher = state.intake
     try:
-        result = await run_with_retry(store, attempts=settings.database.retry_attempts)
+        result = await intake.store(Push(delivery_id, push))
     except OSError as exc:  # the database host is unreachable: asyncpg raises before SQLAlchemy wraps
         raise ServiceUnavailableException("The database is unavailable; GitHub will redeliver.") from exc
     outcome = result.outcome.value
@@ -69,13 +69,12 @@ async def receive_github_webhook(request: Request, state: State) -> Response[dic
 
 
 def _log_delivery(delivery_id: str, event: str, action: str, outcome: str, started: float,
-                  push: object = None, result: IntakeResult | None = None) -> None:
+                  push: PullRequestEvent | None = None, result: IntakeResult | None = None) -> None:
     fields: dict[str, object] = {"delivery_id": delivery_id, "github_event": event, "action": action,
                                  "outcome": outcome,
                                  "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
     if push is not None:
-        fields.update(repo=push.repository.full_name, pr=push.pull_request.number,  # type: ignore[attr-defined]
-                      sha=push.pull_request.head.sha)  # type: ignore[attr-defined]
+        fields.update(repo=push.repository.full_name, pr=push.pull_request.number, sha=push.pull_request.head.sha)
     if result is not None:
         fields.update(job_id=result.job_id, cancelled_jobs=result.cancelled_jobs)
     log.info("delivery", extra=fields)

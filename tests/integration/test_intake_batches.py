@@ -1,0 +1,56 @@
+"""Several pushes stored in one transaction give each push the answer it would get alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+from sqlalchemy import select
+
+from grader.db.models import Job, JobStatus, Submission
+from grader.webhooks.batcher import IntakeBatcher
+from grader.webhooks.events import parse_pull_request
+from grader.webhooks.intake import IntakeOutcome, Push, record_pushes
+from tests.support.webhooks import pull_request_payload
+
+
+def push(delivery_id: str, sha: str, number: int = 1, action: str = "opened") -> Push:
+    payload = pull_request_payload(action, sha=sha, number=number)
+    return Push(delivery_id, parse_pull_request(msgspec.json.encode(payload)))
+
+
+async def job_statuses(sessionmaker) -> dict[str, JobStatus]:
+    async with sessionmaker() as session:
+        rows = await session.execute(select(Submission.head_sha, Job.status).join(Job.submission))
+    return {sha[:1]: status for sha, status in rows}
+
+
+async def test_batch__duplicates_same_shas_and_newer_pushes_inside_one_transaction(sessionmaker):
+    async with sessionmaker() as session, session.begin():
+        [earlier] = await record_pushes(session, [push("d0", "0" * 40)])
+    batch = [
+        push("d1", "1" * 40),               # newer push to PR 1: cancels d0's queued job
+        push("d1", "1" * 40),               # the same delivery again
+        push("d2", "1" * 40, action="synchronize"),  # same SHA, new delivery: no second job
+        push("d3", "2" * 40),               # newer still: d1's job is cancelled at once
+        push("d4", "3" * 40, number=2),     # another PR: its own job
+    ]
+    async with sessionmaker() as session, session.begin():
+        results = await record_pushes(session, batch)
+    assert [r.outcome for r in results] == [IntakeOutcome.QUEUED, IntakeOutcome.DUPLICATE_DELIVERY,
+                                             IntakeOutcome.DUPLICATE_SHA, IntakeOutcome.QUEUED,
+                                             IntakeOutcome.QUEUED]
+    assert results[2].submission_id == results[0].submission_id
+    assert earlier.outcome is IntakeOutcome.QUEUED
+    assert await job_statuses(sessionmaker) == {"0": JobStatus.CANCELLED, "1": JobStatus.CANCELLED,
+                                                "2": JobStatus.QUEUED, "3": JobStatus.QUEUED}
+
+
+async def test_batcher__concurrent_stores_share_transactions_and_each_gets_its_answer(engine, sessionmaker):
+    batcher = IntakeBatcher(engine, sessionmaker)
+    pushes = [push(f"c{index}", f"{index:040x}", number=index) for index in range(40)]
+    results = await asyncio.gather(*(batcher.store(item) for item in [*pushes, *pushes[:10]]))
+    outcomes = [result.outcome for result in results]
+    assert outcomes.count(IntakeOutcome.QUEUED) == 40
+    assert outcomes.count(IntakeOutcome.DUPLICATE_DELIVERY) == 10
+    assert len({result.job_id for result in results[:40]}) == 40
