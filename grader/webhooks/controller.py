@@ -30,42 +30,59 @@ log = logging.getLogger("grader.webhooks")
 async def receive_github_webhook(request: Request, state: State) -> Response[dict[str, object]]:
     started = time.perf_counter()
     settings: Settings = state.settings
-    if not settings.webhook.secret:
+    body = await _verified_body(request, settings.webhook.secret)
+    delivery_id, event = _delivery_headers(request)
+    action, push = _parse(body, event)
+    if push is None:
+        _log_delivery(delivery_id, event, action, "ignored", started)
+        return Response({"status": "ignored", "event": event, "action": action}, status_code=200)
+    result = await _store(state.intake, Push(delivery_id, push))
+    _log_delivery(delivery_id, event, action, result.outcome.value, started, push, result)
+    if result.outcome is IntakeOutcome.QUEUED:
+        return Response({"status": result.outcome.value, "submission_id": result.submission_id,
+                         "job_id": result.job_id}, status_code=202)
+    return Response({"status": result.outcome.value, "submission_id": result.submission_id}, status_code=200)
+
+
+async def _verified_body(request: Request, secret: str) -> bytes:
+    """The raw body, read only up to the cap and returned only if GitHub signed it with our secret."""
+    if not secret:
         raise ServiceUnavailableException("GITHUB_WEBHOOK_SECRET is not set, so no delivery can be verified.")
     body = await request.body()
-    headers = request.headers
     try:
-        verify_signature(settings.webhook.secret, body, headers.get("x-hub-signature-256"),
-                         headers.get("x-hub-signature"))
+        verify_signature(secret, body, request.headers.get("x-hub-signature-256"),
+                         request.headers.get("x-hub-signature"))
     except SignatureError as exc:
         raise NotAuthorizedException(str(exc)) from None
+    return body
 
-    delivery_id = headers.get("x-github-delivery", "").strip()
-    event = headers.get("x-github-event", "").strip()
+
+def _delivery_headers(request: Request) -> tuple[str, str]:
+    delivery_id = request.headers.get("x-github-delivery", "").strip()
+    event = request.headers.get("x-github-event", "").strip()
     if not delivery_id or not event:
         raise ClientException("The X-GitHub-Delivery and X-GitHub-Event headers are required.")
     if len(delivery_id) > 100:
         raise ClientException("X-GitHub-Delivery is longer than 100 characters.")
+    return delivery_id, event
+
+
+def _parse(body: bytes, event: str) -> tuple[str, PullRequestEvent | None]:
+    """The payload's action, and the push to grade (None for events and actions we only acknowledge)."""
     try:
         action = read_action(body)
         if decide(event, action) is Decision.IGNORE:
-            _log_delivery(delivery_id, event, action, "ignored", started)
-            return Response({"status": "ignored", "event": event, "action": action}, status_code=200)
-        push = parse_pull_request(body)
+            return action, None
+        return action, parse_pull_request(body)
     except PayloadError as exc:
         raise ClientException(str(exc)) from None
 
-    intake: IntakeBatcher = state.intake
+
+async def _store(intake: IntakeBatcher, push: Push) -> IntakeResult:
     try:
-        result = await intake.store(Push(delivery_id, push))
+        return await intake.store(push)
     except OSError as exc:  # the database host is unreachable: asyncpg raises before SQLAlchemy wraps
         raise ServiceUnavailableException("The database is unavailable; GitHub will redeliver.") from exc
-    outcome = result.outcome.value
-    _log_delivery(delivery_id, event, action, outcome, started, push, result)
-    if result.outcome is IntakeOutcome.QUEUED:
-        return Response({"status": outcome, "submission_id": result.submission_id, "job_id": result.job_id},
-                        status_code=202)
-    return Response({"status": outcome, "submission_id": result.submission_id}, status_code=200)
 
 
 def _log_delivery(delivery_id: str, event: str, action: str, outcome: str, started: float,
