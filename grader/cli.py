@@ -131,8 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CommandError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
-    except (DBAPIError, OSError) as exc:
+    except DBAPIError as exc:
         print(f"grader: the database cannot be used: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except ConnectionError as exc:
+        print(f"grader: cannot connect: {_first_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
