@@ -68,8 +68,8 @@ async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
     digest = await sandbox.image_digest()
     try:
         hidden = rubric.hidden_tests_dir if rubric.hidden_tests_dir and rubric.hidden_tests_dir.is_dir() else None
-        archive = await asyncio.to_thread(pack, checkout, harness_config(rubric, settings), hidden,
-                                          settings.tmpfs_mb * 2**20)
+        size_limit = min(settings.max_checkout_bytes, settings.tmpfs_mb * 2**20 // 2)
+        archive = await asyncio.to_thread(pack, checkout, harness_config(rubric, settings), hidden, size_limit)
     except SubmissionRejected as exc:
         report = rejected_report(f"submission rejected: {exc}")
     else:

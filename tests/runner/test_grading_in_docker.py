@@ -158,6 +158,7 @@ def test_env_secrets__no_service_secret_reaches_the_student(graded: dict[str, Gr
     report = graded["env_secrets"].report
     outcomes = {case.id.rsplit("::", 1)[-1]: case.outcome for case in report.tests}
     assert outcomes["test_no_service_secret_in_environment"] == "passed"
+    assert outcomes["test_hidden_tests_are_unreadable"] == "passed"
     everything = repr(report)
     assert "ENV HOME=/work/home" in everything
     for value in SECRETS.values():

@@ -27,6 +27,8 @@ from .protocol import (
     EVENT_START,
     GRADER_MOUNT,
     HIDDEN_OUT,
+    HIDDEN_PLUGIN_DIR,
+    HIDDEN_TESTS_DIR,
     HIDDEN_USER,
     POSTGRES_USER,
     STUDENT_OUT,
@@ -36,7 +38,7 @@ from .protocol import (
     WORK_MOUNT,
     emit,
 )
-from .unpack import RejectedArchive, chown_tree, unpack
+from .unpack import RejectedArchive, chown_tree, restrict_tree, unpack
 
 TOOLS = ("ruff", "pytest", "coverage", "pytest-asyncio", "alembic", "sqlalchemy", "asyncpg")
 STEPS: dict[str, Callable[[steps.Context], dict[str, Any]]] = {
@@ -83,6 +85,8 @@ def main() -> int:
         emit(EVENT_REJECTED, reason=str(exc))
         return 0
     chown_tree(SUBMISSION_DIR, student.uid, student.gid)
+    for folder in (HIDDEN_TESTS_DIR, HIDDEN_PLUGIN_DIR):
+        restrict_tree(folder, hidden.gid)
     prepare_folders(student, hidden)
     emit(EVENT_HELLO, tool_versions=tool_versions())
     ctx = steps.Context(config=config, student=student, hidden=hidden,

@@ -75,3 +75,16 @@ def chown_tree(root: str, uid: int, gid: int) -> None:
         for name in folders + files:
             os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
     os.chown(root, uid, gid)
+
+
+def restrict_tree(root: str, gid: int) -> None:
+    """Root-owned, readable by one group only: the hidden tests are never readable by the student."""
+    if not os.path.isdir(root):
+        return
+    for folder, _, files in os.walk(root):
+        os.chown(folder, 0, gid)
+        os.chmod(folder, 0o750)  # noqa: S103 - group is the hidden tests user only
+        for name in files:
+            path = os.path.join(folder, name)
+            os.chown(path, 0, gid, follow_symlinks=False)
+            os.chmod(path, 0o640)
