@@ -106,7 +106,6 @@ class GradeSummary(msgspec.Struct, kw_only=True):
     grade: str
     score: float
     result_id: int
-    created_at: datetime
 
 
 class StudentView(msgspec.Struct, kw_only=True):

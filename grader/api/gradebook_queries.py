@@ -62,36 +62,31 @@ def latest_result_ids(repository: str | None = None, student: str | None = None)
     return _service_results(repository, student, func.max(Result.id)).group_by(Submission.author_login)
 
 
-def _reduce(rows: Any) -> tuple[dict[str, int], dict[str, int]]:
-    """(login, result id, score) rows -> the latest and the best result id of each student."""
-    latest: dict[str, int] = {}
-    best: dict[str, tuple[float, int]] = {}
-    for login, result_id, score in rows:
-        if result_id > latest.get(login, 0):
-            latest[login] = result_id
-        current = best.get(login)
-        if current is None or score > current[0] or (score == current[0] and result_id < current[1]):
-            best[login] = (score, result_id)
-    return latest, {login: result_id for login, (_, result_id) in best.items()}
+def _is_better(candidate: GradeSummary, than: GradeSummary | None) -> bool:
+    if than is None or candidate.score != than.score:
+        return than is None or candidate.score > than.score
+    return candidate.result_id < than.result_id
 
 
 async def grades_by_student(session: AsyncSession, repository: str | None = None,
                             student: str | None = None) -> dict[str, StudentGrades]:
-    """Each student's latest and best service grade: a narrow scan reduced in one pass, then the winners.
+    """Each student's latest and best service grade: one narrow scan, reduced in a single pass.
 
-    Only (login, id, score) cross the wire for every result; grade and time only for the winners.
+    The scan reads only (login, id, score, grade), which the covering index on results holds.
     """
     connection = await session.connection()  # plain rows: no ORM loading machinery for a 10k-row scan
-    scan = _service_results(repository, student, Submission.author_login, Result.id, Result.score)
-    latest, best = _reduce(await connection.execute(scan))
-    winners = set(latest.values()) | set(best.values())
-    if not winners:
-        return {}
-    details = await connection.execute(
-        select(Result.id, Result.score, Result.grade, Result.created_at).where(Result.id.in_(winners)))
-    by_id = {row.id: GradeSummary(grade=row.grade, score=row.score, result_id=row.id, created_at=row.created_at)
-             for row in details}
-    return {login: StudentGrades(latest=by_id[latest[login]], best=by_id[best[login]]) for login in latest}
+    scan = _service_results(repository, student, Submission.author_login, Result.id, Result.score, Result.grade)
+    grades: dict[str, StudentGrades] = {}
+    for login, result_id, score, grade in await connection.execute(scan):
+        summary = GradeSummary(grade=grade, score=score, result_id=result_id)
+        current = grades.get(login)
+        if current is None:
+            grades[login] = StudentGrades(latest=summary, best=summary)
+            continue
+        latest = summary if current.latest is None or result_id > current.latest.result_id else current.latest
+        best = summary if _is_better(summary, current.best) else current.best
+        grades[login] = StudentGrades(latest=latest, best=best)
+    return grades
 
 
 def gradebook_row(login: str, activity: Activity, grades: StudentGrades) -> GradebookRow:

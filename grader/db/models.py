@@ -168,7 +168,9 @@ class Job(Base):
 class Result(Base):
     __tablename__ = "results"
     # Covers the gradebook's scan of every service grade without reading the report JSON.
-    __table_args__ = (Index("ix_results_submission_advisory_score", "submission_id", "advisory", "score"),)
+    __table_args__ = (
+        Index("ix_results_grade_scan", "submission_id", "advisory", "score", "grade"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 10:20:00
 
-The gradebook reads (submission, advisory, score) of every result; without this index that scan reads
+The gradebook reads (submission, advisory, score, grade) of every result; without this index that scan reads
 every result row, report JSON included.
 """
 
@@ -19,9 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_results_submission_advisory_score', 'results', ['submission_id', 'advisory', 'score'],
+    op.create_index('ix_results_grade_scan', 'results',
+                    ['submission_id', 'advisory', 'score', 'grade'],
                     unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_results_submission_advisory_score', table_name='results')
+    op.drop_index('ix_results_grade_scan', table_name='results')
