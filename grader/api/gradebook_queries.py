@@ -2,9 +2,9 @@
 
 Only the service's own results count here: an advisory result (from a workflow the student controls)
 never becomes a student's latest or best grade. "Latest" is the newest result (the highest id, as in
-the submission list); "best" the highest score, the earlier result on a tie. Both come from one narrow
-scan of the service's results reduced in one pass (cheaper than two window sorts in SQL on either
-database), so the gradebook is three statements for any number of students.
+the submission list); "best" the highest score, the earlier result on a tie. Both come from one
+index-only scan of the service's results reduced in one pass (cheaper than two window sorts in SQL on
+either database), so the gradebook is two statements for any number of students.
 """
 
 from __future__ import annotations
