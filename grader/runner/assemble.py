@@ -28,6 +28,7 @@ from grader.runner.sandbox import ContainerRun
 
 OUTCOME_STATUS = {OUTCOME_TIMEOUT: StepStatus.TIMEOUT, OUTCOME_OOM: StepStatus.OOM, OUTCOME_NOT_RUN: StepStatus.NOT_RUN}
 FORGED = "hidden test results do not match the hidden tests that ran; none is counted"
+LINT_FINDINGS_KEPT = 500  # enough to grade and annotate; a generated file can have tens of thousands
 
 
 @dataclass
@@ -115,7 +116,9 @@ def _artifact(event: dict[str, Any], name: str) -> str | None:
 def _lint(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
     findings = parse_ruff(_artifact(event, "ruff.json"))
     if findings is not None:
-        report.lint = findings
+        report.lint = findings[:LINT_FINDINGS_KEPT]
+        if len(findings) > LINT_FINDINGS_KEPT:
+            report.truncated.append(f"lint findings after the first {LINT_FINDINGS_KEPT} of {len(findings)}")
         return (StepStatus.FAILED if findings else StepStatus.OK), f"{len(findings)} findings"
     return _limit_status(event) or (StepStatus.FAILED, "ruff produced no report")
 

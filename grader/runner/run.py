@@ -25,6 +25,8 @@ from grader.scoring import score
 from grader.settings import RunnerSettings
 
 Progress = Callable[[str], None]
+OUTCOME_WORDS = {"exited": "finished", "timeout": "stopped at the time limit", "oom": "stopped: out of memory",
+                 "not_run": "not run", "error": "could not run"}
 
 
 def harness_config(rubric: Rubric, settings: RunnerSettings) -> dict[str, Any]:
@@ -56,7 +58,8 @@ def _progress_printer(progress: Progress) -> Callable[[str], None]:
         if event["event"] == EVENT_START:
             progress(f"{event.get('step')}: running")
         elif event["event"] == EVENT_RESULT:
-            progress(f"{event.get('step')}: {event.get('outcome')} in {float(event.get('duration_seconds', 0)):.1f} s")
+            outcome = OUTCOME_WORDS.get(str(event.get("outcome")), str(event.get("outcome")))
+            progress(f"{event.get('step')}: {outcome} in {float(event.get('duration_seconds', 0)):.1f} s")
 
     return on_line
 

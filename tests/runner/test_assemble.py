@@ -108,3 +108,12 @@ def test_assemble__rejected_archive_fails_every_step_with_the_reason() -> None:
     report = assemble(run, 1000)
     assert {s.status for s in report.steps} == {StepStatus.FAILED}
     assert report.steps[0].summary == "submission rejected: 'x' is a link"
+
+
+def test_assemble__lint_findings_are_capped_and_the_cut_marked() -> None:
+    finding = {"code": "E501", "message": "long", "filename": "/work/src/a.py", "location": {"row": 1, "column": 1}}
+    run = _run(_result("lint", artifacts={"ruff.json": json.dumps([finding] * 600)}))
+    report = assemble(run, 1000, steps=("lint",))
+    assert len(report.lint) == 500
+    assert report.truncated == ["lint findings after the first 500 of 600"]
+    assert report.steps[0].summary == "600 findings"

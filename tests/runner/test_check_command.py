@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import grade_from_dict
+from grader.grade import CheckGrade, GradeResult, grade_from_dict
+from grader.runner.commands import markdown
 from grader.settings import RunnerSettings
 from tests.runner.submissions import ROOT, TEST_RUBRIC, make_submission
 
@@ -57,16 +58,13 @@ def test_check__json_and_text_of_a_graded_submission(runner_settings: RunnerSett
     as_text = grader("check", checkout, "--rubric", str(TEST_RUBRIC), env=env)
     assert as_text.returncode == 0, as_text.stderr
     lines = as_text.stdout.splitlines()
-    assert lines[:2] == ["lint: running", "lint: exited in " + lines[1].split(" in ")[1]]
+    assert lines[:2] == ["lint: running", "lint: finished in " + lines[1].split(" in ")[1]]
     assert any(line.startswith("FAIL  tests") and "4 of 5 tests passed" in line for line in lines)
     assert f"score {result.score:g}/100, grade {result.grade}" in lines
     assert "  reread for tests: SA2. Transactions <https://textbook.example.org/sqlalchemy-async#sa2>" in lines
 
 
 def test_markdown__renders_the_grade_and_the_failed_check() -> None:
-    from grader.grade import CheckGrade, GradeResult
-    from grader.runner.commands import markdown
-
     result = GradeResult(score=80.0, grade="A", checks=[
         CheckGrade(id="tests", title="Student tests pass", passed=False, points=0, max_points=20, summary="0 of 1")])
     text = markdown(result)
