@@ -132,14 +132,23 @@ def hidden_tests(ctx: Context) -> dict[str, Any]:
             "artifacts": {"junit.xml": read_artifact(junit, ctx.hidden.uid)}}
 
 
+def _student_path_plugin(ctx: Context) -> str:
+    """A plugin that appends the student's folders to sys.path: a student's `sqlalchemy/` or
+    `pytest.py` can then never shadow an installed package the hidden tests rely on."""
+    name = "grader_student_path"
+    os.makedirs(HIDDEN_PLUGIN_DIR, mode=0o750, exist_ok=True)
+    with open(f"{HIDDEN_PLUGIN_DIR}/{name}.py", "w") as handle:
+        handle.write(f"import sys\n\nsys.path.extend({json.dumps(ctx.python_paths() or [SUBMISSION_DIR])})\n")
+    return name
+
+
 def _hidden_pytest_argv(ctx: Context, junit: str) -> list[str]:
     """Options pinned by the grader: no student conftest, ini file, plugin, addopts or cache."""
-    pythonpath = " ".join([HIDDEN_PLUGIN_DIR, *ctx.python_paths()])
     argv = ["python", "-I", "-B", "-m", "pytest", "-c", f"{GRADER_MOUNT}/pytest-hidden.ini",
             f"--rootdir={HIDDEN_TESTS_DIR}", "--noconftest", "-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin",
-            "-o", "addopts=", "-o", f"pythonpath={pythonpath}", "-o", "asyncio_mode=auto",
-            "-o", "asyncio_default_fixture_loop_scope=function", "-o", "junit_family=xunit2",
-            f"--junitxml={junit}", f"--basetemp={ctx.hidden.home}/basetemp", "-q"]
+            "-o", "addopts=", "-o", f"pythonpath={HIDDEN_PLUGIN_DIR}", "-p", _student_path_plugin(ctx),
+            "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function",
+            "-o", "junit_family=xunit2", f"--junitxml={junit}", f"--basetemp={ctx.hidden.home}/basetemp", "-q"]
     if os.path.isfile(f"{HIDDEN_PLUGIN_DIR}/{HIDDEN_PLUGIN_MODULE}.py"):
         argv += ["-p", HIDDEN_PLUGIN_MODULE]
     return [*argv, HIDDEN_TESTS_DIR]
