@@ -20,7 +20,7 @@ import pytest
 
 from grader.grade import GradeResult
 from grader.report import InfrastructureError, StepStatus
-from grader.rubric import Rubric, load_rubric
+from grader.rubric import Rubric, default_rubric_path, load_rubric
 from grader.runner import grade_checkout
 from grader.runner.sandbox import LABEL, DockerSandbox
 from grader.settings import RunnerSettings
@@ -254,3 +254,11 @@ def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings
         assert alive in remaining
     finally:
         subprocess.run(["docker", "rm", "--force", dead, alive], capture_output=True, check=False)
+
+
+def test_shipped_rubric__grades_the_clean_fixture_s(runner_settings: RunnerSettings, tmp_path: Path) -> None:
+    shipped = load_rubric(default_rubric_path({}), env={})
+    result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), shipped, runner_settings))
+    assert [(check.id, check.summary) for check in result.checks if not check.passed] == []
+    assert (result.score, result.grade) == (100.0, "S")
+    assert len(result.report.hidden_tests) >= 5

@@ -29,7 +29,9 @@ from .protocol import (
     STUDENT_OUT,
     SUBMISSION_DIR,
 )
+from .unpack import restrict_tree
 
+PYTEST_OWN_ERRORS = (3, 4)
 COVERAGE_OMIT = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py,*/migrations/*,*/alembic/*"
 
 
@@ -127,8 +129,10 @@ def hidden_tests(ctx: Context) -> dict[str, Any]:
     if ctx.postgres_error == "":
         env["GRADER_PG_URL"] = postgres.database_url(ctx.hidden.name)
     outcome = ctx.run(ctx.hidden, argv, ctx.hidden.home, **env)
-    # The output could quote the hidden tests' source; only the JUnit verdicts leave the container.
-    return {**outcome_fields(outcome), "output_tail": "", "expected_tests": hidden_test_names(HIDDEN_TESTS_DIR),
+    # The output could quote the hidden tests' source; only the JUnit verdicts leave the container,
+    # except pytest's own usage or internal errors (exit 3, 4), which are about the grader's options.
+    tail = outcome.output if outcome.exit_code in PYTEST_OWN_ERRORS else ""
+    return {**outcome_fields(outcome), "output_tail": tail, "expected_tests": hidden_test_names(HIDDEN_TESTS_DIR),
             "artifacts": {"junit.xml": read_artifact(junit, ctx.hidden.uid)}}
 
 
@@ -139,6 +143,7 @@ def _student_path_plugin(ctx: Context) -> str:
     os.makedirs(HIDDEN_PLUGIN_DIR, mode=0o750, exist_ok=True)
     with open(f"{HIDDEN_PLUGIN_DIR}/{name}.py", "w") as handle:
         handle.write(f"import sys\n\nsys.path.extend({json.dumps(ctx.python_paths() or [SUBMISSION_DIR])})\n")
+    restrict_tree(HIDDEN_PLUGIN_DIR, ctx.hidden.gid)
     return name
 
 
