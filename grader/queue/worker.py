@@ -70,7 +70,11 @@ class Worker:
                     await asyncio.wait_for(stop.wait(), timeout=queue.poll_seconds)
                 continue
             assert isinstance(job, ClaimedJob)
-            await self.process(job, stop)
+            try:
+                await self.process(job, stop)
+            except (DBAPIError, OSError) as exc:  # the job keeps its lease; it is claimed again when it ends
+                log.warning("job outcome not stored", extra={"job_id": job.id, "worker": self.worker_id,
+                                                             "error_type": type(exc).__name__})
 
     async def process(self, job: ClaimedJob, stop: asyncio.Event) -> None:
         started = time.monotonic()

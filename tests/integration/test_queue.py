@@ -220,3 +220,33 @@ async def test_queue__skip_locked_lets_concurrent_claimers_take_different_jobs(p
         await _clear_tables(engine)
     finally:
         await engine.dispose()
+
+
+async def test_worker__database_failure_while_storing_keeps_the_worker_alive(sessionmaker, database_url, monkeypatch):
+    first, second = await add_jobs(sessionmaker, 2)
+    failures = iter([True])
+
+    async def flaky_complete(session, job, output):
+        if next(failures, False):
+            raise ConnectionRefusedError("database went away")
+        return await real_complete(session, job, output)
+
+    real_complete = jobs.complete
+    monkeypatch.setattr(jobs, "complete", flaky_complete)
+
+    async def processor(job, settings, _):
+        return OUTPUT
+
+    settings = make_settings(database_url, queue=QueueSettings(poll_seconds=0.01, lease_seconds=0.3,
+                                                               heartbeat_seconds=0.1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(sessionmaker, settings, processor).run(stop))
+    for _ in range(300):
+        rows = [await job_row(sessionmaker, job_id) for job_id in (first, second)]
+        if all(row.status is JobStatus.DONE for row in rows):
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert [row.status for row in rows] == [JobStatus.DONE, JobStatus.DONE]
+    assert rows[0].attempt == 2  # its first outcome was lost with the database; the lease ran out
