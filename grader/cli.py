@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -26,7 +27,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_logging()
     upgrade_to_head(settings.database.url)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+    app = create_app(settings)
+    # Everything loaded so far lives as long as the process: keep it out of the cyclic collector, whose
+    # full passes over it otherwise show up as 50-70 ms stalls in request latency.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
                 access_log=False, timeout_graceful_shutdown=60)
     return 0
 
