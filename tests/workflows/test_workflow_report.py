@@ -112,14 +112,20 @@ def test_send__refusal_is_one_line_with_the_services_reason(tmp_path: Path, serv
         f"the run used workflow {students_workflow}, not the course's pinned reusable workflow.\n")
 
 
-def test_send__in_process_stores_the_report(tmp_path: Path, service_url: str, issuer: Issuer, monkeypatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def actions_run_inputs(tmp_path: Path, issuer: Issuer, monkeypatch) -> tuple[Path, Path]:
+    """The Actions variables of a run, its report file and its event file."""
     for name, value in issuer.actions_env().items():
         monkeypatch.setenv(name, value)
     report = tmp_path / "report.json"
     report.write_text(json.dumps(grade_to_dict(failing_result("en"))))
     event = tmp_path / "event.json"
     event.write_text(json.dumps(pull_request_event(SHA_1)))
+    return report, event
+
+
+def test_send__in_process_stores_the_report(tmp_path: Path, service_url: str, issuer: Issuer, monkeypatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    report, event = actions_run_inputs(tmp_path, issuer, monkeypatch)
 
     code = main(["workflow", "send", "--report", str(report), "--event", str(event),
                  "--service-url", service_url + "/"])
@@ -130,12 +136,7 @@ def test_send__in_process_stores_the_report(tmp_path: Path, service_url: str, is
 
 def test_send__unreachable_service_is_one_line(tmp_path: Path, issuer: Issuer, monkeypatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    for name, value in issuer.actions_env().items():
-        monkeypatch.setenv(name, value)
-    report = tmp_path / "report.json"
-    report.write_text(json.dumps(grade_to_dict(failing_result("en"))))
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(pull_request_event(SHA_1)))
+    report, event = actions_run_inputs(tmp_path, issuer, monkeypatch)
 
     code = main(["workflow", "send", "--report", str(report), "--event", str(event),
                  "--service-url", f"http://127.0.0.1:{free_port()}"])
