@@ -27,7 +27,8 @@ serve: $(STAMP)
 	$(VENV)/bin/grader serve
 
 test: install
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/coverage run -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/coverage report
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check grader tests bench
