@@ -20,9 +20,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grader.db.dialect import insert_for
 from grader.db.models import Delivery, Job, JobKind, JobStatus, PullRequest, Repository, Submission, utcnow
 from grader.webhooks.events import PullRequestEvent
 
@@ -77,7 +77,7 @@ class _Statements:
 
 @cache
 def _statements(dialect: str) -> _Statements:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     pull_requests = insert(PULL_REQUESTS)
     return _Statements(
         deliveries=insert(DELIVERIES).on_conflict_do_nothing(index_elements=["delivery_id"])

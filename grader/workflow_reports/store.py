@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grader.db.dialect import insert_for
 from grader.db.models import PullRequest, Repository, Result, Submission, utcnow
 from grader.grade import GradeResult, grade_to_dict
 from grader.workflow_reports.oidc import WorkflowIdentity
@@ -27,8 +27,7 @@ class StoredReport:
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return insert_for(session.get_bind().dialect.name)(model)
 
 
 async def store_advisory_result(session: AsyncSession, identity: WorkflowIdentity, head_sha: str,
