@@ -113,6 +113,18 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
+async def postgres_sessionmaker(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on PostgreSQL whatever the suite's database, on empty tables, emptied again afterwards."""
+    engine = make_engine(DatabaseSettings(url=postgres_url, pool_size=20))
+    await _clear_tables(engine)
+    try:
+        yield make_sessionmaker(engine)
+        await _clear_tables(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Start real `grader serve` processes on free ports; all are stopped at the end of the test."""
     with running_service(tmp_path) as start:

@@ -204,22 +204,11 @@ async def test_worker__lost_lease_cancels_the_work_and_writes_nothing(sessionmak
 
 
 @pytest.mark.postgres
-async def test_queue__skip_locked_lets_concurrent_claimers_take_different_jobs(postgres_url):
-    from grader.db.engine import make_engine, make_sessionmaker
-    from grader.settings import DatabaseSettings
-    from tests.conftest import _clear_tables
-
-    engine = make_engine(DatabaseSettings(url=postgres_url, pool_size=20))
-    try:
-        await _clear_tables(engine)
-        sm = make_sessionmaker(engine)
-        await add_jobs(sm, 20)
-        claimed = await asyncio.gather(*(claim(sm, f"w{i}") for i in range(20)))
-        ids = [job.id for job in claimed if job is not None]
-        assert len(ids) == len(set(ids)) == 20
-        await _clear_tables(engine)
-    finally:
-        await engine.dispose()
+async def test_queue__skip_locked_lets_concurrent_claimers_take_different_jobs(postgres_sessionmaker):
+    await add_jobs(postgres_sessionmaker, 20)
+    claimed = await asyncio.gather(*(claim(postgres_sessionmaker, f"w{i}") for i in range(20)))
+    ids = [job.id for job in claimed if job is not None]
+    assert len(ids) == len(set(ids)) == 20
 
 
 async def test_worker__database_failure_while_storing_keeps_the_worker_alive(sessionmaker, database_url, monkeypatch):

@@ -54,18 +54,9 @@ async def test_service__200_concurrent_deliveries_with_duplicates_on_the_suite_d
 
 
 @pytest.mark.postgres
-async def test_service__200_concurrent_deliveries_with_duplicates_on_postgresql(serve, postgres_url):
-    from grader.db.engine import make_engine, make_sessionmaker
-    from grader.settings import DatabaseSettings
-    from tests.conftest import _clear_tables
-
-    engine = make_engine(DatabaseSettings(url=postgres_url))
-    try:
-        await _clear_tables(engine)
-        await _concurrent_deliveries_are_stored_once(serve, postgres_url, make_sessionmaker(engine))
-        await _clear_tables(engine)
-    finally:
-        await engine.dispose()
+async def test_service__200_concurrent_deliveries_with_duplicates_on_postgresql(
+        serve, postgres_url, postgres_sessionmaker):
+    await _concurrent_deliveries_are_stored_once(serve, postgres_url, postgres_sessionmaker)
 
 
 async def test_service__logs_one_json_line_per_delivery_and_never_a_secret(serve, database_url, engine):
