@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_TOOLS_STAMP := tools/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: serve test install lint
+.PHONY: serve test install lint golden
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ test: install
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check grader tests bench
+
+# Rewrite the golden files the tests compare with (after a deliberate change of the rendered output).
+golden: $(STAMP)
+	$(VENV)/bin/python -m tests.support.golden

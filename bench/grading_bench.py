@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.rubric import load_rubric  # noqa: E402
+from grader.grading.rubric_loader import load_rubric  # noqa: E402
 from grader.runner import grade_checkout  # noqa: E402
 from grader.runner.harness.steps import COVERAGE_OMIT, HEADS_SCRIPT  # noqa: E402
 from grader.settings import load_settings  # noqa: E402

@@ -1,10 +1,14 @@
-"""The Litestar application: lifespan (engine, workers), dependencies, error format, routes."""
+"""The Litestar application: the service's composition root.
+
+The lifespan builds the engine, the intake, the GitHub client and the job processor from the settings
+and the rubric it is given, and passes them down; nothing below reads the environment.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,13 +20,21 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
+from grader.api.controllers import API_CONTROLLERS
+from grader.api.dependencies import provide_grade_bands
 from grader.api.openapi import api_components
+from grader.dashboard.controller import DASHBOARD_CONTROLLERS
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.session import DbSession, provide_db_session
+from grader.github.client import GitHubClient
+from grader.grading.rubric import Rubric
+from grader.pipeline import bind_processor, load_processor, prepare_host
+from grader.pipeline.context import JobContext
 from grader.queue.worker import run_workers
 from grader.settings import Settings
 from grader.webhooks.batcher import IntakeBatcher
 from grader.webhooks.controller import receive_github_webhook
+from grader.workflow_reports.controller import workflow_reports_router
 
 log = logging.getLogger("grader.app")
 
@@ -63,36 +75,38 @@ def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return _error_body(500, "Internal error; it has been logged.")
 
 
-def create_app(settings: Settings, *, extra_route_handlers: Sequence[Any] = (),
-               run_in_process_workers: bool = True,
-               job_processor: Callable[..., Any] | None = None) -> Litestar:
-    """Build the application; the engine is made in the lifespan and disposed when it ends."""
+def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> Litestar:
+    """Build the application; the engine is made in the lifespan and disposed when it ends.
+
+    `workers=False` leaves grading to `grader worker` processes (and to tests that drive the queue).
+    """
+    handler = load_processor(settings.queue.processor) if workers else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.intake = IntakeBatcher(engine, app.state.sessionmaker,
-                                         retry_attempts=settings.database.retry_attempts)
+        sessionmaker = make_sessionmaker(engine)
+        app.state.update(settings=settings, rubric=rubric, engine=engine, sessionmaker=sessionmaker,
+                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts))
         stop = asyncio.Event()
-        workers = None
-        if run_in_process_workers and settings.queue.workers > 0:
-            workers = asyncio.create_task(
-                run_workers(app.state.sessionmaker, settings, stop, processor=job_processor)
-            )
+        running = None
+        if handler is not None and settings.queue.workers > 0:
+            context = JobContext(settings, sessionmaker, rubric, GitHubClient(settings.github))
+            await prepare_host(context)
+            running = asyncio.create_task(run_workers(sessionmaker, settings, stop, bind_processor(handler, context)))
         try:
             yield
         finally:
             stop.set()
-            if workers is not None:
-                await workers
+            if running is not None:
+                await running
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[health, ready, receive_github_webhook, *_feature_route_handlers(), *extra_route_handlers],
-        dependencies={"db_session": Provide(provide_db_session)},
+        route_handlers=[health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
+                        *API_CONTROLLERS, *DASHBOARD_CONTROLLERS],
+        dependencies={"db_session": Provide(provide_db_session),
+                      "grade_bands": Provide(provide_grade_bands, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers={
             HTTPException: _http_error,
@@ -104,12 +118,3 @@ def create_app(settings: Settings, *, extra_route_handlers: Sequence[Any] = (),
                                      components=api_components()),
         debug=False,
     )
-
-
-def _feature_route_handlers() -> list[Any]:
-    """Routers of the other parts of the service (instructor API, dashboard, workflow reports)."""
-    from grader.api.controllers import API_CONTROLLERS
-    from grader.dashboard.controller import DASHBOARD_CONTROLLERS
-    from grader.workflow_reports.controller import workflow_reports_router
-
-    return [workflow_reports_router(), *API_CONTROLLERS, *DASHBOARD_CONTROLLERS]

@@ -1,105 +1,71 @@
-"""The `grader` command. Each sub-command reports a failure as one line on stderr and a non-zero exit."""
+"""The `grader` command: the parser, and the one place a command's failure becomes one line on stderr.
+
+Settings are read here, once; each command module gets them and builds what it needs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
-import signal
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 
+from grader import __version__
+from grader.errors import CommandError
+from grader.grading.rubric_loader import RubricError
 from grader.settings import Settings, SettingsError, load_settings
 
-
-class CommandError(Exception):
-    """A command could not do its job; the message is the one line shown to the user."""
+Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from grader.app import create_app
-    from grader.db.schema import upgrade_to_head
-    from grader.logs import configure_logging
-
-    configure_logging()
-    upgrade_to_head(settings.database.url)
-    app = create_app(settings)
-    # Everything loaded so far lives as long as the process: keep it out of the cyclic collector, whose
-    # full passes over it otherwise show up as 50-70 ms stalls in request latency.
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=60)
-    return 0
-
-
-def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from grader.db.engine import make_engine, make_sessionmaker
-    from grader.logs import configure_logging
-    from grader.queue.worker import run_workers
-
-    configure_logging()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        engine = make_engine(settings.database)
-        try:
-            await run_workers(make_sessionmaker(engine), settings, stop, count=args.count)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(main())
-    return 0
-
-
-def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
-    from grader.db.schema import upgrade_to_head
-
-    upgrade_to_head(settings.database.url)
-    print("database schema is up to date")
-    return 0
-
-
-def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings], int]:
-    """A command implemented in another part of the package, imported only when it runs."""
+def _lazy(module: str, function: str) -> Command:
+    """A command of `grader.commands`, imported only when it runs (so `grader --help` stays fast)."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        import importlib
-
-        return getattr(importlib.import_module(module), function)(args, settings)
+        command: Command = getattr(importlib.import_module(f"grader.commands.{module}"), function)
+        return command(args, settings)
 
     return run
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description="Autograding of GitHub pull requests.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _report_and_event(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", required=True, help="the JSON printed by `grader check --format json`")
+    parser.add_argument("--event", required=True, help="the event file ($GITHUB_EVENT_PATH)")
 
+
+def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="run the web service and its workers")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_lazy("service", "serve_command"))
 
     worker = commands.add_parser("worker", help="run grading workers only")
     worker.add_argument("--count", type=int, default=None, help="number of workers (default: GRADER_WORKERS)")
-    worker.set_defaults(run=_worker)
+    worker.set_defaults(run=_lazy("service", "worker_command"))
 
     database = commands.add_parser("db", help="the service's own database")
     db_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply the Alembic migrations").set_defaults(run=_db_upgrade)
+    db_commands.add_parser("upgrade", help="apply the Alembic migrations").set_defaults(
+        run=_lazy("database", "upgrade_command"))
 
+    token = commands.add_parser("token", help="instructor API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a token, printed once")
+    create.add_argument("name")
+    create.set_defaults(run=_lazy("tokens", "create_token_command"))
+    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=_lazy("tokens", "revoke_token_command"))
+
+
+def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = commands.add_parser("check", help="grade a local checkout in a container")
     check.add_argument("path")
     check.add_argument("--rubric", default=None, help="rubric TOML file (default: GRADER_RUBRIC or the built-in)")
     check.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    check.set_defaults(run=_lazy("grader.runner.commands", "check_command"))
+    check.set_defaults(run=_lazy("check", "check_command"))
 
     image = commands.add_parser("image", help="the runner image")
     image_commands = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
@@ -107,20 +73,33 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--base", default=None, help="base image (default: the Dockerfile's python slim image)")
     build.add_argument("--rubric", default=None, help="rubric whose package list goes into the image")
     build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE)")
-    build.set_defaults(run=_lazy("grader.runner.commands", "image_build_command"))
+    build.set_defaults(run=_lazy("image", "image_build_command"))
 
-    token = commands.add_parser("token", help="instructor API tokens")
-    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    create = token_commands.add_parser("create", help="create a token, printed once")
-    create.add_argument("name")
-    create.set_defaults(run=_lazy("grader.api.tokens", "create_token_command"))
-    revoke = token_commands.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("name")
-    revoke.set_defaults(run=_lazy("grader.api.tokens", "revoke_token_command"))
 
-    from grader.workflow_reports.cli import add_workflow_commands
+def _workflow_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`grader publish` and `grader workflow summary|send`: steps of the reusable workflow."""
+    publish = commands.add_parser("publish", help="post or edit the PR comment from a report (in Actions)")
+    _report_and_event(publish)
+    publish.set_defaults(run=_lazy("workflow", "publish_command"))
 
-    add_workflow_commands(commands, _lazy)
+    workflow = commands.add_parser("workflow", help="steps of the reusable GitHub Actions workflow")
+    steps = workflow.add_subparsers(dest="workflow_command", required=True, metavar="STEP")
+    summary = steps.add_parser("summary", help="job summary and score/grade step outputs")
+    _report_and_event(summary)
+    summary.set_defaults(run=_lazy("workflow", "summary_command"))
+    send = steps.add_parser("send", help="send the report to the service with the run's OIDC token")
+    _report_and_event(send)
+    send.add_argument("--service-url", required=True)
+    send.set_defaults(run=_lazy("workflow", "send_command"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Autograding of GitHub pull requests.")
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _service_commands(commands)
+    _grading_commands(commands)
+    _workflow_commands(commands)
     return parser
 
 
@@ -133,8 +112,8 @@ def _first_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args, load_settings())
-    except (SettingsError, CommandError) as exc:
+        return int(args.run(args, load_settings()))
+    except (SettingsError, CommandError, RubricError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except DBAPIError as exc:

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./grader.db"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_JOB_PROCESSOR = "grader.pipeline:process_job"
+SHIPPED_RUBRIC = Path(__file__).resolve().parents[1] / "rubric" / "sqlalchemy-async.toml"
+GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
+DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"  # the account a workflow's GITHUB_TOKEN comments as
+# The docker client's own environment: how to reach the engine, nothing else of the service.
+DOCKER_CLIENT_ENV = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY",
+                     "DOCKER_CERT_PATH")
+# Where pip inside an image build finds the host's CA bundle (behind a TLS-inspecting proxy).
+CA_BUNDLE_ENV = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 # GitHub caps webhook payloads at 25 MB; we accept exactly that much and no more.
 GITHUB_PAYLOAD_CAP_BYTES = 25 * 1024 * 1024
 
@@ -65,6 +74,7 @@ class QueueSettings:
     lease_seconds: float = 60.0
     heartbeat_seconds: float = 10.0
     poll_seconds: float = 0.5
+    processor: str = DEFAULT_JOB_PROCESSOR  # `module:function` doing a job's work (tests swap it)
     max_attempts: int = 5
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
@@ -74,7 +84,6 @@ class QueueSettings:
 @dataclass(frozen=True)
 class RunnerSettings:
     image: str = "grader-runner:latest"
-    rubric: str = ""
     memory_mb: int = 1024
     cpus: float = 1.0
     pids: int = 256
@@ -83,6 +92,45 @@ class RunnerSettings:
     run_timeout_seconds: int = 900
     output_limit_bytes: int = 1_000_000
     max_checkout_bytes: int = 50 * 1024 * 1024
+    docker_env: tuple[tuple[str, str], ...] = ()  # (name, value) of DOCKER_CLIENT_ENV that are set
+    build_ca_bundle: Path | None = None  # the host's CA bundle, copied into image builds
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    rubric_path: Path = SHIPPED_RUBRIC
+    remediation_base_url: str = ""  # overrides the rubric's own base URL when set
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """The workflow-report intake: off until `GRADER_OIDC_AUDIENCE` is set."""
+
+    audience: str = ""
+    issuer: str = GITHUB_ACTIONS_ISSUER
+    jwks_url: str = f"{GITHUB_ACTIONS_ISSUER}/.well-known/jwks"
+    # Exact `job_workflow_ref` values, e.g. "course/grader/.github/workflows/grade.yml@refs/tags/v1".
+    workflow_refs: tuple[str, ...] = ()
+    # Shell-style patterns of `repository` claims, e.g. "course-2026/*".
+    repositories: tuple[str, ...] = ()
+    jwks_cache_seconds: float = 300.0
+    leeway_seconds: float = 30.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.audience)
+
+
+@dataclass(frozen=True)
+class ActionsSettings:
+    """What a GitHub Actions step is given: the run's files and its OIDC token request."""
+
+    server_url: str = "https://github.com"
+    comment_author: str = DEFAULT_COMMENT_AUTHOR
+    step_summary: str = ""
+    output: str = ""
+    id_token_request_url: str = ""
+    id_token_request_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -92,6 +140,9 @@ class Settings:
     github: GitHubSettings = field(default_factory=GitHubSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     runner: RunnerSettings = field(default_factory=RunnerSettings)
+    grading: GradingSettings = field(default_factory=GradingSettings)
+    oidc: OidcSettings = field(default_factory=OidcSettings)
+    actions: ActionsSettings = field(default_factory=ActionsSettings)
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -177,6 +228,7 @@ def _read_queue(env: Mapping[str, str]) -> QueueSettings:
         lease_seconds=lease,
         heartbeat_seconds=heartbeat,
         poll_seconds=_parsed(env, "GRADER_POLL_SECONDS", 0.5, _positive_float, "a positive number"),
+        processor=_text(env, "GRADER_JOB_PROCESSOR", DEFAULT_JOB_PROCESSOR),
         max_attempts=_parsed(env, "GRADER_MAX_ATTEMPTS", 5, _positive_int, "a positive integer"),
         retry_base_seconds=_parsed(env, "GRADER_RETRY_BASE_SECONDS", 5.0, _positive_float, "a positive number"),
         retry_max_seconds=_parsed(env, "GRADER_RETRY_MAX_SECONDS", 300.0, _positive_float, "a positive number"),
@@ -188,7 +240,6 @@ def _read_runner(env: Mapping[str, str]) -> RunnerSettings:
     number = "a positive integer"
     return RunnerSettings(
         image=_text(env, "GRADER_IMAGE", "grader-runner:latest"),
-        rubric=_text(env, "GRADER_RUBRIC", ""),
         memory_mb=_parsed(env, "GRADER_MEMORY_MB", 1024, _positive_int, number),
         cpus=_parsed(env, "GRADER_CPUS", 1.0, _positive_float, "a positive number"),
         pids=_parsed(env, "GRADER_PIDS", 256, _positive_int, number),
@@ -197,6 +248,64 @@ def _read_runner(env: Mapping[str, str]) -> RunnerSettings:
         run_timeout_seconds=_parsed(env, "GRADER_RUN_TIMEOUT", 900, _positive_int, number),
         output_limit_bytes=_parsed(env, "GRADER_OUTPUT_LIMIT_BYTES", 1_000_000, _positive_int, number),
         max_checkout_bytes=_parsed(env, "GRADER_MAX_CHECKOUT_MB", 50, _positive_int, number) * 1024 * 1024,
+        docker_env=tuple((name, env[name]) for name in DOCKER_CLIENT_ENV if name in env),
+        build_ca_bundle=_ca_bundle(env),
+    )
+
+
+def _ca_bundle(env: Mapping[str, str]) -> Path | None:
+    for name in CA_BUNDLE_ENV:
+        value = env.get(name, "").strip()
+        if value and Path(value).is_file():
+            return Path(value)
+    return None
+
+
+def _read_grading(env: Mapping[str, str]) -> GradingSettings:
+    rubric = env.get("GRADER_RUBRIC", "").strip()
+    return GradingSettings(rubric_path=Path(rubric) if rubric else SHIPPED_RUBRIC,
+                           remediation_base_url=env.get("GRADER_REMEDIATION_BASE_URL", "").strip())
+
+
+def _items(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip().rstrip("/") or default
+    if not value.startswith(("https://", "http://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _read_oidc(env: Mapping[str, str]) -> OidcSettings:
+    issuer = _url(env, "GRADER_OIDC_ISSUER", GITHUB_ACTIONS_ISSUER)
+    settings = OidcSettings(
+        audience=env.get("GRADER_OIDC_AUDIENCE", "").strip().rstrip("/"),
+        issuer=issuer,
+        jwks_url=_url(env, "GRADER_OIDC_JWKS_URL", f"{issuer}/.well-known/jwks"),
+        workflow_refs=_items(env, "GRADER_OIDC_WORKFLOW_REF"),
+        repositories=_items(env, "GRADER_OIDC_REPOSITORIES"),
+        jwks_cache_seconds=_parsed(env, "GRADER_OIDC_JWKS_CACHE_SECONDS", 300.0, _positive_float,
+                                   "a positive number"),
+    )
+    if settings.enabled and not settings.workflow_refs:
+        raise SettingsError("GRADER_OIDC_WORKFLOW_REF must name the pinned reusable workflow "
+                            "when GRADER_OIDC_AUDIENCE is set")
+    if settings.enabled and not settings.repositories:
+        raise SettingsError("GRADER_OIDC_REPOSITORIES must list the course's repositories (e.g. org/*) "
+                            "when GRADER_OIDC_AUDIENCE is set")
+    return settings
+
+
+def _read_actions(env: Mapping[str, str]) -> ActionsSettings:
+    return ActionsSettings(
+        server_url=_text(env, "GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+        comment_author=_text(env, "GRADER_COMMENT_AUTHOR", DEFAULT_COMMENT_AUTHOR),
+        step_summary=_text(env, "GITHUB_STEP_SUMMARY", ""),
+        output=_text(env, "GITHUB_OUTPUT", ""),
+        id_token_request_url=_text(env, "ACTIONS_ID_TOKEN_REQUEST_URL", ""),
+        id_token_request_token=_text(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN", ""),
     )
 
 
@@ -209,9 +318,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         github=_read_github(env),
         queue=_read_queue(env),
         runner=_read_runner(env),
+        grading=_read_grading(env),
+        oidc=_read_oidc(env),
+        actions=_read_actions(env),
     )
-
-
-def with_overrides(settings: Settings, **sections: Any) -> Settings:
-    """A copy of `settings` with some sections replaced, e.g. `database=DatabaseSettings(url=...)`."""
-    return replace(settings, **sections)

@@ -8,6 +8,7 @@ database is. Outside CI such tests skip with a reason saying what to start; unde
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -20,10 +21,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Base
 from grader.db.schema import upgrade_to_head
-from grader.settings import DatabaseSettings, QueueSettings, Settings, WebhookSettings, load_settings
+from grader.grading.rubric import Rubric
+from grader.grading.rubric_loader import load_checked_rubric
+from grader.settings import (
+    DatabaseSettings,
+    GradingSettings,
+    QueueSettings,
+    RunnerSettings,
+    Settings,
+    WebhookSettings,
+    load_settings,
+)
+from tests.fakegithub.server import FakeGitHub
+from tests.fakegithub.server import serve as serve_fake_github
+from tests.support.docker import runner_settings_or_reason
 from tests.support.servers import running_service
 
 WEBHOOK_SECRET = "test-webhook-secret"
+FAKE_GITHUB_TOKEN = "test-token"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -80,6 +95,12 @@ async def _clear_tables(engine: AsyncEngine) -> None:
                 await connection.execute(table.delete())
 
 
+@functools.cache
+def shipped_rubric() -> Rubric:
+    """The lesson's rubric as the service loads it (read once per test session)."""
+    return load_checked_rubric(GradingSettings())
+
+
 def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **sections: Any) -> Settings:
     """Settings for a test: defaults from an empty environment, then the given sections."""
     base = load_settings({})
@@ -122,6 +143,25 @@ async def postgres_sessionmaker(postgres_url: str) -> AsyncIterator[async_sessio
         await _clear_tables(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """A running fake of GitHub's REST API that takes FAKE_GITHUB_TOKEN; the test fails if anything sent
+    it a request GitHub's OpenAPI description does not allow."""
+    fake = FakeGitHub(token=FAKE_GITHUB_TOKEN)
+    with serve_fake_github(fake):
+        yield fake
+    assert fake.rejections == [], "requests GitHub's OpenAPI description does not allow"
+
+
+@pytest.fixture(scope="session")
+def runner_settings() -> RunnerSettings:
+    """Docker and the runner image, with small limits; skipped outside CI when either is missing."""
+    settings, reason = runner_settings_or_reason()
+    if reason:
+        skip_or_fail(reason)
+    return settings
 
 
 @pytest.fixture

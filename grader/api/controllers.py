@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 
 from grader.api import csv_export
 from grader.api.auth import require_api_token
+from grader.api.dependencies import GradeBands
 from grader.api.detail_queries import get_submission_detail
 from grader.api.dto import (
     Gradebook,
@@ -121,8 +122,9 @@ class GradebookController(_ApiController):
 
     @get("/stats", summary="Grade distribution, most-failed checks, most-needed lesson sections",
          responses=error_responses(400, 401))
-    async def stats(self, db_session: DbSession, repository: RepositoryFilter = None) -> Stats:
-        return await class_stats_for(db_session, repository)
+    async def stats(self, db_session: DbSession, grade_bands: GradeBands,
+                    repository: RepositoryFilter = None) -> Stats:
+        return await class_stats_for(db_session, grade_bands, repository)
 
 
 class JobController(_ApiController):

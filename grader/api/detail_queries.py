@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.api.dto import JobView, Provenance, ResultDetail, ResultSummary, StepTiming, SubmissionDetail
 from grader.db.models import Job, PullRequest, Repository, Result, Submission
-from grader.grade import GradeResult, grade_from_dict
+from grader.grading.result import GradeResult, grade_from_dict
 
 
 def read_grade(report: dict[str, Any]) -> GradeResult:

@@ -7,10 +7,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from grader.grade import CheckGrade
+from grader.grading.result import CheckGrade
 
-Grade = Literal["S", "A", "B", "C"]
-GRADES: tuple[Grade, ...] = ("S", "A", "B", "C")
 JobStatusName = Literal["queued", "running", "done", "failed", "cancelled"]
 
 

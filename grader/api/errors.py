@@ -14,7 +14,7 @@ PARAMETER_RULES: dict[str, str] = {
     "repository": "a repository full name such as owner/name",
     "student": "a GitHub login",
     "pr": "a pull request number (a positive integer)",
-    "grade": "one of S, A, B, C",
+    "grade": "a grade band of the rubric",
     "since": "an ISO 8601 date-time such as 2026-01-31T12:00:00Z",
     "status": "one of queued, running, done, failed, cancelled",
     "format": "json or csv",

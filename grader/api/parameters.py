@@ -12,7 +12,7 @@ from typing import Annotated
 from litestar.exceptions import ValidationException
 from litestar.params import PathParameter, QueryParameter
 
-from grader.api.dto import Grade, JobStatusName
+from grader.api.dto import JobStatusName
 
 MAX_ID = 2_147_483_647
 LOGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[bot\])?$"
@@ -28,7 +28,9 @@ Login = Annotated[str, PathParameter(pattern=LOGIN_PATTERN, max_length=100, desc
 PrFilter = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="Pull request number.")]
 Cursor = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,12}$",
                                               description="next_cursor of the previous page.")]
-GradeFilter = Annotated[Grade | None, QueryParameter(description="The grade of the newest service result.")]
+GradeFilter = Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9+\-]{1,20}$",
+                                                    description="The grade of the newest service result, "
+                                                                "a band of the rubric.")]
 Since = Annotated[datetime | None, QueryParameter(description="Only pushes received at or after this time.")]
 JobStatusFilter = Annotated[JobStatusName | None, QueryParameter(description="Only jobs in this state.")]
 

@@ -7,7 +7,7 @@ then tallied in Python by `class_stats`, a pure function of those checks.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +15,10 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grader.api.dto import GRADES, CheckFailures, GradeCount, SectionNeed, Stats
+from grader.api.dto import CheckFailures, GradeCount, SectionNeed, Stats
 from grader.api.gradebook_queries import latest_result_ids
 from grader.db.models import Result, Submission
-from grader.grade import CheckGrade
+from grader.grading.result import CheckGrade
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,10 @@ async def latest_grades(session: AsyncSession, repository: str | None = None) ->
     return [LatestGrade(row.login, row.grade, _checks(row.checks)) for row in rows]
 
 
-def _distribution(latest: list[LatestGrade]) -> list[GradeCount]:
+def _distribution(latest: list[LatestGrade], bands: Sequence[str]) -> list[GradeCount]:
+    """Every band of the rubric, best first, then any other grade found (e.g. of an older rubric)."""
     counts = Counter(item.grade for item in latest)
-    ordered = [*GRADES, *sorted(set(counts) - set(GRADES))]
+    ordered = [*bands, *sorted(set(counts) - set(bands))]
     return [GradeCount(grade=grade, students=counts.get(grade, 0)) for grade in ordered]
 
 
@@ -57,7 +58,7 @@ def _most_common(counter: Counter[str]) -> Iterable[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
-def class_stats(latest: list[LatestGrade]) -> Stats:
+def class_stats(latest: list[LatestGrade], bands: Sequence[str]) -> Stats:
     failing: Counter[str] = Counter()
     sent_to: Counter[str] = Counter()
     check_titles: dict[str, str] = {}
@@ -74,7 +75,7 @@ def class_stats(latest: list[LatestGrade]) -> Stats:
                 section_titles.setdefault(link.url, link.title)
         sent_to.update(urls)
     return Stats(
-        students=len(latest), grade_distribution=_distribution(latest),
+        students=len(latest), grade_distribution=_distribution(latest, bands),
         checks=[CheckFailures(id=check_id, title=check_titles[check_id], failing_students=count)
                 for check_id, count in _most_common(failing)],
         sections=[SectionNeed(title=section_titles[url], url=url, students=count)
@@ -82,5 +83,5 @@ def class_stats(latest: list[LatestGrade]) -> Stats:
     )
 
 
-async def class_stats_for(session: AsyncSession, repository: str | None = None) -> Stats:
-    return class_stats(await latest_grades(session, repository))
+async def class_stats_for(session: AsyncSession, bands: Sequence[str], repository: str | None = None) -> Stats:
+    return class_stats(await latest_grades(session, repository), bands)

@@ -18,6 +18,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
+from grader.api.dependencies import GradeBands
 from grader.api.detail_queries import get_submission_detail, read_grade
 from grader.api.gradebook_queries import activity_by_student, gradebook_rows, grades_by_student
 from grader.api.parameters import MAX_ID
@@ -88,12 +89,12 @@ class DashboardController(Controller):
     exception_handlers = {NotAuthorizedException: _to_login, NotFoundException: _not_found}  # noqa: RUF012
 
     @get("/")
-    async def gradebook(self, db_session: DbSession, sort: FromQuery[str] = "student",
+    async def gradebook(self, db_session: DbSession, grade_bands: GradeBands, sort: FromQuery[str] = "student",
                         order: FromQuery[str] = "asc") -> Response[str]:
         descending = order == "desc"
-        rows = sort_rows(await gradebook_rows(db_session), sort, descending)
-        stats = await class_stats_for(db_session)
-        chart = grade_distribution_svg(stats.grade_distribution)
+        rows = sort_rows(await gradebook_rows(db_session), sort, descending, grade_bands)
+        stats = await class_stats_for(db_session, grade_bands)
+        chart = grade_distribution_svg(stats.grade_distribution, grade_bands)
         return page("gradebook.html", rows=rows, stats=stats, chart=chart, columns=SORTABLE,
                     sort=sort if sort in SORTABLE else "student", descending=descending)
 

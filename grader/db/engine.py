@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -41,6 +42,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after commit without a new query (and
     # without an implicit lazy load, which async sessions cannot do).
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def database(settings: DatabaseSettings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """An engine for the length of the block, disposed however the block ends; yields its sessionmaker."""
+    engine = make_engine(settings)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 _sqlite_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()

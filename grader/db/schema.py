@@ -1,4 +1,4 @@
-"""The service's schema: Alembic migrations for real databases, `create_all` for throwaway ones."""
+"""The service's schema: Alembic migrations."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from grader.db.models import Base
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -23,9 +20,3 @@ def alembic_config(database_url: str) -> Config:
 def upgrade_to_head(database_url: str) -> None:
     """Apply every migration (blocking: call it before the event loop starts, or in a thread)."""
     command.upgrade(alembic_config(database_url), "head")
-
-
-async def create_all_for_tests(engine: AsyncEngine) -> None:
-    """DDL in one transaction through `engine.begin()`: for tests and throwaway databases only."""
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from grader.feedback.comment import CommentContext, detail_sections, first_screen, number
+from grader.feedback.comment import CommentContext, detail_sections, first_screen, number, render_comment
+from grader.feedback.escape import inline
 from grader.feedback.texts import texts_for
-from grader.grade import GradeResult
-from grader.report import LintFinding
+from grader.grading.report import LintFinding
+from grader.grading.result import GradeResult
 
 CHECK_OUTPUT_LIMIT = 65_535
 ANNOTATION_MESSAGE_LIMIT = 2_000
 
 
+@dataclass(frozen=True)
+class CheckRunOutput:
+    """The check run's completed state, ready to post: title, summary, details, conclusion, annotations."""
+
+    title: str
+    summary: str
+    text: str = ""
+    conclusion: str = "neutral"  # success | failure | neutral
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Everything a graded result shows on GitHub, rendered: the PR comment and the check run."""
+
+    comment: str
+    check_run: CheckRunOutput
+
+
 def conclusion(result: GradeResult) -> str:
-    """Green when every check passed, red at grade C, neutral in between."""
+    """Green when every check passed, red in the rubric's lowest band, neutral in between."""
     if all(check.passed for check in result.checks):
         return "success"
-    return "failure" if result.grade == "C" else "neutral"
+    return "failure" if result.bands and result.grade == result.bands[-1] else "neutral"
 
 
 def annotation(finding: LintFinding) -> dict[str, Any]:
@@ -48,3 +69,18 @@ def check_text(result: GradeResult, ctx: CommentContext) -> str:
 
 def annotations(result: GradeResult) -> list[dict[str, Any]]:
     return [annotation(finding) for finding in result.report.lint]
+
+
+def render_feedback(result: GradeResult, ctx: CommentContext) -> Feedback:
+    """The PR comment and the check run of one graded result (pure)."""
+    check_run = CheckRunOutput(title=check_title(result), summary=check_summary(result),
+                               text=check_text(result, ctx), conclusion=conclusion(result),
+                               annotations=annotations(result))
+    return Feedback(comment=render_comment(result, ctx), check_run=check_run)
+
+
+def not_graded_check_run(reason: str, language: str) -> CheckRunOutput:
+    """The check run of a push that could not be graded: a failure, with the one-line reason."""
+    texts = texts_for(language)
+    return CheckRunOutput(title=texts.not_graded_title, summary=texts.not_graded_summary.format(
+        reason=inline(reason, 500)), conclusion="failure")

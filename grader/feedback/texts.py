@@ -33,6 +33,8 @@ class Texts:
     passed: str
     failed: str
     no_message: str
+    not_graded_title: str
+    not_graded_summary: str  # {reason}
     quotes: tuple[str, str]
 
 
@@ -60,6 +62,8 @@ RUSSIAN = Texts(
     passed="пройдено",
     failed="не пройдено",
     no_message="без сообщения",
+    not_graded_title="Не удалось проверить",
+    not_graded_summary="Этот коммит не проверен: {reason}",
     quotes=("«", "»"),
 )
 
@@ -87,6 +91,8 @@ ENGLISH = Texts(
     passed="passed",
     failed="failed",
     no_message="no message",
+    not_graded_title="Could not grade",
+    not_graded_summary="This commit was not graded: {reason}",
     quotes=("“", "”"),
 )
 

@@ -7,9 +7,8 @@ go out in batches. Blocking PyGithub code: run it in a thread (the publisher doe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from github.Repository import Repository
 
@@ -20,13 +19,19 @@ CHECK_NAME = "grader"
 ANNOTATIONS_PER_REQUEST = 50
 
 
-@dataclass(frozen=True)
-class CheckOutput:
-    title: str
-    summary: str
-    text: str = ""
-    conclusion: str = "neutral"  # success | failure | neutral
-    annotations: Sequence[dict[str, Any]] = field(default_factory=tuple)
+class CheckOutput(Protocol):
+    """What a completed check run shows; rendered elsewhere, posted here as it is."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def conclusion(self) -> str: ...  # success | failure | neutral
+    @property
+    def annotations(self) -> Sequence[dict[str, Any]]: ...
 
 
 def _now() -> datetime:

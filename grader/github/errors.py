@@ -7,25 +7,18 @@ not retried, because a retry would fail the same way.
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class GitHubError(RuntimeError):
     """A GitHub call failed; the message is one line."""
 
 
 class RetryLater(GitHubError):
-    """Transient: a 5xx, a timeout or a rate limit. Try again after `seconds`.
-
-    `partial_state` is what was already published before the failure (e.g. a comment id), so the
-    next attempt edits instead of creating again.
-    """
+    """Transient: a 5xx, a timeout or a rate limit. Try again after `seconds`."""
 
     def __init__(self, seconds: float, reason: str) -> None:
         super().__init__(f"GitHub asked to retry in {seconds:.0f} s: {reason}")
         self.seconds = seconds
         self.reason = reason
-        self.partial_state: Any = None
 
 
 class PermanentGitHubError(GitHubError):

@@ -1,8 +1,9 @@
-"""The worker's narrow async door to GitHub: fetch the code, mark the check, publish the result.
+"""The worker's narrow async door to GitHub: fetch the code, mark the check, post what was rendered.
 
-Every PyGithub call runs in a thread (`asyncio.to_thread`); none blocks the event loop. Failures
-come out as `RetryLater` (reschedule; `partial_state` carries what was already done) or
-`PermanentGitHubError` (record and stop).
+It posts strings and payloads it is given and knows nothing of grades. Every PyGithub call runs in a
+thread (`asyncio.to_thread`); none blocks the event loop. A publish that GitHub interrupts comes back
+as a `PublishOutcome` carrying what was already done and when to try again; permanent refusals raise
+`PermanentGitHubError`.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import asyncio
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.feedback.check_run import annotations, check_summary, check_text, check_title, conclusion
-from grader.feedback.comment import CommentContext, render_comment
+from github.Repository import Repository
+
 from grader.github.checks import CheckOutput, complete_check, create_check, start_check
 from grader.github.client import GitHubClient
 from grader.github.comments import CommentRef, upsert_comment
 from grader.github.errors import RetryLater
 from grader.github.tarball import fetch_tree
-from grader.grade import GradeResult
 
 
 @dataclass(frozen=True)
@@ -48,68 +48,62 @@ class PublishState:
     check_run_id: int | None = None
 
 
-def _context(client: GitHubClient, target: PublishTarget) -> CommentContext:
-    return CommentContext(repo=target.repo, head_sha=target.head_sha, html_url=client.html_url)
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What a publish did: the state to store, and `retry` when GitHub interrupted it (try again later,
+    starting from `state`, so that nothing is created twice)."""
+
+    state: PublishState
+    retry: RetryLater | None = None
 
 
-async def fetch_checkout(client: GitHubClient, repo: str, sha: str, dest: Path, max_bytes: int,
-                         installation_id: int | None = None) -> Path:
-    """The repository at `sha`, unpacked safely into `dest`."""
-    github_repo = client.connection(installation_id).get_repo(repo)
-    return await asyncio.to_thread(fetch_tree, github_repo, sha, dest, max_bytes)
+def _repo(client: GitHubClient, target: PublishTarget) -> Repository:
+    return client.connection(target.installation_id).get_repo(target.repo)
 
 
-async def mark_check_queued(client: GitHubClient, target: PublishTarget, state: PublishState) -> PublishState:
-    """Creates the check run of the head SHA in `queued` (once; a known id is kept)."""
-    if state.check_run_id is not None:
-        return state
-    repo = client.connection(target.installation_id).get_repo(target.repo)
-    run_id = await asyncio.to_thread(create_check, repo, target.head_sha, "queued", target.details_url)
-    return replace(state, check_run_id=run_id)
+async def fetch_checkout(client: GitHubClient, target: PublishTarget, dest: Path, max_bytes: int) -> Path:
+    """The repository at the target's head SHA, unpacked safely into `dest`."""
+    return await asyncio.to_thread(fetch_tree, _repo(client, target), target.head_sha, dest, max_bytes)
 
 
 async def mark_check_in_progress(client: GitHubClient, target: PublishTarget,
                                  state: PublishState) -> PublishState:
-    """Moves the check run to `in_progress`, creating it if the queued mark never happened."""
-    repo = client.connection(target.installation_id).get_repo(target.repo)
+    """Moves the check run to `in_progress`, creating it if it does not exist yet."""
+    repo = _repo(client, target)
     if state.check_run_id is None:
-        status, details = "in_progress", target.details_url
-        run_id = await asyncio.to_thread(create_check, repo, target.head_sha, status, details)
+        run_id = await asyncio.to_thread(create_check, repo, target.head_sha, "in_progress", target.details_url)
         return replace(state, check_run_id=run_id)
     await asyncio.to_thread(start_check, repo, state.check_run_id)
     return state
 
 
-def _check_output(result: GradeResult, ctx: CommentContext) -> CheckOutput:
-    return CheckOutput(title=check_title(result), summary=check_summary(result), text=check_text(result, ctx),
-                       conclusion=conclusion(result), annotations=annotations(result))
-
-
-async def _publish_comment(client: GitHubClient, target: PublishTarget, body: str,
-                           state: PublishState) -> PublishState:
-    if target.is_stale:
-        return state
-    ref = await asyncio.to_thread(_upsert, client, target, body, state.comment_id)
-    return replace(state, comment_id=ref.id, comment_sha=target.head_sha)
+async def complete_check_run(client: GitHubClient, target: PublishTarget, output: CheckOutput,
+                             state: PublishState) -> PublishState:
+    """Completes the head SHA's check run with `output` (creating the run first if need be)."""
+    if state.check_run_id is None:
+        state = await mark_check_in_progress(client, target, state)
+    assert state.check_run_id is not None
+    await asyncio.to_thread(complete_check, _repo(client, target), state.check_run_id, output)
+    return state
 
 
 def _upsert(client: GitHubClient, target: PublishTarget, body: str, known_id: int | None) -> CommentRef:
-    repo = client.connection(target.installation_id).get_repo(target.repo)
-    return upsert_comment(repo, target.pr_number, body, target.head_sha, known_id=known_id,
+    return upsert_comment(_repo(client, target), target.pr_number, body, target.head_sha, known_id=known_id,
                           bot_login=client.own_login())
 
 
-async def publish(client: GitHubClient, target: PublishTarget, result: GradeResult,
-                  state: PublishState) -> PublishState:
-    """Edits (or creates) the one PR comment and completes the check run; returns the new state."""
-    ctx = _context(client, target)
+async def publish(client: GitHubClient, target: PublishTarget, comment: str, check: CheckOutput,
+                  state: PublishState) -> PublishOutcome:
+    """Completes the check run, then edits (or creates) the one PR comment unless the target is stale.
+
+    The check run goes first: it belongs to this SHA whatever happens to the pull request, so a
+    comment GitHub refuses (the PR is gone) still leaves a completed check behind.
+    """
     try:
-        state = await _publish_comment(client, target, render_comment(result, ctx), state)
-        if state.check_run_id is None:
-            state = await mark_check_in_progress(client, target, state)
-        repo = client.connection(target.installation_id).get_repo(target.repo)
-        await asyncio.to_thread(complete_check, repo, state.check_run_id, _check_output(result, ctx))
+        state = await complete_check_run(client, target, check, state)
+        if not target.is_stale:
+            ref = await asyncio.to_thread(_upsert, client, target, comment, state.comment_id)
+            state = replace(state, comment_id=ref.id, comment_sha=target.head_sha)
     except RetryLater as exc:
-        exc.partial_state = state
-        raise
-    return state
+        return PublishOutcome(state, retry=exc)
+    return PublishOutcome(state)

@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import Job, JobKind, JobStatus, Result, utcnow
+from grader.queue.enqueue import enqueue_publish
 from grader.settings import QueueSettings
 
 
@@ -78,8 +79,8 @@ async def claim_next(session: AsyncSession, worker_id: str, settings: QueueSetti
         if row is None:
             return None
         if row.status == JobStatus.RUNNING and row.attempt >= settings.max_attempts:
-            await _finish(session, row.id, row.attempt, JobStatus.FAILED,
-                          f"the worker was lost on each of {row.attempt} attempts", now)
+            lost = ClaimedJob(row.id, row.submission_id, row.kind, row.attempt, worker_id)
+            await fail_for_good(session, lost, f"the worker was lost on each of {row.attempt} attempts")
             continue
         attempt = row.attempt + 1
         await session.execute(
@@ -114,13 +115,19 @@ async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | N
         session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score,
                            grade=output.grade, report=output.report, duration_seconds=output.duration_seconds))
         if output.then_publish:
-            session.add(Job(submission_id=job.submission_id, kind=JobKind.PUBLISH))
+            enqueue_publish(session, job.submission_id)
     await session.flush()
     return True
 
 
 async def fail_for_good(session: AsyncSession, job: ClaimedJob, reason: str) -> bool:
-    return await _finish(session, job.id, job.attempt, JobStatus.FAILED, reason, utcnow())
+    """End the job failed with `reason`. A grading job that ends so is followed by a publish job, which
+    completes the push's check run saying why it was not graded."""
+    if not await _finish(session, job.id, job.attempt, JobStatus.FAILED, reason, utcnow()):
+        return False
+    if job.kind is JobKind.GRADE:
+        enqueue_publish(session, job.submission_id)
+    return True
 
 
 def retry_delay_seconds(attempt: int, settings: QueueSettings) -> float:
@@ -136,8 +143,7 @@ async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, set
     """
     now = utcnow()
     if job.attempt >= settings.max_attempts:
-        done = await _finish(session, job.id, job.attempt, JobStatus.FAILED,
-                             f"gave up after {job.attempt} attempts: {reason}", now)
+        done = await fail_for_good(session, job, f"gave up after {job.attempt} attempts: {reason}")
         return JobStatus.FAILED if done else None
     delay = retry_delay_seconds(job.attempt, settings) if delay_seconds is None else delay_seconds
     run_after = now + timedelta(seconds=delay)

@@ -1,7 +1,8 @@
 """Workers: claim a job, keep its lease alive while it runs, store the outcome, repeat.
 
-A job's work is a `JobProcessor`: it returns a `JobOutput` (a final result, whatever the grade) or
-raises; any exception is an infrastructure failure, retried with backoff up to the limit. When `stop`
+A job's work is a `JobProcessor`, given by the composition root: it returns a `JobOutput` (a final
+result, whatever the grade) or raises; any exception is an infrastructure failure, retried with backoff
+up to the limit. When `stop`
 is set the worker claims nothing more, lets the current job finish for the shutdown grace, and releases
 it otherwise so another worker takes it at once.
 """
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from grader.settings import Settings
 
-JobProcessor = Callable[[ClaimedJob, "Settings", "async_sessionmaker[AsyncSession]"], Awaitable[JobOutput | None]]
+JobProcessor = Callable[[ClaimedJob], Awaitable[JobOutput | None]]
 log = logging.getLogger("grader.worker")
 
 
@@ -79,7 +80,7 @@ class Worker:
     async def process(self, job: ClaimedJob, stop: asyncio.Event) -> None:
         started = time.monotonic()
         self._log(job, "running", started)
-        work = asyncio.create_task(self.processor(job, self.settings, self.sessionmaker))
+        work = asyncio.create_task(self.processor(job))
         keeper = asyncio.create_task(self._keep_lease(job, work))
         stopping = asyncio.create_task(stop.wait())
         try:
@@ -138,12 +139,7 @@ class Worker:
 
 
 async def run_workers(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event,
-                      processor: JobProcessor | None = None, count: int | None = None) -> None:
-    """Run `count` (default: the setting) workers until `stop` is set."""
-    if processor is None:
-        from grader.pipeline import load_processor, prepare_host
-
-        processor = load_processor()
-        await prepare_host(settings)
+                      processor: JobProcessor, count: int | None = None) -> None:
+    """Run `count` (default: the setting) workers of `processor` until `stop` is set."""
     workers = [Worker(sessionmaker, settings, processor) for _ in range(count or settings.queue.workers)]
     await asyncio.gather(*(worker.run(stop) for worker in workers))

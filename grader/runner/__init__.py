@@ -1,5 +1,5 @@
-"""The containerised grading run: sandbox, in-container harness, report assembly, `grader check`."""
+"""The containerised run: sandbox, in-container harness, report assembly. It runs; it does not grade."""
 
-from grader.runner.run import grade_checkout, run_checks
+from grader.runner.run import run_checks
 
-__all__ = ["grade_checkout", "run_checks"]
+__all__ = ["run_checks"]

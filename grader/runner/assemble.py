@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.report import InfrastructureError, MigrationStep, Report, StepResult, StepStatus, TestCase
+from grader.grading.report import InfrastructureError, MigrationStep, Report, StepResult, StepStatus, TestCase
 from grader.runner.harness.protocol import (
     EVENT_DONE,
     EVENT_HELLO,

@@ -9,30 +9,18 @@ only when the package list or the base changes, the harness layer when the harne
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTEXT_ENTRIES = ("Dockerfile", "pyproject.toml", "grader", "rubric", "docker/build-ca")
-CA_ENV = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 CA_NAME = "docker/build-ca/ca-bundle.crt"
 HARNESS_DIR = "grader/runner/harness"
 SKIPPED = ("__pycache__", ".pytest_cache", ".ruff_cache", "*.pyc")
 
 
-def host_ca_bundle(env: Mapping[str, str]) -> Path | None:
-    for name in CA_ENV:
-        value = env.get(name, "").strip()
-        if value and Path(value).is_file():
-            return Path(value)
-    return None
-
-
-def prepare_context(target: Path, root: Path = REPO_ROOT, env: Mapping[str, str] | None = None) -> Path:
-    """Fill `target` with the Dockerfile's inputs and, when configured, the host's CA bundle."""
-    env = os.environ if env is None else env
+def prepare_context(target: Path, root: Path = REPO_ROOT, ca_bundle: Path | None = None) -> Path:
+    """Fill `target` with the Dockerfile's inputs and, when given, the host's CA bundle."""
     for entry in CONTEXT_ENTRIES:
         source = root / entry
         if source.is_dir():
@@ -40,10 +28,9 @@ def prepare_context(target: Path, root: Path = REPO_ROOT, env: Mapping[str, str]
         elif source.is_file():
             (target / entry).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / entry)
-    ca = host_ca_bundle(env)
-    if ca is not None:
+    if ca_bundle is not None:
         (target / CA_NAME).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ca, target / CA_NAME)
+        shutil.copyfile(ca_bundle, target / CA_NAME)
     return target
 
 

@@ -11,7 +11,7 @@ import json
 import xml.etree.ElementTree as ET  # DOCTYPE/ENTITY are refused before parsing
 from typing import Any
 
-from grader.report import Coverage, FileCoverage, LintFinding, TestCase
+from grader.grading.report import Coverage, FileCoverage, LintFinding, TestCase
 from grader.runner.harness.protocol import SUBMISSION_DIR
 
 SYNTAX_ERROR_CODE = "syntax-error"

@@ -1,27 +1,23 @@
-"""Grade a checkout: pack it, run the harness in the sandbox, assemble the report, score it.
+"""Run the checks on a checkout: pack it, run the harness in the sandbox, assemble the report.
 
-`grade_checkout` is what the worker and `grader check` call. The quiz is graded here on the host
-from the checkout's files, so its key never enters the container.
+The runner only runs: what the report is worth is for `grader.grading` to say.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.grade import GradeResult
-from grader.report import QuizResult, Report
-from grader.rubric.model import Rubric
+from grader.grading.report import Report
+from grader.grading.rubric import Rubric
 from grader.runner.assemble import assemble, rejected_report
 from grader.runner.harness.protocol import EVENT_RESULT, EVENT_START, STEP_IDS, parse_event
 from grader.runner.sandbox import DockerSandbox
 from grader.runner.workspace import SubmissionRejected, pack
-from grader.scoring import score
 from grader.settings import RunnerSettings
 
 Progress = Callable[[str], None]
@@ -37,17 +33,6 @@ def harness_config(rubric: Rubric, settings: RunnerSettings) -> dict[str, Any]:
             "python_paths": list(rubric.python_paths), "step_timeout": settings.step_timeout_seconds,
             "run_timeout": settings.run_timeout_seconds, "output_limit": settings.output_limit_bytes,
             "steps": list(STEP_IDS)}
-
-
-def grade_quiz(checkout: Path, rubric: Rubric) -> QuizResult | None:
-    """The quiz result via `grader.quiz` when that module and the rubric's quiz exist."""
-    if rubric.quiz is None:
-        return None
-    try:
-        quiz = importlib.import_module("grader.quiz")
-    except ImportError:
-        return None
-    return quiz.grade_quiz(checkout, rubric.quiz)
 
 
 def _progress_printer(progress: Progress) -> Callable[[str], None]:
@@ -66,7 +51,10 @@ def _progress_printer(progress: Progress) -> Callable[[str], None]:
 
 async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
                      progress: Progress | None = None) -> Report:
-    """The report of one containerised run (raises `InfrastructureError` when it could not run)."""
+    """The report of one containerised run, with its provenance (raises `InfrastructureError` when it
+    could not run)."""
+    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
     sandbox = DockerSandbox(settings)
     digest = await sandbox.image_digest()
     try:
@@ -80,17 +68,7 @@ async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
         run = await sandbox.run(archive, on_line)
         report = assemble(run, settings.output_limit_bytes)
     report.image_digest = digest
-    return report
-
-
-async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSettings,
-                         progress: Progress | None = None) -> GradeResult:
-    """Grade the files at `checkout` with `rubric` inside the runner image; the worker's entry point."""
-    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    started = time.monotonic()
-    report = await run_checks(checkout, rubric, settings, progress)
-    report.quiz = await asyncio.to_thread(grade_quiz, checkout, rubric)
     report.rubric_sha256 = rubric.sha256
     report.started_at = started_at
     report.duration_seconds = round(time.monotonic() - started, 3)
-    return score(report, rubric)
+    return report

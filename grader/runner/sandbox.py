@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.report import InfrastructureError
+from grader.grading.report import InfrastructureError
 from grader.runner.harness.protocol import GRADER_MOUNT, PG_MOUNT, TMP_MOUNT, WORK_MOUNT
 from grader.settings import RunnerSettings
 
@@ -61,11 +61,12 @@ def docker_binary() -> str:
     return path
 
 
-async def _docker(args: Sequence[str], *, stdin: bytes | None = None, timeout: float = 60.0) -> _Completed:  # noqa: ASYNC109
+async def _docker(args: Sequence[str], env: Mapping[str, str], *, stdin: bytes | None = None,
+                  timeout: float = 60.0) -> _Completed:  # noqa: ASYNC109
     """Run one docker command to completion; an engine that cannot be reached is an infra error."""
     process = await asyncio.create_subprocess_exec(
         docker_binary(), *args, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_docker_env())
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(env))
     try:
         out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
     except TimeoutError:
@@ -76,12 +77,6 @@ async def _docker(args: Sequence[str], *, stdin: bytes | None = None, timeout: f
     if _engine_unreachable(result.stderr):
         raise InfrastructureError(f"no container engine: {_last_line(result.stderr)}")
     return result
-
-
-def _docker_env() -> dict[str, str]:
-    """The docker client's own environment: how to reach the engine, nothing else of the service."""
-    keep = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
-    return {name: os.environ[name] for name in keep if name in os.environ}
 
 
 def _engine_unreachable(stderr: str) -> bool:
@@ -122,13 +117,16 @@ class DockerSandbox:
     def __init__(self, settings: RunnerSettings) -> None:
         self.settings = settings
 
+    async def _docker(self, args: Sequence[str], *, timeout: float = 60.0) -> _Completed:  # noqa: ASYNC109
+        return await _docker(args, dict(self.settings.docker_env), timeout=timeout)
+
     async def run(self, archive: bytes, on_line: Callable[[str], None] | None = None) -> ContainerRun:
         name = f"grader-run-{uuid.uuid4().hex[:16]}"
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             docker_binary(), "run", *container_args(self.settings, name), self.settings.image,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=_docker_env(), limit=STREAM_LIMIT_BYTES)
+            env=dict(self.settings.docker_env), limit=STREAM_LIMIT_BYTES)
         run = ContainerRun()
         try:
             await self._follow(process, archive, run, on_line or (lambda _line: None))
@@ -175,17 +173,17 @@ class DockerSandbox:
 
     async def _oom_killed(self, name: str) -> bool:
         with contextlib.suppress(InfrastructureError):
-            result = await _docker(["inspect", "--format", "{{.State.OOMKilled}}", name], timeout=30)
+            result = await self._docker(["inspect", "--format", "{{.State.OOMKilled}}", name], timeout=30)
             return result.stdout.strip() == "true"
         return False
 
     async def _remove(self, name: str) -> None:
         with contextlib.suppress(InfrastructureError, OSError):
-            await _docker(["rm", "--force", "--volumes", name], timeout=60)
+            await self._docker(["rm", "--force", "--volumes", name], timeout=60)
 
     async def image_digest(self) -> str:
         """The image's content id (sha256:…); a missing image is an infrastructure failure."""
-        result = await _docker(["image", "inspect", "--format", "{{.Id}}", self.settings.image], timeout=30)
+        result = await self._docker(["image", "inspect", "--format", "{{.Id}}", self.settings.image], timeout=30)
         if result.returncode != 0:
             raise InfrastructureError(
                 f"runner image {self.settings.image} not found: build it with `grader image build`")
@@ -193,13 +191,13 @@ class DockerSandbox:
 
     async def remove_orphans(self) -> int:
         """Remove containers of dead workers on this host, and any older than twice the run limit."""
-        result = await _docker(["ps", "--all", "--filter", f"label={LABEL}", "--format",
+        result = await self._docker(["ps", "--all", "--filter", f"label={LABEL}", "--format",
                                 f'{{{{.ID}}}} {{{{.Label "{LABEL}.host"}}}} {{{{.Label "{LABEL}.pid"}}}} '
                                 f'{{{{.Label "{LABEL}.started"}}}}'], timeout=30)
         orphans = [fields[0] for fields in (line.split() for line in result.stdout.splitlines())
                    if len(fields) == 4 and self._is_orphan(*fields[1:])]
         if orphans:
-            await _docker(["rm", "--force", "--volumes", *orphans], timeout=120)
+            await self._docker(["rm", "--force", "--volumes", *orphans], timeout=120)
         return len(orphans)
 
     def _is_orphan(self, host: str, pid: str, started: str) -> bool:
@@ -216,7 +214,7 @@ class DockerSandbox:
             args += ["--build-arg", f"{key}={value}"]
         process = await asyncio.create_subprocess_exec(
             docker_binary(), *args, str(context), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=_docker_env(), limit=STREAM_LIMIT_BYTES)
+            stderr=asyncio.subprocess.STDOUT, env=dict(self.settings.docker_env), limit=STREAM_LIMIT_BYTES)
         assert process.stdout is not None
         tail: list[str] = []
         while line := await process.stdout.readline():

@@ -1,6 +1,6 @@
-"""Grading on GitHub's runners: the workflow's own commands and the service's advisory-report intake.
+"""The service's intake of reusable-workflow reports.
 
 A run of the reusable workflow happens in a repository the student controls, so what it sends is
 verified for where it came from (a GitHub OIDC token) and then stored as advice, never as the
-service's own verdict.
+service's own verdict. The workflow's own side is `grader.actions` and `grader.commands.workflow`.
 """

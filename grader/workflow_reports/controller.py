@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -20,16 +19,16 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, NotAuthorizedException, ServiceUnavailableException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from grader.api.auth import bearer_token
 from grader.db.retry import run_with_retry
-from grader.grade import GradeResult
+from grader.grading.result import GradeResult
+from grader.settings import OidcSettings
 from grader.workflow_reports.oidc import JwksUnavailableError, OidcError, OidcVerifier, WorkflowIdentity
-from grader.workflow_reports.settings import load_oidc_settings
 from grader.workflow_reports.store import StoredReport, store_advisory_result
 
 log = logging.getLogger("grader.workflow_reports")
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
-GRADES = frozenset({"S", "A", "B", "C"})
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 # Provided per app by `workflow_reports_router`; None when GRADER_OIDC_AUDIENCE is not set.
 Verifier = NamedDependency[OidcVerifier | None]
@@ -42,7 +41,7 @@ class WorkflowReport(msgspec.Struct, kw_only=True):
     result: GradeResult
 
 
-def parse_report(body: bytes) -> WorkflowReport:
+def parse_report(body: bytes, bands: list[str]) -> WorkflowReport:
     """Decode and sanity-check the body; raise ClientException with one line on anything wrong."""
     try:
         report = msgspec.json.decode(body, type=WorkflowReport)
@@ -52,17 +51,17 @@ def parse_report(body: bytes) -> WorkflowReport:
         raise ClientException("head_sha must be a 40-character lowercase hex commit SHA.")
     if not 0 <= report.result.score <= 100:
         raise ClientException("result.score must be between 0 and 100.")
-    if report.result.grade not in GRADES:
-        raise ClientException("result.grade must be one of S, A, B, C.")
+    if report.result.grade not in bands:
+        raise ClientException(f"result.grade must be one of {', '.join(bands)}.")
     return report
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def _oidc_token(request: Request[Any, Any, Any]) -> str:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise NotAuthorizedException("Send the run's GitHub OIDC token as 'Authorization: Bearer <token>'.",
                                      headers={"WWW-Authenticate": "Bearer"})
-    return token.strip()
+    return token
 
 
 async def _verified_identity(verifier: OidcVerifier | None, token: str) -> WorkflowIdentity:
@@ -83,8 +82,8 @@ async def _verified_identity(verifier: OidcVerifier | None, token: str) -> Workf
       summary="Store a reusable-workflow run's report as an advisory result")
 async def receive_workflow_report(request: Request[Any, Any, Any], state: State,
                                   oidc_verifier: Verifier) -> Response[dict[str, Any]]:
-    identity = await _verified_identity(oidc_verifier, bearer_token(request))
-    report = parse_report(await request.body())
+    identity = await _verified_identity(oidc_verifier, _oidc_token(request))
+    report = parse_report(await request.body(), state.rubric.band_names)
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
 
     async def store() -> StoredReport:
@@ -98,9 +97,8 @@ async def receive_workflow_report(request: Request[Any, Any, Any], state: State,
                      "result_id": stored.result_id}, status_code=201)
 
 
-def workflow_reports_router(env: Mapping[str, str] | None = None) -> Router:
-    """The endpoint with its verifier; reads GRADER_OIDC_* now, so a bad value stops start-up."""
-    settings = load_oidc_settings(env)
+def workflow_reports_router(settings: OidcSettings) -> Router:
+    """The endpoint with its verifier (and so one JWKS cache) for the application's life."""
     verifier = OidcVerifier(settings) if settings.enabled else None
 
     def provide_verifier() -> OidcVerifier | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from grader.workflow_reports.settings import OidcSettings
+from grader.settings import OidcSettings
 
 # GitHub signs with RS256 only; accepting anything else would invite algorithm confusion.
 ALGORITHMS = ["RS256"]

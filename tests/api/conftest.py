@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from grader.app import create_app
 from grader.settings import Settings
 from tests.api import factories
+from tests.conftest import shipped_rubric
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ async def api_token(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
 async def anonymous(settings: Settings,
                     sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncTestClient]:
     """A client without credentials (depends on `sessionmaker` so the tables start empty)."""
-    async with AsyncTestClient(create_app(settings, run_in_process_workers=False)) as client:
+    async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
         yield client
 
 

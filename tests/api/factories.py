@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.tokens import create_token
 from grader.db.models import Job, JobKind, JobStatus, PullRequest, Repository, Result, Submission
-from grader.grade import CheckGrade, GradeResult, Remediation, grade_to_dict
-from grader.report import Report, StepResult, StepStatus
+from grader.grading.report import Report, StepResult, StepStatus
+from grader.grading.result import CheckGrade, GradeResult, Remediation, grade_to_dict
+from tests.feedback.factories import BANDS
 
 LESSON_URL = "https://course.example/lessons/sqlalchemy-async"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -46,7 +47,8 @@ def grade_report(failing: tuple[str, ...] = ()) -> dict[str, Any]:
                         summary="pytest", duration_seconds=7.25)]
     report = Report(steps=steps, tool_versions={"ruff": "0.6.0"}, image_digest="sha256:" + "ab" * 32,
                     rubric_sha256="cd" * 32, started_at=START.isoformat())
-    graded = GradeResult(score=score, grade=grade, checks=checks, next_grade=None if grade == "S" else "S",
+    graded = GradeResult(score=score, grade=grade, bands=BANDS, checks=checks,
+                         next_grade=None if grade == "S" else "S",
                          to_next_grade=list(failing), rubric_id="sqlalchemy-async", rubric_version="1",
                          report=report)
     return grade_to_dict(graded)

@@ -50,7 +50,7 @@ async def test_api__token_check_comes_before_parameter_checks(anonymous: AsyncTe
     ("/api/submissions?limit=0", "limit must be an integer from 1 to 200."),
     ("/api/submissions?limit=201", "limit must be an integer from 1 to 200."),
     ("/api/submissions?limit=ten", "limit must be an integer from 1 to 200."),
-    ("/api/submissions?grade=D", "grade must be one of S, A, B, C."),
+    ("/api/submissions?grade=S%20or%201", "grade must be a grade band of the rubric."),
     ("/api/submissions?since=yesterday", "since must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z."),
     ("/api/submissions?pr=-1", "pr must be a pull request number (a positive integer)."),
     ("/api/submissions?repository=no-slash", "repository must be a repository full name such as owner/name."),

@@ -24,7 +24,7 @@ from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Base, JobStatus
 from grader.settings import DatabaseSettings
 from tests.api import factories
-from tests.conftest import make_settings
+from tests.conftest import make_settings, shipped_rubric
 
 EXAMPLES = 50
 _token: dict[str, str] = {}
@@ -52,7 +52,7 @@ async def _fresh_data(url: str) -> str:
 @pytest.fixture(scope="module")
 def api_schema(database_url: str) -> Iterator[schemathesis.BaseSchema]:
     _token["value"] = asyncio.run(_fresh_data(database_url))
-    app = create_app(make_settings(database_url), run_in_process_workers=False)
+    app = create_app(make_settings(database_url), shipped_rubric(), workers=False)
     try:
         yield schemathesis.openapi.from_asgi("/schema/openapi.json", app)
     finally:

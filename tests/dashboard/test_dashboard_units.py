@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from grader.api.dto import GradebookRow, GradeCount
 from grader.api.tokens import find_active_token
 from grader.app import create_app
-from grader.dashboard.charts import grade_distribution_svg
+from grader.dashboard.charts import BEST, BETWEEN, LOWEST, band_colours, grade_distribution_svg
 from grader.dashboard.session import COOKIE_NAME, session_cookie_value, verified_token_id
 from grader.dashboard.sorting import sort_rows
-from grader.grade import CheckGrade, Remediation
+from grader.grading.result import CheckGrade, Remediation
 from grader.settings import Settings
 from tests.api import factories
+from tests.conftest import shipped_rubric
+from tests.feedback.factories import BANDS
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 WHEN = datetime(2026, 3, 2, tzinfo=UTC)
@@ -44,18 +46,32 @@ def _row(student: str, score: float | None, grade: str | None) -> GradebookRow:
 
 def test_sort_rows__grades_rank_and_empty_cells_go_last() -> None:
     rows = [_row("c", 50, "C"), _row("none", None, None), _row("s", 95, "S"), _row("a", 85, "A")]
-    assert [row.student for row in sort_rows(rows, "latest_grade", descending=True)] == ["s", "a", "c", "none"]
-    assert [row.student for row in sort_rows(rows, "latest_grade", descending=False)] == ["c", "a", "s", "none"]
-    assert [row.student for row in sort_rows(rows, "latest_score", descending=False)] == ["c", "a", "s", "none"]
-    assert [row.student for row in sort_rows(rows, "no-such-column", descending=False)] == [
-        "a", "c", "none", "s"]
+
+    def order(column: str, descending: bool) -> list[str]:
+        return [row.student for row in sort_rows(rows, column, descending=descending, bands=BANDS)]
+
+    assert order("latest_grade", descending=True) == ["s", "a", "c", "none"]
+    assert order("latest_grade", descending=False) == ["c", "a", "s", "none"]
+    assert order("latest_score", descending=False) == ["c", "a", "s", "none"]
+    assert order("no-such-column", descending=False) == ["a", "c", "none", "s"]
 
 
 def test_chart__bar_heights_follow_counts_and_label_says_them() -> None:
-    svg = grade_distribution_svg([GradeCount(grade="S", students=4), GradeCount(grade="C", students=2)])
+    svg = grade_distribution_svg([GradeCount(grade="S", students=4), GradeCount(grade="C", students=2)], BANDS)
     assert 'aria-label="Grade distribution: S 4, C 2"' in svg
     assert 'data-grade="S" data-students="4"><rect x="37.2" y="24" width="117.6" height="148"' in svg
     assert 'data-grade="C" data-students="2"><rect x="205.2" y="98" width="117.6" height="74"' in svg
+
+
+def test_chart__colours_go_from_the_best_band_to_the_lowest_of_any_band_set() -> None:
+    assert band_colours(BANDS) == {"S": BEST, "A": BETWEEN[0], "B": BETWEEN[2], "C": LOWEST}
+    assert band_colours(["pass", "fail"]) == {"pass": BEST, "fail": LOWEST}
+
+
+def test_sort_rows__grades_follow_the_rubrics_band_order() -> None:
+    rows = [_row("f", 40, "fail"), _row("p", 95, "pass")]
+    assert [row.student for row in sort_rows(rows, "latest_grade", descending=True, bands=["pass", "fail"])] == [
+        "p", "f"]
 
 
 async def test_submission_page__escapes_student_text_and_drops_script_links(
@@ -69,7 +85,7 @@ async def test_submission_page__escapes_student_text_and_drops_script_links(
         report["checks"] = [*report["checks"], msgspec.to_builtins(evil)]
         row.report = report
     raw = await factories.token(sessionmaker)
-    async with AsyncTestClient(create_app(settings, run_in_process_workers=False)) as client:
+    async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
         login = await client.post("/dashboard/login", data={"token": raw}, follow_redirects=False)
         assert login.status_code == 303
         assert COOKIE_NAME in login.headers["set-cookie"]
@@ -88,7 +104,7 @@ async def test_pages__login_required_then_gradebook_student_and_404(settings: Se
         await factories.submission(session, "alice", failing=("tests",))
         await factories.submission(session, "bob", number=2)
     raw = await factories.token(sessionmaker)
-    async with AsyncTestClient(create_app(settings, run_in_process_workers=False)) as client:
+    async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
         assert (await client.get("/dashboard/", follow_redirects=False)).headers["location"] == "/dashboard/login"
         rejected = await client.post("/dashboard/login", data={"token": "grd_nope"})
         assert rejected.status_code == 401

@@ -3,7 +3,6 @@ one comment on the (fake) GitHub, edited in place on the next push, and a comple
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,8 @@ import pytest
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.server import serve as serve_fake_github
-from tests.runner.conftest import IMAGE, runner_settings  # noqa: F401  (fixture: Docker and the image)
+from tests.support.docker import IMAGE
+from tests.support.polling import eventually_sync
 from tests.support.webhooks import pull_request_payload, signed_delivery
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -27,19 +27,17 @@ def push(base_url: str, action: str, sha: str) -> httpx.Response:
 
 
 def wait_for_comment_on(fake: FakeGitHub, repo: str, sha: str, timeout: float = 600) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def commented() -> list[dict] | None:
         comments = fake.comments_on(repo, 12)
         completed = [run for run in fake.check_runs.values()
                      if run.get("head_sha") == sha and run.get("status") == "completed"]
-        if completed and any(sha in comment["body"] for comment in comments):
-            return comments
-        time.sleep(0.5)
-    raise AssertionError(f"no comment for {sha} in time; requests: {fake.requests[-10:]}")
+        return comments if completed and any(sha in comment["body"] for comment in comments) else None
+
+    return eventually_sync(commented, timeout=timeout, interval=0.5, what=f"a comment and a completed check for {sha}")
 
 
 def test_pull_request__graded_once_commented_once_and_the_next_push_edits_the_same_comment(
-        serve, database_url, runner_settings, tmp_path):  # noqa: F811
+        serve, database_url, runner_settings, tmp_path):
     repo = "course/repo-4242"
     first_sha, second_sha = "a1" * 20, "b2" * 20
     fake = FakeGitHub(token=TOKEN)

@@ -5,8 +5,7 @@ The failing one carries student-controlled text that tries to break out of the c
 
 from __future__ import annotations
 
-from grader.grade import CheckGrade, GradeResult, Remediation
-from grader.report import (
+from grader.grading.report import (
     Coverage,
     FileCoverage,
     LintFinding,
@@ -15,9 +14,11 @@ from grader.report import (
     Report,
     TestCase,
 )
+from grader.grading.result import CheckGrade, GradeResult, Remediation
 
 BASE = "https://textbook.example.org/sqlalchemy-async"
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
+BANDS = ["S", "A", "B", "C"]  # the lesson rubric's
 
 
 def _links(*anchors: str) -> list[Remediation]:
@@ -36,8 +37,8 @@ def passing_result(language: str = "ru") -> GradeResult:
     report = Report(coverage=Coverage(percent=91.0, files=[FileCoverage("backend/app/database.py", 100.0)]),
                     migrations=[MigrationStep("upgrade", True)], quiz=QuizResult(15, 14, 15),
                     duration_seconds=41.25)
-    return GradeResult(score=100.0, grade="S", checks=checks, next_grade=None, rubric_id="sqlalchemy-async",
-                       rubric_version="1", language=language, report=report)
+    return GradeResult(score=100.0, grade="S", bands=BANDS, checks=checks, next_grade=None,
+                       rubric_id="sqlalchemy-async", rubric_version="1", language=language, report=report)
 
 
 def hostile_report(lint_count: int = 3) -> Report:
@@ -71,6 +72,6 @@ def failing_result(language: str = "ru", lint_count: int = 3) -> GradeResult:
         CheckGrade("hidden_tests", "Чек-лист урока", False, 20, 30, "6 из 9", _links("sa1", "sa2")),
         CheckGrade("quiz", "Квиз", False, 0, 15, "9 из 15 (60 %), нужно 80 %", _links("sa1")),
     ]
-    return GradeResult(score=50.6, grade="C", checks=checks, next_grade="B",
+    return GradeResult(score=50.6, grade="C", bands=BANDS, checks=checks, next_grade="B",
                        to_next_grade=["quiz", "tests"], rubric_id="sqlalchemy-async", rubric_version="1",
                        language=language, report=hostile_report(lint_count))

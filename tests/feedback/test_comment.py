@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from grader.feedback.check_run import annotations, check_text, conclusion
 from grader.feedback.comment import GITHUB_COMMENT_LIMIT, CommentContext, render_comment
-from grader.grade import GradeResult
-from grader.report import TestCase as CaseResult
+from grader.grading.report import TestCase as CaseResult
+from grader.grading.result import GradeResult
 from tests.feedback.factories import HEAD_SHA, failing_result, passing_result
+from tests.support.golden import assert_matches_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 CTX = CommentContext(repo="octo-org/hello-world", head_sha=HEAD_SHA)
 
 
-@pytest.mark.parametrize("language", ["ru", "en"])
-@pytest.mark.parametrize(("name", "factory"), [("passing", passing_result), ("failing", failing_result)])
-def test_render__matches_the_golden_file(name: str, factory: object, language: str) -> None:
-    rendered = render_comment(factory(language), CTX)  # type: ignore[operator]
-    golden = GOLDEN / f"{name}.{language}.md"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.write_text(rendered)
-    assert rendered == golden.read_text()
+def golden_outputs() -> Iterator[tuple[Path, str]]:
+    for name, factory in (("passing", passing_result), ("failing", failing_result)):
+        for language in ("ru", "en"):
+            yield GOLDEN / f"{name}.{language}.md", render_comment(factory(language), CTX)
+
+
+@pytest.mark.parametrize(("golden", "rendered"), list(golden_outputs()), ids=lambda value: getattr(value, "name", ""))
+def test_render__matches_the_golden_file(golden: Path, rendered: str) -> None:
+    assert_matches_golden(golden, rendered)
 
 
 def test_render__english_and_russian_wording_differ() -> None:

@@ -1,29 +1,20 @@
-"""A running fake GitHub and a client pointed at it, for every test of `grader.github`."""
+"""A client of the running fake GitHub (the root conftest's `fake_github`), for the tests of `grader.github`."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from grader.github.client import GitHubClient
 from grader.settings import GitHubSettings
-from tests.fakegithub.server import FakeGitHub, serve
+from tests.conftest import FAKE_GITHUB_TOKEN
+from tests.fakegithub.server import FakeGitHub
 
 REPO = "octo-org/hello-world"
 PR_NUMBER = 7
 
 
 @pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(token="test-token")
-    fake.pulls[(REPO, PR_NUMBER)] = "0" * 40
-    with serve(fake):
-        yield fake
-    assert fake.rejections == [], "the grader sent requests GitHub's OpenAPI description does not allow"
-
-
-@pytest.fixture
 def client(fake_github: FakeGitHub) -> GitHubClient:
-    settings = GitHubSettings(api_url=fake_github.base_url, token="test-token")
+    fake_github.pulls[(REPO, PR_NUMBER)] = "0" * 40
+    settings = GitHubSettings(api_url=fake_github.base_url, token=FAKE_GITHUB_TOKEN)
     return GitHubClient(settings, write_interval=0, read_interval=0, timeout=5)

@@ -10,11 +10,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from grader.github.client import GitHubClient, retry_delay
 from grader.github.errors import PermanentGitHubError
-from grader.github.publisher import PublishState, PublishTarget, publish
+from grader.github.publisher import PublishState, PublishTarget
 from grader.settings import GitHubSettings
 from tests.fakegithub.server import FakeGitHub, serve
 from tests.feedback.factories import passing_result
 from tests.github.conftest import PR_NUMBER, REPO
+from tests.support.publishing import post
 
 NOW = 1_700_000_000.0
 
@@ -58,8 +59,8 @@ async def test_app_auth__one_installation_token_serves_several_publishes(
     client = GitHubClient(settings, write_interval=0, read_interval=0)
     target = PublishTarget(repo=REPO, pr_number=PR_NUMBER, head_sha="c" * 40, installation_id=77)
 
-    await publish(client, target, passing_result(), PublishState())
-    await publish(client, target, passing_result(), PublishState())
+    await post(client, target, passing_result(), PublishState())
+    await post(client, target, passing_result(), PublishState())
 
     assert app_fake.count("apps/create-installation-access-token") == 1
     assert list(app_fake.installation_tokens.values()) == [77]
@@ -74,7 +75,7 @@ async def test_app_auth__a_wrong_key_is_a_permanent_failure(app_fake: FakeGitHub
     target = PublishTarget(repo=REPO, pr_number=PR_NUMBER, head_sha="c" * 40, installation_id=77)
 
     with pytest.raises(PermanentGitHubError) as raised:
-        await publish(client, target, passing_result(), PublishState())
+        await post(client, target, passing_result(), PublishState())
 
     assert raised.value.status == 401
 

@@ -11,12 +11,14 @@ import pytest
 
 from grader.github.client import GitHubClient
 from grader.github.errors import PermanentGitHubError
-from grader.github.publisher import fetch_checkout
+from grader.github.publisher import PublishTarget, fetch_checkout
 from grader.github.tarball import UnsafeArchiveError
 from tests.fakegithub.server import FakeGitHub
 from tests.github.conftest import REPO
 
 SHA = "a" * 40
+AT_SHA = PublishTarget(repo=REPO, pr_number=1, head_sha=SHA)
+UNKNOWN_SHA = PublishTarget(repo=REPO, pr_number=1, head_sha="b" * 40)
 TOP = "octo-org-hello-world-aaaaaaa"
 
 
@@ -46,7 +48,7 @@ async def test_fetch_checkout__unpacks_the_tree_without_githubs_top_folder(
     fake_github.tarballs[(REPO, SHA)] = _tarball({f"{TOP}/backend/app/database.py": b"engine = 1\n",
                                                   f"{TOP}/README.md": b"hi"})
 
-    dest = await fetch_checkout(client, REPO, SHA, tmp_path / "checkout", max_bytes=10_000)
+    dest = await fetch_checkout(client, AT_SHA, tmp_path / "checkout", max_bytes=10_000)
 
     assert (dest / "backend/app/database.py").read_text() == "engine = 1\n"
     assert sorted(p.name for p in dest.iterdir()) == ["README.md", "backend"]
@@ -63,7 +65,7 @@ async def test_fetch_checkout__refuses_unsafe_archives(
     fake_github.tarballs[(REPO, SHA)] = _tarball(entries, links)
 
     with pytest.raises(UnsafeArchiveError, match=reason):
-        await fetch_checkout(client, REPO, SHA, tmp_path / "checkout", max_bytes=4000)
+        await fetch_checkout(client, AT_SHA, tmp_path / "checkout", max_bytes=4000)
 
     assert not (tmp_path / "escape.py").exists()
 
@@ -73,13 +75,13 @@ async def test_fetch_checkout__stops_downloading_past_the_cap(
     fake_github.tarballs[(REPO, SHA)] = _tarball({f"{TOP}/noise.bin": os.urandom(50_000)})
 
     with pytest.raises(UnsafeArchiveError, match="archive is larger than 1000 bytes"):
-        await fetch_checkout(client, REPO, SHA, tmp_path / "checkout", max_bytes=1000)
+        await fetch_checkout(client, AT_SHA, tmp_path / "checkout", max_bytes=1000)
 
 
 async def test_fetch_checkout__an_unknown_sha_is_permanent(
         client: GitHubClient, fake_github: FakeGitHub, tmp_path: Path) -> None:
     with pytest.raises(PermanentGitHubError) as raised:
-        await fetch_checkout(client, REPO, "b" * 40, tmp_path / "checkout", max_bytes=1000)
+        await fetch_checkout(client, UNKNOWN_SHA, tmp_path / "checkout", max_bytes=1000)
 
     assert raised.value.status == 404
 
@@ -91,6 +93,6 @@ async def test_fetch_checkout__round_trips_a_folder_served_by_the_fake(
     (source / "backend" / "app" / "models.py").write_text("class Item: ...\n")
     fake_github.add_tarball(REPO, SHA, source)
 
-    dest = await fetch_checkout(client, REPO, SHA, tmp_path / "checkout", max_bytes=10_000)
+    dest = await fetch_checkout(client, AT_SHA, tmp_path / "checkout", max_bytes=10_000)
 
     assert (dest / "backend" / "app" / "models.py").read_text() == "class Item: ...\n"

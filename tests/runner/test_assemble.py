@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from grader.report import InfrastructureError, StepStatus
+from grader.grading.report import InfrastructureError, StepStatus
 from grader.runner.assemble import FORGED, assemble
 from grader.runner.sandbox import ContainerRun
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import CheckGrade, GradeResult, grade_from_dict
-from grader.runner.commands import markdown
+from grader.grading.result import grade_from_dict
 from grader.settings import RunnerSettings
 from tests.runner.submissions import ROOT, TEST_RUBRIC, make_submission
 
@@ -62,11 +61,3 @@ def test_check__json_and_text_of_a_graded_submission(runner_settings: RunnerSett
     assert any(line.startswith("FAIL  tests") and "4 of 5 tests passed" in line for line in lines)
     assert f"score {result.score:g}/100, grade {result.grade}" in lines
     assert "  reread for tests: SA2. Transactions <https://textbook.example.org/sqlalchemy-async#sa2>" in lines
-
-
-def test_markdown__renders_the_grade_and_the_failed_check() -> None:
-    result = GradeResult(score=80.0, grade="A", checks=[
-        CheckGrade(id="tests", title="Student tests pass", passed=False, points=0, max_points=20, summary="0 of 1")])
-    text = markdown(result)
-    assert "Student tests pass" in text
-    assert "80" in text

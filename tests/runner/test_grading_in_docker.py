@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import GradeResult
-from grader.report import InfrastructureError, StepStatus
-from grader.rubric import Rubric, default_rubric_path, load_rubric
-from grader.runner import grade_checkout
+from grader.grading.report import InfrastructureError, StepStatus
+from grader.grading.result import GradeResult
+from grader.grading.rubric import Rubric
+from grader.grading.rubric_loader import load_checked_rubric, load_rubric
+from grader.pipeline.checkout import grade_checkout
 from grader.runner.sandbox import LABEL, DockerSandbox
-from grader.settings import RunnerSettings
+from grader.settings import GradingSettings, RunnerSettings
 from tests.runner.submissions import TEST_RUBRIC, make_submission
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -55,7 +56,7 @@ async def _grade_all(rubric: Rubric, settings: RunnerSettings, parent: Path) -> 
 
 @pytest.fixture(scope="module")
 def rubric() -> Rubric:
-    return load_rubric(TEST_RUBRIC, env={})
+    return load_rubric(TEST_RUBRIC)
 
 
 @pytest.fixture(scope="module")
@@ -229,10 +230,11 @@ def test_missing_image__is_an_infrastructure_error(runner_settings: RunnerSettin
 
 
 def test_unreachable_engine__is_an_infrastructure_error(runner_settings: RunnerSettings, rubric: Rubric,
-                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+                                                        tmp_path: Path) -> None:
+    elsewhere = replace(runner_settings, docker_env=(*runner_settings.docker_env,
+                                                     ("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")))
     with pytest.raises(InfrastructureError, match="no container engine"):
-        asyncio.run(grade_checkout(make_submission("clean", tmp_path), rubric, runner_settings))
+        asyncio.run(grade_checkout(make_submission("clean", tmp_path), rubric, elsewhere))
 
 
 def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings: RunnerSettings) -> None:
@@ -257,7 +259,7 @@ def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings
 
 
 def test_shipped_rubric__grades_the_clean_fixture_s(runner_settings: RunnerSettings, tmp_path: Path) -> None:
-    shipped = load_rubric(default_rubric_path({}), env={})
+    shipped = load_checked_rubric(GradingSettings())
     result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), shipped, runner_settings))
     assert [(check.id, check.summary) for check in result.checks if not check.passed] == []
     assert (result.score, result.grade) == (100.0, "S")

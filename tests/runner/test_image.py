@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.runner.image import CA_NAME, build_args, harness_sha256, prepare_context
+from grader.settings import load_settings
 
 
 def test_prepare_context__dockerfile_inputs_without_caches(tmp_path: Path) -> None:
-    context = prepare_context(tmp_path / "ctx", env={})
+    context = prepare_context(tmp_path / "ctx")
     assert (context / "Dockerfile").is_file()
     assert (context / "grader" / "runner" / "harness" / "main.py").is_file()
     assert (context / "rubric" / "sqlalchemy-async.toml").is_file()
@@ -20,7 +21,8 @@ def test_prepare_context__dockerfile_inputs_without_caches(tmp_path: Path) -> No
 def test_prepare_context__host_ca_bundle_goes_into_the_context_only(tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    context = prepare_context(tmp_path / "ctx", env={"PIP_CERT": str(bundle)})
+    settings = load_settings({"PIP_CERT": str(bundle)})
+    context = prepare_context(tmp_path / "ctx", ca_bundle=settings.runner.build_ca_bundle)
     assert (context / CA_NAME).read_text() == "-----BEGIN CERTIFICATE-----\n"
 
 

@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from grader.runner import sandbox
 from grader.runner.sandbox import LABEL, DockerSandbox, container_args
-from grader.settings import RunnerSettings
+from grader.settings import RunnerSettings, load_settings
 
 SETTINGS = RunnerSettings(memory_mb=768, cpus=1.5, pids=99, tmpfs_mb=300, run_timeout_seconds=100)
 
@@ -45,11 +44,9 @@ def test_container_args__owner_labels() -> None:
     assert labels[f"{LABEL}.host"] == socket.gethostname()
 
 
-def test_docker_env__keeps_only_the_engine_address(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp_x")
-    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@h/d")
-    monkeypatch.setenv("DOCKER_HOST", "unix:///run/docker.sock")
-    env = sandbox._docker_env()
+def test_docker_env__keeps_only_the_engine_address() -> None:
+    env = dict(load_settings({"GITHUB_TOKEN": "ghp_x", "DATABASE_URL": "postgresql+asyncpg://u:p@h/d",
+                              "DOCKER_HOST": "unix:///run/docker.sock"}).runner.docker_env)
     assert env["DOCKER_HOST"] == "unix:///run/docker.sock"
     assert "GITHUB_TOKEN" not in env
     assert "DATABASE_URL" not in env

@@ -8,12 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support.polling import eventually_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,16 +44,19 @@ class ServiceProcess:
         return self.log_path.read_text(errors="replace")
 
 
+def _healthy(service: ServiceProcess) -> bool:
+    if service.process.poll() is not None:
+        raise RuntimeError(f"grader serve exited with {service.process.returncode}:\n{service.log()}")
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{service.base_url}/health", timeout=1).status_code == 200
+    return False
+
+
 def _wait_until_healthy(service: ServiceProcess, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"grader serve exited with {service.process.returncode}:\n{service.log()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{service.base_url}/health", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"grader serve did not become healthy:\n{service.log()}")
+    try:
+        eventually_sync(lambda: _healthy(service), timeout=timeout, what="grader serve answering /health")
+    except AssertionError:
+        raise RuntimeError(f"grader serve did not become healthy:\n{service.log()}") from None
 
 
 def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

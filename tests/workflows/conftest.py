@@ -12,19 +12,19 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.grade import GradeResult, grade_to_dict
-from tests.fakegithub.server import BOT, FakeGitHub, serve
+from grader.grading.result import GradeResult, grade_to_dict
+from tests.conftest import FAKE_GITHUB_TOKEN
+from tests.fakegithub.server import BOT, FakeGitHub
 from tests.support.webhooks import example_payload
 from tests.workflows.local_runner import JobRun, LocalRunner
 from tests.workflows.workflow_files import SOURCE
 
-GITHUB_TOKEN = "test-token"
 INSTALL_STEP = "Install grader"
 REAL_GRADER = Path(sys.executable).with_name("grader")
 
@@ -47,14 +47,6 @@ echo "docker $*" >> "$GRADER_TEST_CALLS"
 def _executable(path: Path, text: str) -> None:
     path.write_text(text)
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
-
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(token=GITHUB_TOKEN)
-    with serve(fake):
-        yield fake
-    assert fake.rejections == [], "a step sent a request GitHub's OpenAPI description does not allow"
 
 
 @pytest.fixture
@@ -105,7 +97,7 @@ def run_workflow(tmp_path: Path, fake_github: FakeGitHub,
         runner = LocalRunner(
             workflow=SOURCE, root=root, checkout_source=checkout_source,
             inputs={"grader-package": "grader @ git+https://github.com/course/grader@v1", **(inputs or {})},
-            github={"token": GITHUB_TOKEN, "event": event}, event_path=event_path, base_env=base_env,
+            github={"token": FAKE_GITHUB_TOKEN, "event": event}, event_path=event_path, base_env=base_env,
             stand_ins={INSTALL_STEP: install or f'echo "{shims}" >> "$GITHUB_PATH"'},
         )
         return runner.run(), calls

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import CommandError, main
-from grader.grade import grade_to_dict
-from grader.workflow_reports import commands
-from grader.workflow_reports.actions_env import append_summary, notice, set_outputs
-from grader.workflow_reports.event import read_event, read_result
+from grader.actions.actions_env import append_summary, notice, set_outputs
+from grader.actions.event import read_event, read_result
+from grader.cli import main
+from grader.commands import workflow as commands
+from grader.errors import CommandError
+from grader.grading.result import grade_to_dict
+from grader.settings import ActionsSettings
+from tests.conftest import FAKE_GITHUB_TOKEN
 from tests.fakegithub.server import BOT, FakeGitHub
 from tests.feedback.factories import passing_result
-from tests.workflows.conftest import GITHUB_TOKEN, pull_request_event
+from tests.workflows.conftest import pull_request_event
 
 SHA = "3" * 40
 
@@ -61,15 +64,15 @@ def test_read_result__missing_file_names_it(tmp_path: Path) -> None:
 
 def test_actions_files__outside_actions_the_error_says_so() -> None:
     with pytest.raises(CommandError, match=r"^GITHUB_OUTPUT is not set: run this as a step of a GitHub"):
-        set_outputs({"grade": "A"}, env={})
+        set_outputs({"grade": "A"}, ActionsSettings())
 
 
 def test_actions_files__outputs_and_summary_are_appended(tmp_path: Path) -> None:
-    env = {"GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
-    set_outputs({"score": "80"}, env)
-    set_outputs({"grade": "A"}, env)
-    append_summary("first", env)
-    append_summary("second\n", env)
+    actions = ActionsSettings(output=str(tmp_path / "out"), step_summary=str(tmp_path / "summary"))
+    set_outputs({"score": "80"}, actions)
+    set_outputs({"grade": "A"}, actions)
+    append_summary("first", actions)
+    append_summary("second\n", actions)
 
     assert (tmp_path / "out").read_text() == "score=80\ngrade=A\n"
     assert (tmp_path / "summary").read_text() == "first\n\nsecond\n\n"
@@ -96,7 +99,7 @@ def test_cli__summary_outside_actions_exits_2_with_one_line(tmp_path: Path, monk
 def actions_env(tmp_path: Path, fake_github: FakeGitHub, monkeypatch) -> Path:
     """The environment of the comment job, pointed at the fake GitHub."""
     summary = tmp_path / "summary.md"
-    for name, value in {"GITHUB_API_URL": fake_github.base_url, "GITHUB_TOKEN": GITHUB_TOKEN,
+    for name, value in {"GITHUB_API_URL": fake_github.base_url, "GITHUB_TOKEN": FAKE_GITHUB_TOKEN,
                         "GRADER_COMMENT_AUTHOR": BOT["login"], "GITHUB_STEP_SUMMARY": str(summary)}.items():
         monkeypatch.setenv(name, value)
     fake_github.pulls[("Codertocat/Hello-World", 2)] = SHA

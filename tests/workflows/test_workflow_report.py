@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from grader.cli import main
+from grader.commands.workflow import NO_OIDC_NOTICE
 from grader.db.models import Result, Submission
-from grader.grade import grade_to_dict
-from grader.workflow_reports.commands import NO_OIDC_NOTICE
+from grader.grading.result import grade_to_dict
 from tests.feedback.factories import failing_result
-from tests.oidc.issuer import WORKFLOW_REF, Issuer, make_private_key, running_issuer
+from tests.support.polling import eventually_sync
 from tests.support.servers import free_port, service_env, spawn, stop
+from tests.workflow_reports.issuer import WORKFLOW_REF, Issuer, make_private_key, running_issuer
 from tests.workflows.conftest import pull_request_event
 
 SHA_1 = "1" * 40
@@ -37,15 +37,14 @@ def issuer() -> Iterator[Issuer]:
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         assert process.poll() is None, log.read_text()
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"grader serve did not start:\n{log.read_text()}")
+            return False
+
+    eventually_sync(healthy, timeout=30, what="grader serve answering /health")
 
 
 @pytest.fixture

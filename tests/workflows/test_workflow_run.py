@@ -7,9 +7,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from grader.commands.workflow import FORK_NOTICE, READ_ONLY_NOTICE
 from grader.github.comments import MARKER, described_sha
-from grader.grade import grade_to_dict
-from grader.workflow_reports.commands import FORK_NOTICE, READ_ONLY_NOTICE
+from grader.grading.result import grade_to_dict
 from tests.fakegithub.server import FakeGitHub
 from tests.feedback.factories import failing_result, passing_result
 from tests.workflows.conftest import INSTALL_STEP, pull_request_event

@@ -34,7 +34,6 @@ ARCHIVE_PLUGIN = "plugin"  # the rubric's hidden_tests/conftest.py, loaded as an
 HIDDEN_PLUGIN_MODULE = "grader_hidden_conftest"
 
 STEP_IDS = ("lint", "tests", "hidden_tests", "migrations")
-MIGRATION_STEPS = ("upgrade", "downgrade", "upgrade_again", "drift", "single_head")
 ARTIFACT_LIMIT_BYTES = 4_000_000  # one artifact (ruff JSON, JUnit XML, coverage JSON) at most
 OUTPUT_TAIL_CHARS = 3000
 

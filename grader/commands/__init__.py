@@ -1,0 +1,1 @@
+"""The `grader` commands, one module per command group, each `(args, settings) -> exit status`."""

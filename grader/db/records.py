@@ -1,0 +1,168 @@
+"""The one find-or-create of repositories, pull requests and submissions, for any number of pushes.
+
+The webhook intake and the workflow reports both come here, so a report and a webhook for the same
+push meet on the same rows. Writes are INSERT … ON CONFLICT DO NOTHING (or, for what the webhook says
+is newest, DO UPDATE), in key order, so duplicates racing each other create nothing twice and
+concurrent transactions on PostgreSQL lock rows in the same order. A batch of any size costs a few
+multi-row Core statements, built once per dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Insert, Select, Update, bindparam, select, tuple_, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from grader.db.dialect import insert_for
+from grader.db.models import PullRequest, Repository, Submission
+
+REPOSITORIES, PULL_REQUESTS, SUBMISSIONS = Repository.__table__, PullRequest.__table__, Submission.__table__
+SubmissionKey = tuple[int, str]  # (pull request id, head SHA)
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """A push to a pull request, as the service stores it (from a webhook or a workflow report)."""
+
+    repository_id: int  # GitHub's id
+    repository: str  # "owner/name"
+    installation_id: int | None
+    pr_number: int
+    author_login: str
+    head_sha: str
+    title: str = ""
+    delivery_id: str = ""  # "" when the push came from a workflow report
+
+
+@dataclass(frozen=True)
+class StoredPushes:
+    pull_request_ids: list[int]  # per record, in the order given
+    submission_ids: list[int]  # per record
+    created: set[int]  # the submission ids this call created
+
+
+@dataclass(frozen=True)
+class _Statements:
+    repositories_by_github_id: Select[tuple[int, int, str, int | None]]
+    new_repositories: Insert
+    update_repository: Update
+    upsert_pull_requests: Insert  # the webhook's word on a PR's newest head wins
+    new_pull_requests: Insert  # a workflow report never moves a PR's head
+    pull_requests_by_key: Select[tuple[int, int, int]]
+    new_submissions: Insert
+    submissions_by_key: Select[tuple[int, str, int]]
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    insert = insert_for(dialect)
+    pull_requests = insert(PULL_REQUESTS)
+    pr_columns = (PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number, PULL_REQUESTS.c.id)
+    return _Statements(
+        repositories_by_github_id=select(REPOSITORIES.c.github_id, REPOSITORIES.c.id, REPOSITORIES.c.full_name,
+                                         REPOSITORIES.c.installation_id)
+        .where(REPOSITORIES.c.github_id.in_(bindparam("github_ids", expanding=True))),
+        new_repositories=insert(REPOSITORIES).on_conflict_do_nothing(index_elements=["github_id"]),
+        update_repository=update(REPOSITORIES).where(REPOSITORIES.c.id == bindparam("repository_row"))
+        .values(full_name=bindparam("new_full_name"), installation_id=bindparam("new_installation_id")),
+        upsert_pull_requests=pull_requests.on_conflict_do_update(
+            index_elements=["repository_id", "number"],
+            set_={"latest_head_sha": pull_requests.excluded.latest_head_sha, "title": pull_requests.excluded.title,
+                  "updated_at": pull_requests.excluded.updated_at},
+        ).returning(*pr_columns),
+        new_pull_requests=insert(PULL_REQUESTS).on_conflict_do_nothing(index_elements=["repository_id", "number"]),
+        pull_requests_by_key=select(*pr_columns).where(
+            tuple_(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).in_(bindparam("keys", expanding=True))),
+        new_submissions=insert(SUBMISSIONS).on_conflict_do_nothing(index_elements=["pull_request_id", "head_sha"])
+        .returning(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha, SUBMISSIONS.c.id),
+        submissions_by_key=select(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha, SUBMISSIONS.c.id)
+        .where(tuple_(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha).in_(bindparam("keys", expanding=True))),
+    )
+
+
+async def store_pushes(connection: AsyncConnection, records: Sequence[PushRecord], now: datetime, *,
+                       authoritative: bool) -> StoredPushes:
+    """Find or create the rows of each record in the caller's open transaction.
+
+    `authoritative` (the webhook): a repository's name and installation, and a PR's newest head and
+    title, are updated from the records (the last record of a PR wins). Otherwise (a workflow report,
+    which the student controls) existing rows are left as they are.
+    """
+    sql = _statements(connection.dialect.name)
+    repository_ids = await _repository_ids(connection, sql, records, now, authoritative)
+    pull_request_ids = await _pull_request_ids(connection, sql, records, repository_ids, now, authoritative)
+    keys = [(pull_request_ids[index], record.head_sha) for index, record in enumerate(records)]
+    submissions, created = await _submissions(connection, sql, records, keys, now)
+    return StoredPushes(pull_request_ids, [submissions[key] for key in keys], created)
+
+
+def _repository_values(record: PushRecord) -> dict[str, object]:
+    return {"github_id": record.repository_id, "full_name": record.repository,
+            "installation_id": record.installation_id}
+
+
+async def _repository_ids(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
+                          now: datetime, authoritative: bool) -> dict[int, int]:
+    """GitHub repository id → our id. Read before writing: every push of a course hits the same
+    repository row, and an upsert would lock it, queueing a course's deliveries behind each other."""
+    latest = {record.repository_id: record for record in records}
+    known = await _known_repositories(connection, sql, sorted(latest))
+    missing = sorted(set(latest) - set(known))
+    if missing:
+        await connection.execute(sql.new_repositories, [
+            {**_repository_values(latest[github_id]), "created_at": now} for github_id in missing])
+        known.update(await _known_repositories(connection, sql, missing))
+    for github_id, row in known.items():
+        record = latest[github_id]
+        if authoritative and (row.full_name, row.installation_id) != (record.repository, record.installation_id):
+            await connection.execute(sql.update_repository, {
+                "repository_row": row.id, "new_full_name": record.repository,
+                "new_installation_id": record.installation_id})
+    return {github_id: row.id for github_id, row in known.items()}
+
+
+async def _known_repositories(connection: AsyncConnection, sql: _Statements,
+                              github_ids: list[int]) -> dict[int, Row[tuple[int, int, str, int | None]]]:
+    rows = await connection.execute(sql.repositories_by_github_id, {"github_ids": github_ids})
+    return {row.github_id: row for row in rows}
+
+
+async def _pull_request_ids(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
+                            repository_ids: dict[int, int], now: datetime, authoritative: bool) -> list[int]:
+    """Each PR written once (its last record wins); returns the PR id of every record."""
+    latest: dict[tuple[int, int], PushRecord] = {}
+    for record in records:
+        latest[(repository_ids[record.repository_id], record.pr_number)] = record
+    values = [{"repository_id": key[0], "number": key[1], "author_login": record.author_login,
+               "title": record.title[:300], "latest_head_sha": record.head_sha, "updated_at": now}
+              for key, record in sorted(latest.items())]
+    if authoritative:
+        rows = await connection.execute(sql.upsert_pull_requests, values)
+    else:
+        await connection.execute(sql.new_pull_requests, values)
+        rows = await connection.execute(sql.pull_requests_by_key, {"keys": sorted(latest)})
+    ids = {(row.repository_id, row.number): row.id for row in rows}
+    return [ids[(repository_ids[record.repository_id], record.pr_number)] for record in records]
+
+
+async def _submissions(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
+                       keys: list[SubmissionKey], now: datetime) -> tuple[dict[SubmissionKey, int], set[int]]:
+    """(PR id, head SHA) → submission id for every record, and the ids this call created."""
+    first: dict[SubmissionKey, PushRecord] = {}
+    for key, record in zip(keys, records, strict=True):
+        first.setdefault(key, record)
+    rows = await connection.execute(sql.new_submissions, [
+        {"pull_request_id": key[0], "head_sha": key[1], "author_login": record.author_login,
+         "received_at": now, "delivery_id": record.delivery_id} for key, record in sorted(first.items())])
+    ids = {(row.pull_request_id, row.head_sha): row.id for row in rows}
+    created = set(ids.values())
+    known_before = sorted(set(first) - set(ids))
+    if known_before:
+        rows = await connection.execute(sql.submissions_by_key, {"keys": known_before})
+        ids.update({(row.pull_request_id, row.head_sha): row.id for row in rows})
+    return ids, created

@@ -1,0 +1,172 @@
+"""The theory quiz: the student's answers file checked against the key kept with the rubric.
+
+Runs on the host and only reads files, never student code; the key never enters the container.
+A missing or malformed answers file is a result with `error` saying what the file must look like,
+not an exception: it is the student's mistake to fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from grader.grading.report import QuizResult
+
+MAX_ANSWERS_BYTES = 64 * 1024
+
+
+class QuizSettings(Protocol):
+    """What the rubric says about its quiz (`grader.grading.rubric`'s quiz section)."""
+
+    key_path: Path
+    answers_file: str
+    pass_percent: float
+
+
+class QuizKeyError(ValueError):
+    """The rubric's quiz key is broken: an instructor's error, one line naming the key."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    options: dict[str, str]
+    answer: str
+
+
+def _question(raw: object, where: str) -> Question:
+    if not isinstance(raw, dict):
+        raise QuizKeyError(f"{where} must be a table")
+    options = raw.get("options")
+    if not isinstance(options, dict) or len(options) < 2:
+        raise QuizKeyError(f"{where}.options must be a table of at least two options")
+    for key in ("id", "text", "answer"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise QuizKeyError(f"{where}.{key} must be a non-empty string")
+    if raw["answer"] not in options:
+        raise QuizKeyError(f"{where}.answer must be one of {sorted(options)}")
+    return Question(raw["id"], raw["text"], {str(k): str(v) for k, v in options.items()}, raw["answer"])
+
+
+@dataclass(frozen=True)
+class QuizKey:
+    title: str
+    language: str  # of the messages a student reads: "ru" or "en"
+    questions: list[Question]
+
+
+MESSAGES = {
+    "en": {
+        "outside": "{file} must be a regular file inside the repository",
+        "missing": "{file} was not found",
+        "large": "{file} is larger than {kb} KB",
+        "toml": "{file} is not valid TOML ({detail})",
+        "option": "{file}: {qid} must be one of {options}",
+        "format": "{file} must hold one line per question: its id and the letter of the chosen option in "
+                  "quotes, e.g. {example} (the questions are in QUIZ.md)",
+    },
+    "ru": {
+        "outside": "{file} должен быть обычным файлом внутри репозитория",
+        "missing": "файл {file} не найден",
+        "large": "{file} больше {kb} КБ",
+        "toml": "{file} не разбирается как TOML ({detail})",
+        "option": "{file}: ответ на {qid} должен быть одним из {options}",
+        "format": "в {file} нужна строка на каждый вопрос: его идентификатор и буква выбранного варианта "
+                  "в кавычках, например {example} (вопросы — в QUIZ.md)",
+    },
+}
+
+
+def load_quiz(path: Path) -> QuizKey:
+    """The quiz key file, validated: a title, the language, questions with unique ids."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise QuizKeyError(f"{path}: cannot be read: {exc}") from None
+    raw_questions = data.get("questions", [])
+    if not isinstance(raw_questions, list):
+        raise QuizKeyError(f"{path}: questions must be a list of tables ([[questions]])")
+    questions = [_question(raw, f"{path.name}: questions[{i}]") for i, raw in enumerate(raw_questions)]
+    if not questions or len({q.id for q in questions}) != len(questions):
+        raise QuizKeyError(f"{path}: questions must be a non-empty list with unique ids")
+    language = str(data.get("language", "en"))
+    if language not in MESSAGES:
+        raise QuizKeyError(f"{path}: language must be one of {sorted(MESSAGES)}")
+    return QuizKey(str(data.get("title", "Quiz")), language, questions)
+
+
+def load_key(path: Path) -> list[Question]:
+    return load_quiz(path).questions
+
+
+def example_line(questions: list[Question]) -> str:
+    """An answers-file line for the first question; its letter is never the right one."""
+    first = questions[0]
+    return f'{first.id} = "{next(key for key in first.options if key != first.answer)}"'
+
+
+def _read_answers(checkout: Path, answers_file: str) -> dict[str, object] | tuple[str, dict[str, object]]:
+    """The parsed answers table, or the message key and fields saying why it cannot be used."""
+    path = checkout / answers_file
+    if path.is_symlink() or not path.resolve().is_relative_to(checkout.resolve()):
+        return "outside", {}
+    if not path.is_file():
+        return "missing", {}
+    if path.stat().st_size > MAX_ANSWERS_BYTES:
+        return "large", {"kb": MAX_ANSWERS_BYTES // 1024}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return "toml", {"detail": str(exc)}
+
+
+def _check_answers(answers: dict[str, object], questions: list[Question]) -> tuple[str, dict[str, object]] | None:
+    for question in questions:
+        value = answers.get(question.id)
+        if value is None:
+            continue
+        if not isinstance(value, str) or value.strip().lower() not in question.options:
+            return "option", {"qid": question.id, "options": ", ".join(f'"{key}"' for key in question.options)}
+    return None
+
+
+def _failed(problem: tuple[str, dict[str, object]], key: QuizKey, answers_file: str) -> QuizResult:
+    """A result whose error says what went wrong and what the file must look like, in the key's language."""
+    messages = MESSAGES[key.language]
+    name, fields = problem
+    what = messages[name].format(file=answers_file, **fields)
+    how = messages["format"].format(file=answers_file, example=example_line(key.questions))
+    return QuizResult(answered=0, correct=0, total=len(key.questions), error=f"{what}: {how}")
+
+
+def grade_quiz(checkout: Path, quiz: QuizSettings) -> QuizResult:
+    """Counts the student's correct answers; unanswered questions count as wrong."""
+    key = load_quiz(quiz.key_path)
+    answers = _read_answers(checkout, quiz.answers_file)
+    if isinstance(answers, tuple):
+        return _failed(answers, key, quiz.answers_file)
+    problem = _check_answers(answers, key.questions)
+    if problem:
+        return _failed(problem, key, quiz.answers_file)
+    given = {q.id: str(answers[q.id]).strip().lower() for q in key.questions if q.id in answers}
+    correct = sum(1 for q in key.questions if given.get(q.id) == q.answer)
+    return QuizResult(answered=len(given), correct=correct, total=len(key.questions))
+
+
+def quiz_markdown(title: str, questions: list[Question], answers_file: str, pass_percent: float) -> str:
+    """The student-facing QUIZ.md: questions and options, the answers-file format, never the key."""
+    lines = [f"# {title}", "",
+             f"Ответы положи в файл `{answers_file}` своего репозитория: одна строка на вопрос,",
+             "идентификатор вопроса и буква выбранного варианта в кавычках (формат TOML):", "",
+             "```toml", f"{example_line(questions)}  # пример формата, не подсказка",
+             "# … и так далее, по строке на каждый вопрос", "```", "",
+             f"Квиз засчитан, если верно не меньше {pass_percent:g} % ответов.",
+             "Вопрос без ответа считается неверным.", ""]
+    for question in questions:
+        lines += [f"## {question.id}. {question.text}", ""]
+        lines += [f"- **{key}**) {text}" for key, text in question.options.items()]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""The grading report: what happened inside the sandbox, as typed, versioned, JSON-serialisable data.
+
+A report says what ran and what came out, never what it is worth: points and grades come from the
+rubric (`grader.grading.scoring`). Only machine-readable tool output (ruff JSON, JUnit XML, coverage JSON,
+the migration harness' JSON) is parsed into it.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class StepStatus(enum.StrEnum):
+    OK = "ok"  # the step ran to the end; its findings say whether the student's code is right
+    FAILED = "failed"  # the step ran and the student's code failed it
+    TIMEOUT = "timeout"  # the student's code ran past the step's wall-clock limit
+    OOM = "oom"  # the student's code ran out of memory
+    NOT_RUN = "not_run"  # a precondition was missing (e.g. no Alembic set-up)
+
+
+class LintFinding(msgspec.Struct, frozen=True):
+    file: str
+    line: int
+    column: int
+    code: str
+    message: str
+    url: str = ""
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+class TestCase(msgspec.Struct, frozen=True):
+    id: str
+    outcome: str  # "passed" | "failed" | "error" | "skipped"
+    message: str = ""
+    duration_seconds: float = 0.0
+
+
+class FileCoverage(msgspec.Struct, frozen=True):
+    path: str
+    percent: float
+    missing_lines: list[int] = []
+
+
+class Coverage(msgspec.Struct, frozen=True):
+    percent: float
+    files: list[FileCoverage] = []
+
+
+class MigrationStep(msgspec.Struct, frozen=True):
+    name: str  # "upgrade", "downgrade", "upgrade_again", "drift", "single_head"
+    ok: bool
+    duration_seconds: float = 0.0
+    error_lines: list[str] = []
+
+
+class QuizResult(msgspec.Struct, frozen=True):
+    answered: int
+    correct: int
+    total: int
+    error: str = ""  # set when the answers file is missing or malformed
+
+
+class StepResult(msgspec.Struct, frozen=True):
+    id: str  # "lint", "tests", "hidden_tests", "migrations", "quiz"
+    status: StepStatus
+    summary: str
+    duration_seconds: float = 0.0
+    truncated: bool = False
+    output_tail: str = ""  # the last lines of the step's own output, for the student
+
+
+class Report(msgspec.Struct, kw_only=True):
+    schema_version: int = REPORT_SCHEMA_VERSION
+    steps: list[StepResult] = []
+    lint: list[LintFinding] = []
+    tests: list[TestCase] = []
+    hidden_tests: list[TestCase] = []
+    coverage: Coverage | None = None
+    migrations: list[MigrationStep] = []
+    quiz: QuizResult | None = None
+    tool_versions: dict[str, str] = {}
+    image_digest: str = ""
+    rubric_sha256: str = ""
+    started_at: str = ""
+    duration_seconds: float = 0.0
+    truncated: list[str] = []  # what was cut, e.g. "tests output after 1,000,000 bytes"
+
+    def step(self, step_id: str) -> StepResult | None:
+        return next((step for step in self.steps if step.id == step_id), None)
+
+
+class InfrastructureError(RuntimeError):
+    """Grading could not run for a reason that is not the student's (no engine, no image, host kill).
+
+    The queue retries these; a student's timeout or out-of-memory is a `StepResult`, not this.
+    """
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    return msgspec.to_builtins(report)
+
+
+def report_from_dict(data: dict[str, Any]) -> Report:
+    return msgspec.convert(data, Report)

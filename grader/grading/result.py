@@ -1,0 +1,48 @@
+"""A graded submission: the rubric applied to a report. What the student sees and the gradebook stores.
+
+`grader check --format json` prints `GradeResult` as JSON; `results.report` stores the same object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from grader.grading.report import Report
+
+
+class Remediation(msgspec.Struct, frozen=True):
+    title: str
+    url: str
+
+
+class CheckGrade(msgspec.Struct, frozen=True):
+    id: str
+    title: str
+    passed: bool
+    points: float
+    max_points: float
+    summary: str  # one line
+    remediation: list[Remediation] = []
+
+
+class GradeResult(msgspec.Struct, kw_only=True):
+    score: float  # 0-100
+    grade: str  # a band of the rubric (`bands`)
+    bands: list[str] = []  # the rubric's grade bands, best first
+    checks: list[CheckGrade]
+    next_grade: str | None = None  # the next band up, None at the top
+    to_next_grade: list[str] = []  # ids of the fewest failing checks whose fixing reaches next_grade
+    rubric_id: str = ""
+    rubric_version: str = ""
+    language: str = "en"
+    report: Report = msgspec.field(default_factory=Report)
+
+
+def grade_to_dict(result: GradeResult) -> dict[str, Any]:
+    return msgspec.to_builtins(result)
+
+
+def grade_from_dict(data: dict[str, Any]) -> GradeResult:
+    return msgspec.convert(data, GradeResult)

@@ -1,0 +1,95 @@
+"""The rubric of one assignment as frozen data: checks with points and thresholds, grade bands,
+lesson sections to link, the ruff rule set, the runner's packages, hidden tests and quiz.
+
+The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by `grader.grading.rubric_loader`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.grading.result import Remediation
+
+CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz")
+LANGUAGES = ("ru", "en")
+NOQA_MODES = ("ignored", "honoured")
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class LintRules:
+    select: tuple[str, ...]
+    ignore: tuple[str, ...] = ()
+    line_length: int = 100
+    noqa: str = "ignored"  # "ignored": suppression comments hide nothing; "honoured": they do
+
+
+@dataclass(frozen=True)
+class QuizSpec:
+    key_path: Path  # stays on the host: the key never enters the container
+    answers_file: str  # inside the student's repository
+    pass_percent: float = 80.0
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    kind: str
+    title: str
+    points: float
+    sections: tuple[str, ...] = ()
+    max_findings: int = 0  # lint: full points at or below
+    zero_at: int = 20  # lint: no points at or above
+    min_percent: float = 80.0  # coverage: full points at or above
+    zero_at_percent: float = 40.0  # coverage: no points at or below
+
+
+@dataclass(frozen=True)
+class Rubric:
+    id: str
+    title: str
+    version: str
+    language: str
+    remediation_base_url: str
+    grades: tuple[tuple[str, float], ...]  # (grade, lower bound), descending; the last band starts at 0
+    sections: Mapping[str, Section]
+    lint: LintRules
+    checks: tuple[Check, ...]
+    path: Path
+    sha256: str
+    packages: tuple[str, ...] = ()
+    python_paths: tuple[str, ...] = ()
+    hidden_tests_dir: Path | None = None
+    quiz: QuizSpec | None = None
+
+    @property
+    def max_points(self) -> float:
+        return sum(check.points for check in self.checks)
+
+    def section_links(self, section_ids: Iterable[str]) -> list[Remediation]:
+        """The lesson sections to reread, as titled links on the remediation base URL."""
+        base = self.remediation_base_url.rstrip("/")
+        return [Remediation(title=self.sections[section].title, url=f"{base}{self.sections[section].anchor}")
+                for section in section_ids if section in self.sections]
+
+    def grade_for(self, score: float) -> str:
+        return next((grade for grade, bound in self.grades if score >= bound), self.grades[-1][0])
+
+    @property
+    def band_names(self) -> list[str]:
+        """The grade bands, best first."""
+        return [name for name, _ in self.grades]
+
+    def next_band(self, grade: str) -> tuple[str, float] | None:
+        """The band just above `grade`, None at the top."""
+        names = [name for name, _ in self.grades]
+        position = names.index(grade) if grade in names else len(names)
+        return self.grades[position - 1] if position > 0 else None

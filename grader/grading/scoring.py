@@ -1,0 +1,172 @@
+"""Report + rubric → points per check, score 0-100, grade, remediation links and what reaches the
+next grade. Pure and deterministic: no I/O, the same inputs always give the same `GradeResult`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from grader.grading.report import Report, StepStatus, TestCase
+from grader.grading.result import CheckGrade, GradeResult
+from grader.grading.rubric import Check, Rubric
+
+MIGRATION_STEPS = ("upgrade", "downgrade", "upgrade_again", "drift", "single_head")
+TEXTS = {
+    "en": {
+        "not_finished": "{step}: {summary}", "findings": "{count} ruff findings{top}", "clean": "no ruff findings",
+        "tests": "{passed} of {total} tests passed", "no_tests": "no tests were found",
+        "coverage": "coverage {percent:.1f} % (target {target:.0f} %)", "no_coverage": "no coverage data",
+        "migrations": "{ok} of {total} migration steps passed{failed}", "quiz": "{correct} of {total} answers right "
+        "(pass at {target:.0f} %)", "no_quiz": "quiz grading not available", "not_run": "{summary}",
+    },
+    "ru": {
+        "not_finished": "{step}: {summary}", "findings": "замечаний ruff: {count}{top}", "clean": "замечаний ruff нет",
+        "tests": "пройдено тестов: {passed} из {total}", "no_tests": "тесты не найдены",
+        "coverage": "покрытие {percent:.1f} % (цель {target:.0f} %)", "no_coverage": "нет данных о покрытии",
+        "migrations": "шагов миграций пройдено: {ok} из {total}{failed}", "quiz": "верных ответов: {correct} из "
+        "{total} (зачёт от {target:.0f} %)", "no_quiz": "проверка квиза недоступна", "not_run": "{summary}",
+    },
+}
+STEP_OF_KIND = {"lint": "lint", "tests": "tests", "coverage": "tests", "hidden_tests": "hidden_tests",
+                "migrations": "migrations"}
+
+Scored = tuple[float, bool, str]  # points, passed, one-line summary
+
+
+def _text(rubric: Rubric, key: str, **values: object) -> str:
+    return TEXTS.get(rubric.language, TEXTS["en"])[key].format(**values)
+
+
+def _linear(value: float, full_at: float, zero_at: float) -> float:
+    """1.0 at full_at, 0.0 at zero_at, linear in between (works for either direction)."""
+    share = (value - zero_at) / (full_at - zero_at)
+    return min(max(share, 0.0), 1.0)
+
+
+def _unfinished(report: Report, check: Check, rubric: Rubric) -> str | None:
+    """Why the step behind a check gives no points at all (timeout, OOM, not run), else None."""
+    step = report.step(STEP_OF_KIND.get(check.kind, ""))
+    if step is None or step.status in (StepStatus.OK, StepStatus.FAILED):
+        return None
+    if step.status is StepStatus.NOT_RUN:
+        return step.summary
+    return _text(rubric, "not_finished", step=step.status.value, summary=step.summary)
+
+
+def _lint(report: Report, check: Check, rubric: Rubric) -> Scored:
+    step = report.step("lint")
+    if step is not None and step.status is StepStatus.FAILED and not report.lint:
+        return 0.0, False, step.summary
+    count = len(report.lint)
+    share = 1.0 if count <= check.max_findings else _linear(count, check.max_findings, check.zero_at)
+    common = Counter(finding.code for finding in report.lint).most_common(3)
+    top = (": " + ", ".join(f"{code} ×{n}" for code, n in common)) if common else ""
+    summary = _text(rubric, "findings", count=count, top=top) if count else _text(rubric, "clean")
+    return check.points * share, count <= check.max_findings, summary
+
+
+def _test_share(cases: list[TestCase], rubric: Rubric) -> Scored:
+    passed = sum(case.outcome == "passed" for case in cases)
+    counted = [case for case in cases if case.outcome != "skipped"]
+    if not counted:
+        return 0.0, False, _text(rubric, "no_tests")
+    failed = len(counted) - passed
+    return passed / len(counted), failed == 0, _text(rubric, "tests", passed=passed, total=len(counted))
+
+
+def _tests(report: Report, check: Check, rubric: Rubric) -> Scored:
+    share, passed, summary = _test_share(report.tests, rubric)
+    return check.points * share, passed, summary
+
+
+def _hidden_tests(report: Report, check: Check, rubric: Rubric) -> Scored:
+    step = report.step("hidden_tests")
+    if step is not None and not report.hidden_tests:
+        return 0.0, False, step.summary
+    share, passed, summary = _test_share(report.hidden_tests, rubric)
+    return check.points * share, passed, summary
+
+
+def _coverage(report: Report, check: Check, rubric: Rubric) -> Scored:
+    if report.coverage is None:
+        return 0.0, False, _text(rubric, "no_coverage")
+    percent = report.coverage.percent
+    share = _linear(percent, check.min_percent, check.zero_at_percent)
+    return check.points * share, percent >= check.min_percent, _text(
+        rubric, "coverage", percent=percent, target=check.min_percent)
+
+
+def _migrations(report: Report, check: Check, rubric: Rubric) -> Scored:
+    step = report.step("migrations")
+    if step is not None and step.status is StepStatus.NOT_RUN:
+        return 0.0, False, step.summary
+    ok = {item.name for item in report.migrations if item.ok}
+    passed = [name for name in MIGRATION_STEPS if name in ok]
+    failed = [name for name in MIGRATION_STEPS if name not in ok]
+    suffix = f" ({', '.join(failed)})" if failed else ""
+    summary = _text(rubric, "migrations", ok=len(passed), total=len(MIGRATION_STEPS), failed=suffix)
+    return check.points * len(passed) / len(MIGRATION_STEPS), not failed, summary
+
+
+def _quiz(report: Report, check: Check, rubric: Rubric) -> Scored:
+    quiz = report.quiz
+    if quiz is None:
+        return 0.0, False, _text(rubric, "no_quiz")
+    if quiz.error or quiz.total == 0:
+        return 0.0, False, quiz.error or _text(rubric, "no_quiz")
+    target = rubric.quiz.pass_percent if rubric.quiz else 80.0
+    passed = quiz.correct * 100 / quiz.total >= target
+    return (check.points if passed else 0.0), passed, _text(
+        rubric, "quiz", correct=quiz.correct, total=quiz.total, target=target)
+
+
+SCORERS: dict[str, Callable[[Report, Check, Rubric], Scored]] = {
+    "lint": _lint, "tests": _tests, "coverage": _coverage, "migrations": _migrations,
+    "hidden_tests": _hidden_tests, "quiz": _quiz,
+}
+
+
+def grade_check(report: Report, check: Check, rubric: Rubric) -> CheckGrade:
+    """One check's points; a step stopped by a limit scores 0 (migrations keep the steps that passed)."""
+    unfinished = _unfinished(report, check, rubric)
+    if unfinished and check.kind != "migrations":
+        points, passed, summary = 0.0, False, unfinished
+    else:
+        points, passed, summary = SCORERS[check.kind](report, check, rubric)
+        passed, summary = (False, unfinished) if unfinished else (passed, summary)
+    return CheckGrade(id=check.id, title=check.title, passed=passed, points=round(points, 2),
+                      max_points=check.points, summary=summary.splitlines()[0] if summary else "",
+                      remediation=[] if passed else rubric.section_links(check.sections))
+
+
+def percent(points: float, rubric: Rubric) -> float:
+    return round(100 * points / rubric.max_points, 1) if rubric.max_points else 0.0
+
+
+def to_next_grade(checks: list[CheckGrade], rubric: Rubric, grade: str) -> tuple[str | None, list[str]]:
+    """The next band and the fewest failing checks whose full points reach it (largest gains first)."""
+    band = rubric.next_band(grade)
+    if band is None:
+        return None, []
+    total = sum(check.points for check in checks)
+    gains = sorted((check for check in checks if check.points < check.max_points),
+                   key=lambda check: check.max_points - check.points, reverse=True)
+    chosen: list[str] = []
+    for check in gains:
+        if percent(total, rubric) >= band[1]:
+            break
+        total += check.max_points - check.points
+        chosen.append(check.id)
+    return band[0], chosen
+
+
+def score(report: Report, rubric: Rubric) -> GradeResult:
+    checks = [grade_check(report, check, rubric) for check in rubric.checks]
+    value = percent(sum(check.points for check in checks), rubric)
+    grade = rubric.grade_for(value)
+    next_grade, needed = to_next_grade(checks, rubric, grade)
+    return GradeResult(score=value, grade=grade, bands=rubric.band_names, checks=checks, next_grade=next_grade,
+                       to_next_grade=needed,
+                       rubric_id=rubric.id, rubric_version=rubric.version, language=rubric.language,
+                       report=report)

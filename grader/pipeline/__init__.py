@@ -1,0 +1,64 @@
+"""What a worker does for a job: one handler per job kind, given what the composition root built.
+
+`process_job` is the default processor; `bind_processor` gives the workers the configured one
+(`GRADER_JOB_PROCESSOR`, `module:function` taking `(job, context)`) with its context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from grader.db.models import JobKind
+from grader.github.errors import PermanentGitHubError, RetryLater
+from grader.grading.report import InfrastructureError
+from grader.pipeline.context import JobContext
+from grader.pipeline.grading import grade_submission
+from grader.pipeline.publishing import publish_outcome
+from grader.queue.jobs import ClaimedJob, FinalFailure, JobOutput, Reschedule
+from grader.queue.worker import JobProcessor
+from grader.runner.sandbox import DockerSandbox
+from grader.settings import DEFAULT_JOB_PROCESSOR, SettingsError
+
+Handler = Callable[[ClaimedJob, JobContext], Awaitable[JobOutput | None]]
+HANDLERS: dict[JobKind, Handler] = {JobKind.GRADE: grade_submission, JobKind.PUBLISH: publish_outcome}
+log = logging.getLogger("grader.pipeline")
+
+
+async def process_job(job: ClaimedJob, context: JobContext) -> JobOutput | None:
+    try:
+        return await HANDLERS[job.kind](job, context)
+    except RetryLater as exc:
+        raise Reschedule(exc.seconds, str(exc)) from exc
+    except PermanentGitHubError as exc:
+        raise FinalFailure(str(exc)) from exc
+
+
+def load_processor(spec: str) -> Handler:
+    """The `module:function` named by GRADER_JOB_PROCESSOR (raises SettingsError when it cannot be had)."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise SettingsError(f"GRADER_JOB_PROCESSOR {spec!r} cannot be imported: {exc}") from None
+    if not callable(function):
+        raise SettingsError(f"GRADER_JOB_PROCESSOR {spec!r} is not a function")
+    return function
+
+
+def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
+    """What a worker calls for each job: `handler` with the context of this process."""
+    return functools.partial(handler, context=context)
+
+
+async def prepare_host(context: JobContext) -> None:
+    """Before the first claim: remove grading containers that dead workers left on this host."""
+    if context.settings.queue.processor != DEFAULT_JOB_PROCESSOR:
+        return
+    with contextlib.suppress(InfrastructureError, OSError):
+        removed = await DockerSandbox(context.settings.runner).remove_orphans()
+        if removed:
+            log.info("removed orphan containers", extra={"count": removed})

@@ -1,0 +1,59 @@
+"""A publish job: show the submission's newest outcome on GitHub.
+
+A graded result becomes the PR comment and the completed check run; a grading that ended failed
+completes the check run with the reason, so no push is left "in progress" forever. Rendering is
+`grader.feedback`'s; `grader.github` only posts what it is given.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from grader.db.models import Job, JobKind, JobStatus, Result
+from grader.feedback.check_run import CheckRunOutput, not_graded_check_run, render_feedback
+from grader.feedback.comment import CommentContext
+from grader.github.publisher import PublishOutcome, complete_check_run, publish
+from grader.grading.result import GradeResult, grade_from_dict
+from grader.pipeline.context import JobContext, Push, load_push, save_state
+from grader.queue.jobs import ClaimedJob, FinalFailure
+
+NOT_GRADED = "grading did not finish"
+
+
+async def publish_outcome(job: ClaimedJob, context: JobContext) -> None:
+    push = await load_push(context, job.submission_id)
+    outcome = await _newest_outcome(context, job.submission_id)
+    if isinstance(outcome, GradeResult):
+        published = await _publish_result(context, push, outcome)
+    else:
+        published = await _publish_not_graded(context, push, not_graded_check_run(outcome, context.rubric.language))
+    await save_state(context, job.submission_id, push, published.state)
+    if published.retry is not None:
+        raise published.retry
+
+
+async def _newest_outcome(context: JobContext, submission_id: int) -> GradeResult | str:
+    """The newest service result, or the reason the newest grading job failed."""
+    async with context.sessionmaker() as session:
+        grading = await session.scalar(
+            select(Job).where(Job.submission_id == submission_id, Job.kind == JobKind.GRADE)
+            .order_by(Job.id.desc()).limit(1))
+        if grading is not None and grading.status is JobStatus.FAILED:
+            return grading.last_error or NOT_GRADED
+        stored = await session.scalar(
+            select(Result).where(Result.submission_id == submission_id, Result.advisory.is_(False))
+            .order_by(Result.id.desc()).limit(1))
+    if stored is None:
+        raise FinalFailure("no graded result to publish")
+    return grade_from_dict(stored.report)
+
+
+async def _publish_result(context: JobContext, push: Push, result: GradeResult) -> PublishOutcome:
+    ctx = CommentContext(repo=push.target.repo, head_sha=push.target.head_sha, html_url=context.github.html_url)
+    feedback = render_feedback(result, ctx)
+    return await publish(context.github, push.target, feedback.comment, feedback.check_run, push.state)
+
+
+async def _publish_not_graded(context: JobContext, push: Push, check: CheckRunOutput) -> PublishOutcome:
+    state = await complete_check_run(context.github, push.target, check, push.state)
+    return PublishOutcome(state)

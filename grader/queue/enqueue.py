@@ -1,0 +1,93 @@
+"""Every job is created here: grading a push, grading again on request, publishing a result.
+
+Each function writes in the caller's open transaction, so a job is queued exactly when the rows it
+is about are stored, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Insert, Update, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from grader.db.dialect import insert_for
+from grader.db.models import Job, JobKind, JobStatus, Submission, utcnow
+
+SUPERSEDED = "superseded by a newer push to the same pull request"
+JOBS, SUBMISSIONS = Job.__table__, Submission.__table__
+_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+@cache
+def _cancel_queued() -> Update:
+    return update(JOBS).where(
+        JOBS.c.submission_id.in_(select(SUBMISSIONS.c.id).where(
+            SUBMISSIONS.c.pull_request_id.in_(bindparam("pull_request_ids", expanding=True)))),
+        JOBS.c.status == JobStatus.QUEUED.value, JOBS.c.kind == JobKind.GRADE.value,
+    ).values(status=JobStatus.CANCELLED.value, finished_at=bindparam("now"), updated_at=bindparam("now"),
+             last_error=SUPERSEDED)
+
+
+@cache
+def _insert_jobs(dialect: str) -> Insert:
+    return insert_for(dialect)(JOBS).returning(JOBS.c.submission_id, JOBS.c.id)
+
+
+def _grading_values(submission_id: int, queued: bool, now: datetime) -> dict[str, Any]:
+    status = JobStatus.QUEUED if queued else JobStatus.CANCELLED
+    return {"submission_id": submission_id, "kind": JobKind.GRADE.value, "status": status.value, "attempt": 0,
+            "run_after": now, "created_at": now, "updated_at": now,
+            "finished_at": None if queued else now, "last_error": None if queued else SUPERSEDED}
+
+
+async def enqueue_pushes(connection: AsyncConnection, ordered: Sequence[int], newest: dict[int, int],
+                         now: datetime) -> tuple[dict[int, int], int]:
+    """Grading jobs for pushed submissions (`ordered`, in push order), several in one statement.
+
+    The queued grading jobs of the pull requests pushed to (`newest`: pull request → its newest
+    submission) are cancelled first; then only each PR's newest submission is queued, and an older
+    one of the same batch gets its job already cancelled. Returns (submission → job, cancelled jobs).
+    """
+    if not ordered:
+        return {}, 0
+    cancelled = await connection.execute(_cancel_queued(), {"pull_request_ids": sorted(newest), "now": now})
+    latest = set(newest.values())
+    rows = await connection.execute(_insert_jobs(connection.dialect.name),
+                                    [_grading_values(submission_id, submission_id in latest, now)
+                                     for submission_id in ordered])
+    return {row.submission_id: row.id for row in rows}, cancelled.rowcount
+
+
+async def enqueue_regrade(session: AsyncSession, submission_id: int) -> tuple[Job, bool] | None:
+    """A grading job for an instructor's regrade, and whether it is new; None when there is no such
+    submission.
+
+    A grading job of this submission that is still queued or running is returned instead of a second one:
+    two clicks on "regrade" grade the code once. On PostgreSQL the submission row is locked first, so
+    concurrent requests take turns (SQLite's BEGIN IMMEDIATE already serialises writers).
+    """
+    locked = await session.scalar(select(Submission.id).where(Submission.id == submission_id).with_for_update())
+    if locked is None:
+        return None
+    active = await session.scalar(
+        select(Job)
+        .where(Job.submission_id == submission_id, Job.kind == JobKind.GRADE, Job.status.in_(_ACTIVE))
+        .order_by(Job.id.desc()).limit(1))
+    if active is not None:
+        return active, False
+    now = utcnow()
+    job = Job(submission_id=submission_id, kind=JobKind.GRADE, status=JobStatus.QUEUED, attempt=0,
+              run_after=now, created_at=now, updated_at=now)
+    session.add(job)
+    await session.flush()
+    return job, True
+
+
+def enqueue_publish(session: AsyncSession, submission_id: int) -> None:
+    """A job that shows the submission's newest outcome on GitHub: its graded result, or why it
+    could not be graded."""
+    session.add(Job(submission_id=submission_id, kind=JobKind.PUBLISH))

@@ -1,0 +1,145 @@
+"""Rubric files: the shipped one loads; every mistake is one line naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.grading.rubric_loader import RubricError, load_checked_rubric, load_rubric
+from grader.settings import SHIPPED_RUBRIC, GradingSettings
+
+VALID = """
+[rubric]
+id = "x"
+title = "X"
+language = "en"
+remediation_base_url = "https://book.example.org/x/"
+
+[grades]
+S = 90
+A = 80
+B = 70
+C = 0
+
+[sections]
+SA1 = { title = "Engine", anchor = "#sa1" }
+
+[[checks]]
+id = "lint"
+kind = "lint"
+title = "Style"
+points = 40
+sections = ["SA1"]
+
+[[checks]]
+id = "tests"
+kind = "tests"
+title = "Tests"
+points = 60
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_rubric__loads_with_lesson_sections_and_bands() -> None:
+    rubric = load_rubric(SHIPPED_RUBRIC)
+    assert rubric.id == "sqlalchemy-async"
+    assert rubric.language == "ru"
+    assert rubric.max_points == 100
+    assert rubric.grades == (("S", 90), ("A", 80), ("B", 70), ("C", 0))
+    assert set(rubric.sections) == {"SA1", "SA2", "SA3", "SA4", "SA5", "SA6", "THEORY"}
+    assert {check.kind for check in rubric.checks} == {"lint", "tests", "coverage", "migrations", "hidden_tests",
+                                                      "quiz"}
+    assert rubric.quiz is not None
+    assert rubric.quiz.answers_file == "quiz/answers.toml"
+    assert rubric.python_paths == ("backend",)
+    assert any(package.startswith("pytest==") for package in rubric.packages)
+    assert len(rubric.sha256) == 64
+
+
+def test_section_links__join_base_url_and_anchor(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID))
+    links = rubric.section_links(["SA1", "UNKNOWN"])
+    assert [(link.title, link.url) for link in links] == [("Engine", "https://book.example.org/x#sa1")]
+
+
+def test_remediation_base_url__the_setting_wins(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID), "https://mirror.example")
+    assert rubric.section_links(["SA1"])[0].url == "https://mirror.example#sa1"
+
+
+def test_grade_for__bands_and_lowest(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID))
+    assert [rubric.grade_for(score) for score in (100, 90, 89.9, 80, 70, 69.9, 0)] == ["S", "S", "A", "A", "B", "C",
+                                                                                      "C"]
+    assert rubric.next_band("C") == ("B", 70)
+    assert rubric.next_band("S") is None
+
+
+def test_grades__any_band_names_and_count(tmp_path: Path) -> None:
+    pass_fail = VALID.replace("S = 90\nA = 80\nB = 70\nC = 0\n", "pass = 60\nfail = 0\n")
+    rubric = load_rubric(_write(tmp_path, pass_fail))
+    assert [rubric.grade_for(score) for score in (100, 60, 59.9, 0)] == ["pass", "pass", "fail", "fail"]
+    assert rubric.band_names == ["pass", "fail"]
+    assert rubric.next_band("fail") == ("pass", 60)
+
+
+def test_load_checked_rubric__the_shipped_one_with_its_quiz_and_hidden_tests() -> None:
+    rubric = load_checked_rubric(GradingSettings())
+    assert rubric.path == SHIPPED_RUBRIC
+    assert rubric.quiz is not None
+
+
+def test_load_checked_rubric__a_broken_quiz_key_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "key.toml").write_text("questions = 3\n")
+    path = _write(tmp_path, VALID + '\n[quiz]\nkey = "key.toml"\nanswers_file = "quiz/answers.toml"\n')
+    with pytest.raises(RubricError, match=r"r.toml: quiz.key is broken: .*key.toml"):
+        load_checked_rubric(GradingSettings(rubric_path=path))
+
+
+def test_load_checked_rubric__a_missing_hidden_tests_folder_is_one_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, VALID + '\n[hidden_tests]\npath = "nowhere"\n')
+    with pytest.raises(RubricError, match=r"hidden_tests.path points to .*nowhere, which is not a folder"):
+        load_checked_rubric(GradingSettings(rubric_path=path))
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("points = 60", "points = -1"), r"r.toml: checks\[1\].points must be a positive number"),
+    (('kind = "tests"', 'kind = "essay"'), r"checks\[1\].kind must be one of lint, tests"),
+    (('sections = ["SA1"]', 'sections = ["SA9"]'), r"checks\[0\].sections names unknown sections: SA9"),
+    (('id = "tests"', 'id = "lint"'), r"checks has the id 'lint' more than once"),
+    (("A = 80", "A = 95"), r"grades must be distinct lower bounds from 100 down to 0, highest first"),
+    (("C = 0", "C = 10"), r"grades must be distinct lower bounds from 100 down to 0, highest first, the lowest at 0"),
+    (('language = "en"', 'language = "de"'), r"rubric.language must be one of ru, en"),
+    (('title = "X"\n', ""), r"rubric.title must be a non-empty string"),
+    (("S = 90\nA = 80\nB = 70\nC = 0", "S = 0"), r"grades must list at least two bands"),
+    (('[[checks]]\nid = "lint"', '[lint]\nnoqa = "sometimes"\n\n[[checks]]\nid = "lint"'),
+     r"lint.noqa must be one of ignored, honoured"),
+    (('[[checks]]\nid = "lint"', '[runner]\npython_paths = ["../outside"]\n\n[[checks]]\nid = "lint"'),
+     r"runner.python_paths must be folders inside the student's repository"),
+    (('title = "Style"', 'title = "Style"\nmax_findings = 5\nzero_at = 5'),
+     r"checks\[0\] thresholds must leave a range"),
+])
+def test_invalid_rubric__one_line_naming_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
+    old, new = edit
+    assert old in VALID
+    with pytest.raises(RubricError, match=message) as raised:
+        load_rubric(_write(tmp_path, VALID.replace(old, new, 1)))
+    assert "\n" not in str(raised.value)
+
+
+def test_invalid_rubric__not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(RubricError, match="is not valid TOML"):
+        load_rubric(_write(tmp_path, "[rubric"))
+    with pytest.raises(RubricError, match="cannot be read"):
+        load_rubric(tmp_path / "missing.toml")
+
+
+def test_invalid_rubric__no_checks(tmp_path: Path) -> None:
+    with pytest.raises(RubricError, match=r"checks must be a non-empty array of tables"):
+        load_rubric(_write(tmp_path, VALID.split("[[checks]]")[0]))

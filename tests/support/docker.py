@@ -1,0 +1,31 @@
+"""Docker and the runner image for tests, with small limits (the defaults are the README's)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from grader.settings import DOCKER_CLIENT_ENV, RunnerSettings
+
+IMAGE = os.environ.get("GRADER_IMAGE", "grader-runner:latest")
+# Small limits keep the hostile fixtures quick.
+TEST_LIMITS = RunnerSettings(image=IMAGE, memory_mb=512, cpus=1.0, pids=128, tmpfs_mb=256, step_timeout_seconds=15,
+                             run_timeout_seconds=150, output_limit_bytes=1_000_000,
+                             docker_env=tuple((name, os.environ[name]) for name in DOCKER_CLIENT_ENV
+                                              if name in os.environ))
+
+
+def _unavailable() -> str:
+    if shutil.which("docker") is None:
+        return "needs Docker: install docker.io and start dockerd"
+    probe = subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, text=True, check=False)
+    if "Cannot connect" in probe.stderr:
+        return "needs a running Docker engine: start dockerd"
+    if probe.returncode != 0:
+        return f"needs the runner image {IMAGE}: run `grader image build --base grader-base:bookworm`"
+    return ""
+
+
+def runner_settings_or_reason() -> tuple[RunnerSettings, str]:
+    return TEST_LIMITS, _unavailable()
