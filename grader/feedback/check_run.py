@@ -7,9 +7,9 @@ from typing import Any
 
 from grader.feedback.comment import CommentContext, detail_sections, first_screen, number, render_comment
 from grader.feedback.escape import inline
-from grader.feedback.texts import texts_for
 from grader.grading.report import LintFinding
 from grader.grading.result import GradeResult
+from grader.texts import texts_for
 
 CHECK_OUTPUT_LIMIT = 65_535
 ANNOTATION_MESSAGE_LIMIT = 2_000

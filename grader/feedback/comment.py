@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
-from grader.feedback.texts import Texts, texts_for
 from grader.grading.report import Report
 from grader.grading.result import CheckGrade, GradeResult, Remediation
+from grader.texts import Texts, texts_for
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room for the hidden markers the publisher puts in front of the body.

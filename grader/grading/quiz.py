@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from grader.grading.report import QuizResult
+from grader.texts import LANGUAGES
 
 MAX_ANSWERS_BYTES = 64 * 1024
 
@@ -58,28 +59,6 @@ class QuizKey:
     questions: list[Question]
 
 
-MESSAGES = {
-    "en": {
-        "outside": "{file} must be a regular file inside the repository",
-        "missing": "{file} was not found",
-        "large": "{file} is larger than {kb} KB",
-        "toml": "{file} is not valid TOML ({detail})",
-        "option": "{file}: {qid} must be one of {options}",
-        "format": "{file} must hold one line per question: its id and the letter of the chosen option in "
-                  "quotes, e.g. {example} (the questions are in QUIZ.md)",
-    },
-    "ru": {
-        "outside": "{file} должен быть обычным файлом внутри репозитория",
-        "missing": "файл {file} не найден",
-        "large": "{file} больше {kb} КБ",
-        "toml": "{file} не разбирается как TOML ({detail})",
-        "option": "{file}: ответ на {qid} должен быть одним из {options}",
-        "format": "в {file} нужна строка на каждый вопрос: его идентификатор и буква выбранного варианта "
-                  "в кавычках, например {example} (вопросы — в QUIZ.md)",
-    },
-}
-
-
 def load_quiz(path: Path) -> QuizKey:
     """The quiz key file, validated: a title, the language, questions with unique ids."""
     try:
@@ -93,8 +72,8 @@ def load_quiz(path: Path) -> QuizKey:
     if not questions or len({q.id for q in questions}) != len(questions):
         raise QuizKeyError(f"{path}: questions must be a non-empty list with unique ids")
     language = str(data.get("language", "en"))
-    if language not in MESSAGES:
-        raise QuizKeyError(f"{path}: language must be one of {sorted(MESSAGES)}")
+    if language not in LANGUAGES:
+        raise QuizKeyError(f"{path}: language must be one of {sorted(LANGUAGES)}")
     return QuizKey(str(data.get("title", "Quiz")), language, questions)
 
 
@@ -135,10 +114,10 @@ def _check_answers(answers: dict[str, object], questions: list[Question]) -> tup
 
 def _failed(problem: tuple[str, dict[str, object]], key: QuizKey, answers_file: str) -> QuizResult:
     """A result whose error says what went wrong and what the file must look like, in the key's language."""
-    messages = MESSAGES[key.language]
+    texts = LANGUAGES[key.language]
     name, fields = problem
-    what = messages[name].format(file=answers_file, **fields)
-    how = messages["format"].format(file=answers_file, example=example_line(key.questions))
+    what = getattr(texts, f"quiz_{name}").format(file=answers_file, **fields)
+    how = texts.quiz_format.format(file=answers_file, example=example_line(key.questions))
     return QuizResult(answered=0, correct=0, total=len(key.questions), error=f"{what}: {how}")
 
 

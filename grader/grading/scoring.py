@@ -10,24 +10,9 @@ from collections.abc import Callable
 from grader.grading.report import Report, StepStatus, TestCase
 from grader.grading.result import CheckGrade, GradeResult
 from grader.grading.rubric import Check, Rubric
+from grader.texts import texts_for
 
 MIGRATION_STEPS = ("upgrade", "downgrade", "upgrade_again", "drift", "single_head")
-TEXTS = {
-    "en": {
-        "not_finished": "{step}: {summary}", "findings": "{count} ruff findings{top}", "clean": "no ruff findings",
-        "tests": "{passed} of {total} tests passed", "no_tests": "no tests were found",
-        "coverage": "coverage {percent:.1f} % (target {target:.0f} %)", "no_coverage": "no coverage data",
-        "migrations": "{ok} of {total} migration steps passed{failed}", "quiz": "{correct} of {total} answers right "
-        "(pass at {target:.0f} %)", "no_quiz": "quiz grading not available", "not_run": "{summary}",
-    },
-    "ru": {
-        "not_finished": "{step}: {summary}", "findings": "замечаний ruff: {count}{top}", "clean": "замечаний ruff нет",
-        "tests": "пройдено тестов: {passed} из {total}", "no_tests": "тесты не найдены",
-        "coverage": "покрытие {percent:.1f} % (цель {target:.0f} %)", "no_coverage": "нет данных о покрытии",
-        "migrations": "шагов миграций пройдено: {ok} из {total}{failed}", "quiz": "верных ответов: {correct} из "
-        "{total} (зачёт от {target:.0f} %)", "no_quiz": "проверка квиза недоступна", "not_run": "{summary}",
-    },
-}
 STEP_OF_KIND = {"lint": "lint", "tests": "tests", "coverage": "tests", "hidden_tests": "hidden_tests",
                 "migrations": "migrations"}
 
@@ -35,7 +20,8 @@ Scored = tuple[float, bool, str]  # points, passed, one-line summary
 
 
 def _text(rubric: Rubric, key: str, **values: object) -> str:
-    return TEXTS.get(rubric.language, TEXTS["en"])[key].format(**values)
+    template: str = getattr(texts_for(rubric.language), f"summary_{key}")
+    return template.format(**values)
 
 
 def _linear(value: float, full_at: float, zero_at: float) -> float:

@@ -1,6 +1,9 @@
-"""The fixed wording of the feedback, in Russian and in English; the rubric's language picks one.
+"""Every fixed student-facing text, in Russian and in English: the one catalogue. The rubric's language
+picks one, so one comment never mixes languages.
 
-Named fields rather than inline strings, so tests assert on the same text the student reads.
+Named fields rather than inline strings, so tests assert on the same text the student reads. The
+check summaries (`summary_*`) and the quiz's messages (`quiz_*`) are format strings; their fields are
+named in the comment beside each.
 """
 
 from __future__ import annotations
@@ -36,6 +39,24 @@ class Texts:
     not_graded_title: str
     not_graded_summary: str  # {reason}
     quotes: tuple[str, str]
+    # One-line summaries of the checks (grader.grading.scoring).
+    summary_not_finished: str  # {step} {summary}
+    summary_findings: str  # {count} {top}
+    summary_clean: str
+    summary_tests: str  # {passed} {total}
+    summary_no_tests: str
+    summary_coverage: str  # {percent} {target}
+    summary_no_coverage: str
+    summary_migrations: str  # {ok} {total} {failed}
+    summary_quiz: str  # {correct} {total} {target}
+    summary_no_quiz: str
+    # What is wrong with a quiz answers file, then what it must look like (grader.grading.quiz).
+    quiz_outside: str  # {file}
+    quiz_missing: str  # {file}
+    quiz_large: str  # {file} {kb}
+    quiz_toml: str  # {file} {detail}
+    quiz_option: str  # {file} {qid} {options}
+    quiz_format: str  # {file} {example}
 
 
 RUSSIAN = Texts(
@@ -65,6 +86,23 @@ RUSSIAN = Texts(
     not_graded_title="Не удалось проверить",
     not_graded_summary="Этот коммит не проверен: {reason}",
     quotes=("«", "»"),
+    summary_not_finished="{step}: {summary}",
+    summary_findings="замечаний ruff: {count}{top}",
+    summary_clean="замечаний ruff нет",
+    summary_tests="пройдено тестов: {passed} из {total}",
+    summary_no_tests="тесты не найдены",
+    summary_coverage="покрытие {percent:.1f} % (цель {target:.0f} %)",
+    summary_no_coverage="нет данных о покрытии",
+    summary_migrations="шагов миграций пройдено: {ok} из {total}{failed}",
+    summary_quiz="верных ответов: {correct} из {total} (зачёт от {target:.0f} %)",
+    summary_no_quiz="проверка квиза недоступна",
+    quiz_outside="{file} должен быть обычным файлом внутри репозитория",
+    quiz_missing="файл {file} не найден",
+    quiz_large="{file} больше {kb} КБ",
+    quiz_toml="{file} не разбирается как TOML ({detail})",
+    quiz_option="{file}: ответ на {qid} должен быть одним из {options}",
+    quiz_format="в {file} нужна строка на каждый вопрос: его идентификатор и буква выбранного варианта "
+                "в кавычках, например {example} (вопросы — в QUIZ.md)",
 )
 
 ENGLISH = Texts(
@@ -94,7 +132,27 @@ ENGLISH = Texts(
     not_graded_title="Could not grade",
     not_graded_summary="This commit was not graded: {reason}",
     quotes=("“", "”"),
+    summary_not_finished="{step}: {summary}",
+    summary_findings="{count} ruff findings{top}",
+    summary_clean="no ruff findings",
+    summary_tests="{passed} of {total} tests passed",
+    summary_no_tests="no tests were found",
+    summary_coverage="coverage {percent:.1f} % (target {target:.0f} %)",
+    summary_no_coverage="no coverage data",
+    summary_migrations="{ok} of {total} migration steps passed{failed}",
+    summary_quiz="{correct} of {total} answers right (pass at {target:.0f} %)",
+    summary_no_quiz="quiz grading not available",
+    quiz_outside="{file} must be a regular file inside the repository",
+    quiz_missing="{file} was not found",
+    quiz_large="{file} is larger than {kb} KB",
+    quiz_toml="{file} is not valid TOML ({detail})",
+    quiz_option="{file}: {qid} must be one of {options}",
+    quiz_format="{file} must hold one line per question: its id and the letter of the chosen option in quotes, "
+                "e.g. {example} (the questions are in QUIZ.md)",
 )
+
+
+LANGUAGES = {"ru": RUSSIAN, "en": ENGLISH}
 
 
 def texts_for(language: str) -> Texts:
