@@ -30,8 +30,10 @@ test: install
 	$(VENV)/bin/coverage run -m pytest $(PYTEST_ARGS)
 	$(VENV)/bin/coverage report
 
+# Style and types: ruff on everything, mypy (strict) on the package.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check grader tests bench
+	$(VENV)/bin/mypy
 
 # Rewrite the golden files the tests compare with (after a deliberate change of the rendered output).
 golden: $(STAMP)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
-from grader.grading.report import Report
+from grader.grading.report import Report, TestCase
 from grader.grading.result import CheckGrade, GradeResult, Remediation
 from grader.texts import Texts, texts_for
 
@@ -109,7 +109,7 @@ def _lint_items(report: Report, ctx: CommentContext) -> list[str]:
             for f in report.lint]
 
 
-def _test_items(tests: list, texts: Texts) -> list[str]:
+def _test_items(tests: list[TestCase], texts: Texts) -> list[str]:
     failed = [t for t in tests if t.outcome in {"failed", "error"}]
     return [f"- {inline(t.id, 150)} — {inline(t.message, 300) or texts.no_message}" for t in failed]
 

@@ -82,7 +82,9 @@ def safe_extract(archive: Path, dest: Path, max_bytes: int) -> None:
                 raise UnsafeArchiveError(f"the unpacked repository is larger than {max_bytes} bytes")
             target.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(member)
-            with source, target.open("wb") as out:  # type: ignore[union-attr]
+            if source is None:  # a regular file always has data; anything else was refused above
+                raise UnsafeArchiveError(f"{member.name} has no data")
+            with source, target.open("wb") as out:
                 shutil.copyfileobj(source, out)
 
 

@@ -103,7 +103,8 @@ class InfrastructureError(RuntimeError):
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    return msgspec.to_builtins(report)
+    data: dict[str, Any] = msgspec.to_builtins(report)
+    return data
 
 
 def report_from_dict(data: dict[str, Any]) -> Report:

@@ -41,7 +41,8 @@ class GradeResult(msgspec.Struct, kw_only=True):
 
 
 def grade_to_dict(result: GradeResult) -> dict[str, Any]:
-    return msgspec.to_builtins(result)
+    data: dict[str, Any] = msgspec.to_builtins(result)
+    return data
 
 
 def grade_from_dict(data: dict[str, Any]) -> GradeResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from litestar import Request, Response, post
 from litestar.datastructures import State
@@ -27,7 +28,7 @@ log = logging.getLogger("grader.webhooks")
 
 @post("/webhooks/github", status_code=202, request_max_body_size=GITHUB_PAYLOAD_CAP_BYTES,
       tags=["webhooks"], summary="Receive a GitHub webhook delivery")
-async def receive_github_webhook(request: Request, state: State) -> Response[dict[str, object]]:
+async def receive_github_webhook(request: Request[Any, Any, Any], state: State) -> Response[dict[str, object]]:
     started = time.perf_counter()
     settings: Settings = state.settings
     body = await _verified_body(request, settings.webhook.secret)
@@ -44,7 +45,7 @@ async def receive_github_webhook(request: Request, state: State) -> Response[dic
     return Response({"status": result.outcome.value, "submission_id": result.submission_id}, status_code=200)
 
 
-async def _verified_body(request: Request, secret: str) -> bytes:
+async def _verified_body(request: Request[Any, Any, Any], secret: str) -> bytes:
     """The raw body, read only up to the cap and returned only if GitHub signed it with our secret."""
     if not secret:
         raise ServiceUnavailableException("GITHUB_WEBHOOK_SECRET is not set, so no delivery can be verified.")
@@ -57,7 +58,7 @@ async def _verified_body(request: Request, secret: str) -> bytes:
     return body
 
 
-def _delivery_headers(request: Request) -> tuple[str, str]:
+def _delivery_headers(request: Request[Any, Any, Any]) -> tuple[str, str]:
     delivery_id = request.headers.get("x-github-delivery", "").strip()
     event = request.headers.get("x-github-event", "").strip()
     if not delivery_id or not event:

@@ -21,12 +21,12 @@ from sqlalchemy import Insert, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.db.dialect import insert_for
-from grader.db.models import Delivery, Job, JobKind, utcnow
+from grader.db.models import Base, JobKind, utcnow
 from grader.db.records import PushRecord, StoredPushes, store_pushes
 from grader.queue.enqueue import enqueue_pushes
 from grader.webhooks.events import PullRequestEvent
 
-DELIVERIES, JOBS = Delivery.__table__, Job.__table__
+DELIVERIES, JOBS = Base.metadata.tables["deliveries"], Base.metadata.tables["jobs"]
 
 
 class IntakeOutcome(enum.Enum):
@@ -61,7 +61,7 @@ class Push:
 
 @cache
 def _new_deliveries_statement(dialect: str) -> Insert:
-    return (insert_for(dialect)(DELIVERIES).on_conflict_do_nothing(index_elements=["delivery_id"])
+    return (insert_for(dialect, DELIVERIES).on_conflict_do_nothing(index_elements=["delivery_id"])
             .returning(DELIVERIES.c.delivery_id))
 
 

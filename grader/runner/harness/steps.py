@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +50,9 @@ class Context:
     def python_paths(self) -> list[str]:
         return [os.path.join(SUBMISSION_DIR, path) for path in self.config.get("python_paths", [])]
 
-    def run(self, account: Account, argv: list[str], cwd: str, timeout: float | None = None,
-            **env: str) -> Outcome:
-        return run_as(account, argv, cwd=cwd, env=minimal_env(account, **env),
+    def run(self, account: Account, argv: list[str], cwd: str, env: Mapping[str, str] | None = None, *,
+            timeout: float | None = None) -> Outcome:
+        return run_as(account, argv, cwd=cwd, env=minimal_env(account, **(env or {})),
                       timeout=self.timeout() if timeout is None else timeout,
                       output_limit=int(self.config["output_limit"]))
 
@@ -96,7 +97,7 @@ def tests(ctx: Context) -> dict[str, Any]:
     run_argv = ["coverage", "run", *pinned, "--branch", f"--source={sources}", f"--omit={COVERAGE_OMIT}",
                 "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit2", "-q"]
     pythonpath = os.pathsep.join(ctx.python_paths())
-    outcome = ctx.run(ctx.student, run_argv, SUBMISSION_DIR, PYTHONPATH=pythonpath)
+    outcome = ctx.run(ctx.student, run_argv, SUBMISSION_DIR, {"PYTHONPATH": pythonpath})
     if outcome.kind == OUTCOME_EXITED:
         report_argv = ["coverage", "json", *pinned, "-q", "--ignore-errors", "-o", coverage_json]
         ctx.run(ctx.student, report_argv, SUBMISSION_DIR,
@@ -128,7 +129,7 @@ def hidden_tests(ctx: Context) -> dict[str, Any]:
     env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "GRADER_SUBMISSION": SUBMISSION_DIR}
     if ctx.postgres_error == "":
         env["GRADER_PG_URL"] = postgres.database_url(ctx.hidden.name)
-    outcome = ctx.run(ctx.hidden, argv, ctx.hidden.home, **env)
+    outcome = ctx.run(ctx.hidden, argv, ctx.hidden.home, env)
     # The output could quote the hidden tests' source; only the JUnit verdicts leave the container,
     # except pytest's own usage or internal errors (exit 3, 4), which are about the grader's options.
     tail = outcome.output if outcome.exit_code in PYTEST_OWN_ERRORS else ""
@@ -191,10 +192,10 @@ def migrations(ctx: Context) -> dict[str, Any]:
         if results and not results[-1]["ok"]:
             results.append({"name": name, "ok": False, "error_lines": [f"not run: {results[-1]['name']} failed"]})
             continue
-        outcome = ctx.run(ctx.student, argv, cwd, **env)
+        outcome = ctx.run(ctx.student, argv, cwd, env)
         results.append(_migration_step(name, outcome, outcome.exit_code == 0))
         worst = outcome if outcome.kind != OUTCOME_EXITED else worst
-    heads = ctx.run(ctx.student, ["python", "-c", HEADS_SCRIPT, ini], cwd, **env)
+    heads = ctx.run(ctx.student, ["python", "-c", HEADS_SCRIPT, ini], cwd, env)
     results.append(_migration_step("single_head", heads, _last_line(heads.output) == "1"))
     final = worst or heads
     return {**outcome_fields(final), "duration_seconds": time.monotonic() - started, "migrations": results}
