@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -47,11 +49,36 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @asynccontextmanager
 async def database(settings: DatabaseSettings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """An engine for the length of the block, disposed however the block ends; yields its sessionmaker."""
-    engine = make_engine(settings)
+    async with driver_threads_settled():
+        engine = make_engine(settings)
+        try:
+            yield make_sessionmaker(engine)
+        finally:
+            await engine.dispose()
+
+
+@asynccontextmanager
+async def driver_threads_settled(timeout: float = 2.0) -> AsyncIterator[None]:
+    """Wait, before the block's event loop can close, for the driver threads the block started.
+
+    aiosqlite runs each connection in a daemon thread of its own; after a connection that failed to
+    open, that thread still reports its clean-up to the event loop. Had the loop closed first, the
+    thread's "event loop is closed" error would print a traceback after the command's one-line error,
+    at a moment that depends on thread scheduling. Joining the threads while the loop runs removes the race.
+    """
+    before = set(threading.enumerate())
     try:
-        yield make_sessionmaker(engine)
+        yield
     finally:
-        await engine.dispose()
+        started = [thread for thread in threading.enumerate() if thread not in before and thread.daemon]
+        if started:
+            await asyncio.to_thread(_join_all, started, timeout)
+
+
+def _join_all(threads: list[threading.Thread], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.0))
 
 
 _sqlite_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()

@@ -9,7 +9,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from grader.db.engine import make_engine
+from grader.db.engine import driver_threads_settled, make_engine
 from grader.db.models import Base, UTCDateTime
 from grader.settings import DatabaseSettings, load_settings
 
@@ -43,12 +43,13 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = make_engine(_database_settings())
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_configure)
-    finally:
-        await engine.dispose()
+    async with driver_threads_settled():
+        engine = make_engine(_database_settings())
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(_configure)
+        finally:
+            await engine.dispose()
 
 
 if context.is_offline_mode():
