@@ -58,7 +58,7 @@ async def database(settings: DatabaseSettings) -> AsyncIterator[async_sessionmak
 
 
 @asynccontextmanager
-async def driver_threads_settled(timeout: float = 2.0) -> AsyncIterator[None]:
+async def driver_threads_settled() -> AsyncIterator[None]:
     """Wait, before the block's event loop can close, for the driver threads the block started.
 
     aiosqlite runs each connection in a daemon thread of its own; after a connection that failed to
@@ -72,7 +72,7 @@ async def driver_threads_settled(timeout: float = 2.0) -> AsyncIterator[None]:
     finally:
         started = [thread for thread in threading.enumerate() if thread not in before and thread.daemon]
         if started:
-            await asyncio.to_thread(_join_all, started, timeout)
+            await asyncio.to_thread(_join_all, started, DRIVER_THREAD_WAIT_SECONDS)
 
 
 def _join_all(threads: list[threading.Thread], timeout: float) -> None:
@@ -81,6 +81,7 @@ def _join_all(threads: list[threading.Thread], timeout: float) -> None:
         thread.join(max(deadline - time.monotonic(), 0.0))
 
 
+DRIVER_THREAD_WAIT_SECONDS = 2.0
 _sqlite_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
