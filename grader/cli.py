@@ -75,6 +75,18 @@ def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE)")
     build.set_defaults(run=_lazy("image", "image_build_command"))
 
+    rubric = commands.add_parser("rubric", help="rubric files")
+    rubric_commands = rubric.add_subparsers(dest="rubric_command", required=True, metavar="ACTION")
+    check_rubric = rubric_commands.add_parser("check", help="validate rubrics with their hidden tests and quiz key")
+    check_rubric.add_argument("files", nargs="+", metavar="FILE")
+    check_rubric.set_defaults(run=_lazy("rubric", "rubric_check_command"))
+
+    quiz = commands.add_parser("quiz", help="the rubric's quiz")
+    quiz_commands = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
+    render = quiz_commands.add_parser("render", help="print the quiz page for students (never the key)")
+    render.add_argument("file", metavar="RUBRIC", help="a rubric TOML file with a [quiz] table")
+    render.set_defaults(run=_lazy("rubric", "quiz_render_command"))
+
 
 def _workflow_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`grader publish` and `grader workflow summary|send`: steps of the reusable workflow."""

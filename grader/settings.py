@@ -63,10 +63,6 @@ class GitHubSettings:
     app_id: str = ""
     private_key: str = field(default="", repr=False)
 
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.token or (self.app_id and self.private_key))
-
 
 @dataclass(frozen=True)
 class QueueSettings:

@@ -69,9 +69,6 @@ def load_quiz(path: Path) -> QuizKey:
     return QuizKey(str(data.get("title", "Quiz")), language, questions)
 
 
-def load_key(path: Path) -> list[Question]:
-    return load_quiz(path).questions
-
 
 def example_line(questions: list[Question]) -> str:
     """An answers-file line for the first question; its letter is never the right one."""

@@ -8,7 +8,6 @@ the migration harness' JSON) is parsed into it.
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 import msgspec
 
@@ -100,12 +99,3 @@ class InfrastructureError(RuntimeError):
 
     The queue retries these; a student's timeout or out-of-memory is a `StepResult`, not this.
     """
-
-
-def report_to_dict(report: Report) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(report)
-    return data
-
-
-def report_from_dict(data: dict[str, Any]) -> Report:
-    return msgspec.convert(data, Report)

@@ -72,12 +72,6 @@ def _graded_statement() -> Select[tuple[int]]:
                    JOBS.c.kind == JobKind.GRADE.value))
 
 
-async def record_push(session: AsyncSession, delivery_id: str, event: PullRequestEvent) -> IntakeResult:
-    """Store one push in the caller's open transaction."""
-    [result] = await record_pushes(session, [Push(delivery_id, event)])
-    return result
-
-
 async def record_pushes(session: AsyncSession, pushes: Sequence[Push]) -> list[IntakeResult]:
     """Store `pushes` (in arrival order) in the caller's open transaction; one result per push."""
     connection = await session.connection()

@@ -17,7 +17,7 @@ from grader.db.models import PullRequest, Repository, Result, Submission
 from grader.grading.result import CheckGrade, GradeResult, Remediation, grade_to_dict
 from grader.settings import Settings, SettingsError, load_settings
 from grader.webhooks.events import parse_pull_request
-from grader.webhooks.intake import record_push
+from grader.webhooks.intake import Push, record_pushes
 from tests.conftest import shipped_rubric
 from tests.support.webhooks import pull_request_payload
 from tests.workflow_reports.issuer import REPOSITORY, WORKFLOW_REF, Issuer
@@ -81,7 +81,7 @@ async def test_workflow_report__never_replaces_the_services_own_result(client, i
                                                                        sessionmaker) -> None:
     payload = pull_request_payload(sha=HEAD_SHA, number=7, repo_id=4242)
     async with sessionmaker() as session, session.begin():
-        intake = await record_push(session, "delivery-1", parse_pull_request(msgspec.json.encode(payload)))
+        [intake] = await record_pushes(session, [Push("delivery-1", parse_pull_request(msgspec.json.encode(payload)))])
         session.add(Result(submission_id=intake.submission_id, score=95.0, grade="S", report={},
                            advisory=False))
 
