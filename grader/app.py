@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from grader import __version__
 from grader.api.controllers import API_CONTROLLERS
 from grader.api.dependencies import provide_grade_bands
+from grader.api.errors import error_response
 from grader.api.openapi import api_components
 from grader.dashboard.controller import DASHBOARD_CONTROLLERS
 from grader.db.engine import make_engine, make_sessionmaker
@@ -50,16 +51,11 @@ async def ready(db_session: DbSession) -> dict[str, str]:
     return {"status": "ready"}
 
 
-def _error_body(status_code: int, message: str) -> Response[dict[str, Any]]:
-    return Response({"error": message, "status_code": status_code}, status_code=status_code,
-                    media_type=MediaType.JSON)
-
-
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else "Request failed."
     if exc.status_code == 413:
         message = "The request body is larger than this endpoint accepts."
-    response = _error_body(exc.status_code, message)
+    response = error_response(exc.status_code, message)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -67,12 +63,12 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 
 def _database_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.error("database unavailable", extra={"error_type": type(exc).__name__})
-    return _error_body(503, "The database is unavailable; try again shortly.")
+    return error_response(503, "The database is unavailable; try again shortly.")
 
 
 def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", exc_info=exc)
-    return _error_body(500, "Internal error; it has been logged.")
+    return error_response(500, "Internal error; it has been logged.")
 
 
 def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> Litestar:
