@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.feedback.check_run import annotations, check_text, conclusion
+from grader.feedback.check_run import check_text, conclusion, lint_annotations
 from grader.feedback.comment import GITHUB_COMMENT_LIMIT, CommentContext, render_comment
 from grader.grading.report import TestCase as CaseResult
 from grader.grading.result import GradeResult
@@ -93,7 +93,7 @@ def test_check_run__conclusion_follows_the_grade(result: GradeResult, expected: 
 
 
 def test_check_run__annotations_carry_path_lines_and_columns() -> None:
-    (first, *_) = annotations(failing_result())
+    (first, *_) = lint_annotations(failing_result())
 
     assert first == {"path": "backend/app/models.py", "start_line": 10, "end_line": 10,
                      "annotation_level": "warning", "title": "F401", "start_column": 1, "end_column": 9,
