@@ -28,12 +28,18 @@ RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
          psql -h /tmp -U postgres -q -c "CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
            -c "ALTER ROLE $role SET statement_timeout = 10000" -c "CREATE DATABASE $role OWNER $role"; \
        done \
+    && psql -h /tmp -U postgres -q -c "CREATE DATABASE student_tests OWNER student" \
     && /usr/lib/postgresql/15/bin/pg_ctl -D /opt/pg-template -w stop >/dev/null'
 ARG RUNNER_PACKAGES="ruff pytest pytest-asyncio coverage httpx sqlalchemy[asyncio] asyncpg aiosqlite alembic"
 COPY docker/build-ca/ /opt/build-ca/
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check $RUNNER_PACKAGES
+# A submission's installed dependencies are mounted read-only at /opt/deps; this .pth file appends the
+# folder to sys.path after the image's site-packages (and its own .pth files are never processed), so
+# a package in it can add modules but never replace pytest, coverage, ruff, alembic or the harness.
+RUN install -d -m 0755 /opt/deps \
+ && echo /opt/deps > "$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz-grader-deps.pth"
 ENV PATH=/opt/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The harness' hash (passed by `grader image build`) labels the image, so an image digest in a
 # report can be traced to the harness that produced it.

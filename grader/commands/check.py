@@ -44,7 +44,8 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
     rubric = load_checked_rubric(settings.grading, args.rubric)
     progress = (lambda line: print(line, flush=True)) if args.format == "text" else None
     try:
-        result = asyncio.run(grade_checkout(checkout.resolve(), rubric, settings.runner, progress))
+        result = asyncio.run(grade_checkout(checkout.resolve(), rubric, settings.runner, progress,
+                                            settings.dependencies))
     except InfrastructureError as exc:
         raise CommandError(f"could not grade: {exc}") from None
     if args.format == "json":

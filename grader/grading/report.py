@@ -65,13 +65,33 @@ class QuizResult(msgspec.Struct, frozen=True):
     error: str = ""  # set when the answers file is missing or malformed
 
 
+class DependencyReport(msgspec.Struct, frozen=True):
+    """The submission's own dependencies: what was installed from which manifest, or why not."""
+
+    policy: str  # the rubric's: "image" | "allowlist" | "declared"
+    python: str = ""  # the runner image's Python, which the wheels are for
+    source: str = ""  # the manifest files read, e.g. "uv.lock + pyproject.toml"
+    packages: list[str] = []  # installed, "name==version"
+    cached: bool = False
+    seconds: float = 0.0
+    failure: str = ""  # "no_wheel" | "not_found" | "conflict" | "over_count" | "over_size" | "over_time" |
+    # "denied" | "error"; empty when everything declared and allowed was installed
+    detail: str = ""  # the package(s) or limit the failure is about
+    denied: list[str] = []  # declared names the rubric refuses (the rest was installed)
+    skipped: list[str] = []  # declared lines left out, with why (editable, URL, index option)
+    problems: list[str] = []  # manifests that could not be read
+
+
 class StepResult(msgspec.Struct, frozen=True):
-    id: str  # "lint", "tests", "hidden_tests", "migrations", "quiz"
+    id: str  # "dependencies", "lint", "tests", "hidden_tests", "migrations", "quiz"
     status: StepStatus
     summary: str
     duration_seconds: float = 0.0
     truncated: bool = False
     output_tail: str = ""  # the last lines of the step's own output, for the student
+    # why the step could not start (pytest died while importing or collecting): the error's headline,
+    # then the output's last lines
+    error_lines: list[str] = []
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -83,6 +103,7 @@ class Report(msgspec.Struct, kw_only=True):
     coverage: Coverage | None = None
     migrations: list[MigrationStep] = []
     quiz: QuizResult | None = None
+    dependencies: DependencyReport | None = None
     tool_versions: dict[str, str] = {}
     image_digest: str = ""
     rubric_sha256: str = ""

@@ -14,12 +14,12 @@ from grader.grading.result import GradeResult
 from grader.grading.rubric import Rubric
 from grader.grading.scoring import score
 from grader.runner.run import Progress, run_checks
-from grader.settings import RunnerSettings
+from grader.settings import DependencySettings, RunnerSettings
 
 
-async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSettings,
-                         progress: Progress | None = None) -> GradeResult:
-    report = await run_checks(checkout, rubric, settings, progress)
+async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSettings, progress: Progress | None = None,
+                         dependencies: DependencySettings | None = None) -> GradeResult:
+    report = await run_checks(checkout, rubric, settings, progress, dependencies)
     if rubric.quiz is not None:
         report.quiz = await asyncio.to_thread(grade_quiz, checkout, rubric.quiz)
     return score(report, rubric)

@@ -29,7 +29,7 @@ async def grade_submission(job: ClaimedJob, context: JobContext) -> JobOutput:
     with tempfile.TemporaryDirectory(prefix="grader-checkout-") as folder:
         checkout = await fetch_checkout(context.github, push.target, Path(folder) / "src",
                                         runner.max_checkout_bytes)
-        result = await grade_checkout(checkout, context.rubric, runner)
+        result = await grade_checkout(checkout, context.rubric, runner, dependencies=context.settings.dependencies)
     return JobOutput(score=result.score, grade=result.grade, report=grade_to_dict(result),
                      duration_seconds=round(time.monotonic() - started, 3), then_publish=True)
 

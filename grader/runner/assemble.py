@@ -23,11 +23,13 @@ from grader.runner.harness.protocol import (
     STEP_IDS,
     parse_event,
 )
-from grader.runner.parse import parse_coverage, parse_junit, parse_ruff
+from grader.runner.parse import parse_coverage, parse_junit, parse_ruff, startup_error_lines
 from grader.runner.sandbox import ContainerRun
 
 OUTCOME_STATUS = {OUTCOME_TIMEOUT: StepStatus.TIMEOUT, OUTCOME_OOM: StepStatus.OOM, OUTCOME_NOT_RUN: StepStatus.NOT_RUN}
 FORGED = "hidden test results do not match the hidden tests that ran; none is counted"
+TESTS_NOT_STARTED = "tests could not start"
+PYTEST_STOPPED = (2, 3, 4)  # interrupted by collection errors, internal error, usage error
 LINT_FINDINGS_KEPT = 500  # enough to grade and annotate; a generated file can have tens of thousands
 
 
@@ -93,9 +95,13 @@ def _add_step(work: _Assembly, step: str, run: ContainerRun) -> None:
     truncated = bool(event.get("truncated"))
     if truncated:
         work.report.truncated.append(f"{step} output after {work.output_limit:,} bytes")
+    output = str(event.get("output_tail", ""))
+    error_lines = startup_error_lines(output) if summary.startswith(TESTS_NOT_STARTED) else []
+    if error_lines:
+        summary = f"{TESTS_NOT_STARTED}: {error_lines[0]}"
     work.report.steps.append(StepResult(
         id=step, status=status, summary=summary, duration_seconds=float(event.get("duration_seconds", 0.0)),
-        truncated=truncated, output_tail=str(event.get("output_tail", ""))))
+        truncated=truncated, output_tail=output, error_lines=error_lines))
 
 
 def _limit_status(event: dict[str, Any]) -> tuple[StepStatus, str] | None:
@@ -129,10 +135,16 @@ def _tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
     limited = _limit_status(event)
     if limited is not None:
         return limited
-    if cases is None:
-        return StepStatus.FAILED, "no test results: pytest did not run to the end"
+    if cases is None or (event.get("exit_code") in PYTEST_STOPPED and not _any_test_ran(cases)):
+        report.coverage = None  # what was measured is the import of a failing module, not the tests
+        return StepStatus.FAILED, TESTS_NOT_STARTED
     report.tests = cases
     return _verdict(cases)
+
+
+def _any_test_ran(cases: list[TestCase]) -> bool:
+    """A collection error is a test case with an error and no function name of its own."""
+    return any(case.outcome != "error" or "collect" not in case.message.lower() for case in cases)
 
 
 def _verdict(cases: list[TestCase]) -> tuple[StepStatus, str]:

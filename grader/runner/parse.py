@@ -8,6 +8,7 @@ finding about the submission ("no test results"), never an exception, and XML wi
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET  # DOCTYPE/ENTITY are refused before parsing
 from typing import Any
 
@@ -87,3 +88,26 @@ def parse_coverage(text: str | None) -> Coverage | None:
     except (ValueError, KeyError, TypeError):
         return None
     return Coverage(percent=round(percent, 2), files=files)
+
+
+STARTUP_NOISE = re.compile(r"^(=+|!+|_+|-+)( .* (=+|!+|_+|-+))?$"
+                           r"|^(Interrupted|short test summary info|ERROR: not found)")
+
+
+def startup_error_lines(output: str, keep: int = 12) -> list[str]:
+    """Why pytest stopped before running a test: the error's headline, then the output's last lines
+    (paths inside the sandbox shown relative to the repository)."""
+    lines = [line.rstrip().replace(SUBMISSION_DIR + "/", "") for line in output.splitlines()]
+    lines = [line for line in lines if line.strip() and not STARTUP_NOISE.match(line.strip())]
+    if not lines:
+        return ["pytest stopped before running any test, without a message"]
+    return [_headline(lines), *lines[-keep:]]
+
+
+def _headline(lines: list[str]) -> str:
+    errors = [found.group(1) for line in lines if (found := re.match(r"^E\s+(\S.*)$", line))]
+    typed = [line for line in errors if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
+    if typed or errors:
+        return (typed or errors)[-1][:300]
+    usage = [line[line.index("error:"):] for line in lines if "error:" in line]
+    return (usage[-1] if usage else lines[-1]).strip()[:300]

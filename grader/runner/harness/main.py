@@ -103,7 +103,9 @@ def main() -> int:
 
 def _run_steps(ctx: steps.Context, server: Any) -> None:
     for step_id in ctx.config.get("steps", list(STEPS)):
-        if step_id in ("hidden_tests", "migrations") and server is not None and ctx.postgres_error is None:
+        needs_postgres = ("hidden_tests", "migrations", *(("tests",) if ctx.config.get("tests_database") == "postgres"
+                                                          else ()))
+        if step_id in needs_postgres and server is not None and ctx.postgres_error is None:
             ctx.postgres_error = postgres.wait_ready(server)
         emit(EVENT_START, step=step_id)
         if ctx.deadline - time.monotonic() <= 0:

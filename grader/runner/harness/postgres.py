@@ -23,8 +23,8 @@ SERVER_OPTIONS = (
 )
 
 
-def database_url(role: str) -> str:
-    return f"postgresql+asyncpg://{role}@/{role}?host={PG_SOCKET_DIR}"
+def database_url(role: str, database: str = "") -> str:
+    return f"postgresql+asyncpg://{role}@/{database or role}?host={PG_SOCKET_DIR}"
 
 
 def start(account: Account) -> subprocess.Popen[bytes]:

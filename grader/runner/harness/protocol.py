@@ -25,6 +25,9 @@ HIDDEN_TESTS_DIR = f"{GRADER_MOUNT}/hidden"
 HIDDEN_PLUGIN_DIR = f"{GRADER_MOUNT}/plugin"
 HIDDEN_OUT = f"{GRADER_MOUNT}/hidden-out"
 PG_SOCKET_DIR = f"{PG_MOUNT}/run"
+# The submission's installed dependencies: a read-only bind mount that the image's `.pth` file puts on
+# sys.path after the image's own site-packages, so nothing in it can replace a tool of the grader.
+DEPS_MOUNT = "/opt/deps"
 
 # Top-level entries of the tar archive the host sends on stdin.
 ARCHIVE_CONFIG = "config.json"

@@ -7,18 +7,23 @@ JSON); the host parses them and decides what they are worth.
 from __future__ import annotations
 
 import ast
+import configparser
+import contextlib
 import json
 import os
+import shlex
 import stat
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import postgres
+from . import layout, postgres
 from .proc import Account, Outcome, minimal_env, run_as
 from .protocol import (
     ARTIFACT_LIMIT_BYTES,
+    DEPS_MOUNT,
     GRADER_MOUNT,
     HIDDEN_OUT,
     HIDDEN_PLUGIN_DIR,
@@ -27,6 +32,7 @@ from .protocol import (
     OUTCOME_ERROR,
     OUTCOME_EXITED,
     OUTCOME_NOT_RUN,
+    PG_SOCKET_DIR,
     STUDENT_OUT,
     SUBMISSION_DIR,
 )
@@ -34,6 +40,8 @@ from .unpack import restrict_tree
 
 PYTEST_OWN_ERRORS = (3, 4)
 COVERAGE_OMIT = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py,*/migrations/*,*/alembic/*"
+TESTS_DATABASE = "student_tests"  # the student's tests' own database: the migrations start on an empty one
+ALEMBIC_SEARCH_DEPTH = 3
 
 
 @dataclass
@@ -50,11 +58,35 @@ class Context:
     def python_paths(self) -> list[str]:
         return [os.path.join(SUBMISSION_DIR, path) for path in self.config.get("python_paths", [])]
 
+    def source_roots(self) -> list[str]:
+        """The rubric's folders, each with its package root (pytest's rule): both import spellings work."""
+        return layout.source_roots(SUBMISSION_DIR, self.python_paths())
+
+    def student_env(self, database: str) -> dict[str, str]:
+        """The rubric's `[runner.env]` with its placeholders filled for `database` (a PostgreSQL
+        database name, or "" for the SQLite file of the student's tests)."""
+        values = {"postgres_host": PG_SOCKET_DIR, "postgres_port": "5432", "postgres_user": self.student.name,
+                  "postgres_db": database or TESTS_DATABASE,
+                  "postgres_url": postgres.database_url(self.student.name, database or TESTS_DATABASE)}
+        values["database_url"] = values["postgres_url"] if database else \
+            f"sqlite+aiosqlite:///{self.student.home}/grader-tests.db"
+        return render_env(dict(self.config.get("env") or {}), values)
+
     def run(self, account: Account, argv: list[str], cwd: str, env: Mapping[str, str] | None = None, *,
             timeout: float | None = None) -> Outcome:
         return run_as(account, argv, cwd=cwd, env=minimal_env(account, **(env or {})),
                       timeout=self.timeout() if timeout is None else timeout,
                       output_limit=int(self.config["output_limit"]))
+
+
+def render_env(template: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:
+    """`{name}` placeholders replaced by their values; anything else is left as written."""
+    rendered = {}
+    for key, value in template.items():
+        for name, replacement in values.items():
+            value = value.replace("{" + name + "}", replacement)
+        rendered[key] = value
+    return rendered
 
 
 def outcome_fields(outcome: Outcome) -> dict[str, Any]:
@@ -82,6 +114,8 @@ def lint(ctx: Context) -> dict[str, Any]:
             "--output-file", report, "--line-length", str(rules["line_length"]),
             "--select", ",".join(rules["select"]) or "E",
             "--config", f"src = {json.dumps([SUBMISSION_DIR, *ctx.python_paths()])}"]
+    for setting in rules.get("settings", []):
+        argv += ["--config", setting]
     if rules["ignore"]:
         argv += ["--ignore", ",".join(rules["ignore"])]
     if rules["noqa"] == "ignored":
@@ -95,9 +129,11 @@ def tests(ctx: Context) -> dict[str, Any]:
     sources = ",".join(ctx.python_paths() or [SUBMISSION_DIR])
     pinned = ["--rcfile=/dev/null", f"--data-file={data}"]
     run_argv = ["coverage", "run", *pinned, "--branch", f"--source={sources}", f"--omit={COVERAGE_OMIT}",
-                "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit2", "-q"]
-    pythonpath = os.pathsep.join(ctx.python_paths())
-    outcome = ctx.run(ctx.student, run_argv, SUBMISSION_DIR, {"PYTHONPATH": pythonpath})
+                "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit2", "-q",
+                *_addopts_without_coverage(SUBMISSION_DIR)]
+    database = TESTS_DATABASE if ctx.config.get("tests_database") == "postgres" and ctx.postgres_error == "" else ""
+    env = {**ctx.student_env(database), "PYTHONPATH": os.pathsep.join(student_test_paths(ctx))}
+    outcome = ctx.run(ctx.student, run_argv, SUBMISSION_DIR, env)
     if outcome.kind == OUTCOME_EXITED:
         report_argv = ["coverage", "json", *pinned, "-q", "--ignore-errors", "-o", coverage_json]
         ctx.run(ctx.student, report_argv, SUBMISSION_DIR,
@@ -105,6 +141,46 @@ def tests(ctx: Context) -> dict[str, Any]:
     artifacts = {"junit.xml": read_artifact(junit, ctx.student.uid),
                  "coverage.json": read_artifact(coverage_json, ctx.student.uid)}
     return {**outcome_fields(outcome), "artifacts": artifacts}
+
+
+def _addopts_without_coverage(submission: str) -> list[str]:
+    """`-o addopts=...` without pytest-cov's options when the student's addopts has any: the grader
+    measures coverage itself, and `--cov` without pytest-cov installed would stop pytest at once."""
+    tokens = layout.student_addopts(submission)
+    if tokens is None:
+        return []
+    kept = layout.without_coverage_options(tokens)
+    return [] if kept == tokens else ["-o", f"addopts={shlex.join(kept)}"]
+
+
+def student_test_paths(ctx: Context) -> list[str]:
+    """PYTHONPATH of the student's tests: the rubric's folders with their package roots, the student's
+    own pytest `pythonpath`, and the folders their conftest and test files import from."""
+    known = [*ctx.source_roots(), *layout.ini_pythonpath(SUBMISSION_DIR)]
+    files = layout.python_files(SUBMISSION_DIR)
+    return _unique([*known, *layout.roots_for_imports(SUBMISSION_DIR, files, [SUBMISSION_DIR, *known],
+                                                      installed_names())])
+
+
+def installed_names() -> set[str]:
+    """Top-level names importable from the image and the mounted dependencies (never imported)."""
+    names: set[str] = set()
+    for folder in sys.path:
+        if folder.endswith("site-packages") or folder == DEPS_MOUNT:
+            for entry in _listdir(folder):
+                names.add(entry.split(".", 1)[0])
+    return names
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def hidden_test_names(root: str) -> list[str]:
@@ -139,11 +215,19 @@ def hidden_tests(ctx: Context) -> dict[str, Any]:
 
 def _student_path_plugin(ctx: Context) -> str:
     """A plugin that appends the student's folders to sys.path: a student's `sqlalchemy/` or
-    `pytest.py` can then never shadow an installed package the hidden tests rely on."""
+    `pytest.py` can then never shadow an installed package the hidden tests rely on. The lesson's
+    package (the rubric's `hidden_tests.package`) is imported under the name the student's code gives
+    it (pytest's rule), so `app.database` and the student's `backend.app.database` are one module."""
     name = "grader_student_path"
+    paths = ctx.source_roots() or [SUBMISSION_DIR]
+    package = str(ctx.config.get("hidden_package") or "")
+    found = layout.package_location(SUBMISSION_DIR, ctx.python_paths(), package) if package else None
+    aliases = layout.aliases(package, found.module) if found else {}
+    if found:
+        paths = _unique([found.root, *paths])
     os.makedirs(HIDDEN_PLUGIN_DIR, mode=0o750, exist_ok=True)
     with open(f"{HIDDEN_PLUGIN_DIR}/{name}.py", "w") as handle:
-        handle.write(f"import sys\n\nsys.path.extend({json.dumps(ctx.python_paths() or [SUBMISSION_DIR])})\n")
+        handle.write(layout.ALIAS_PLUGIN.format(paths=json.dumps(paths), aliases=json.dumps(aliases)))
     restrict_tree(HIDDEN_PLUGIN_DIR, ctx.hidden.gid)
     return name
 
@@ -161,11 +245,33 @@ def _hidden_pytest_argv(ctx: Context, junit: str) -> list[str]:
 
 
 def find_alembic_ini(ctx: Context) -> str | None:
-    for folder in [SUBMISSION_DIR, *ctx.python_paths()]:
-        candidate = os.path.join(folder, "alembic.ini")
-        if os.path.isfile(candidate) and not os.path.islink(candidate):
-            return candidate
+    """alembic.ini at the root, in the rubric's folders, else the shallowest one (a nested project)."""
+    level = [SUBMISSION_DIR, *ctx.python_paths()]
+    for _ in range(ALEMBIC_SEARCH_DEPTH + 1):
+        for folder in level:
+            candidate = os.path.join(folder, "alembic.ini")
+            if os.path.isfile(candidate) and not os.path.islink(candidate):
+                return candidate
+        level = [os.path.join(folder, name) for folder in level for name in layout.subfolders(folder)]
     return None
+
+
+def alembic_env_files(ini: str) -> list[str]:
+    """The env.py of the ini's script location (`%(here)s` and `package:path` understood), or any
+    env.py beside a `versions` folder under the ini's folder."""
+    here = os.path.dirname(ini)
+    parser = configparser.ConfigParser(interpolation=None)
+    with contextlib.suppress(configparser.Error, OSError):
+        parser.read(ini, encoding="utf-8")
+    location = parser.get("alembic", "script_location", fallback="").replace("%(here)s", here).strip()
+    if ":" in location and not location.startswith("/"):
+        package, _, resource = location.partition(":")
+        location = os.path.join(*package.split("."), resource)
+    candidate = os.path.normpath(os.path.join(here, location, "env.py"))
+    if location and os.path.isfile(candidate) and candidate.startswith(SUBMISSION_DIR):
+        return [candidate]
+    return [path for path in layout.python_files(here, names=("env.py",), test_files=False)
+            if os.path.isdir(os.path.join(os.path.dirname(path), "versions"))][:3]
 
 
 HEADS_SCRIPT = (
@@ -181,8 +287,12 @@ def migrations(ctx: Context) -> dict[str, Any]:
     if ctx.postgres_error:
         return {"outcome": OUTCOME_ERROR, "summary": ctx.postgres_error}
     started = time.monotonic()
-    env = {"DATABASE_URL": postgres.database_url(ctx.student.name), "PYTHONPATH": os.pathsep.join(ctx.python_paths())}
     cwd = os.path.dirname(ini)
+    known = [*ctx.source_roots(), cwd]
+    paths = _unique([*known, *layout.roots_for_imports(SUBMISSION_DIR, alembic_env_files(ini),
+                                                       [SUBMISSION_DIR, *known], installed_names())])
+    env = {"DATABASE_URL": postgres.database_url(ctx.student.name), **ctx.student_env(ctx.student.name),
+           "PYTHONPATH": os.pathsep.join(paths)}
     alembic = ["alembic", "-c", ini]
     plan = [("upgrade", [*alembic, "upgrade", "head"]), ("downgrade", [*alembic, "downgrade", "base"]),
             ("upgrade_again", [*alembic, "upgrade", "head"]), ("drift", [*alembic, "check"])]

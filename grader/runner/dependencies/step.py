@@ -1,0 +1,115 @@
+"""The dependency step of a run: manifests → policy → cached install, as one report entry.
+
+It runs on the host before the container starts; the container gets the installed folder as a
+read-only mount, or nothing. A failure the student can act on (no wheel, not found, over a cap,
+denied) is a result with that reason, and the run goes on without the folder; an index that cannot
+be reached is the infrastructure's (`InfrastructureError`, retried by the queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from grader.grading.report import DependencyReport, StepResult, StepStatus
+from grader.grading.rubric import Rubric
+from grader.runner.dependencies.install import DependencyCache, DependencyFailure, Installer
+from grader.runner.dependencies.manifests import find_declared
+from grader.runner.dependencies.policy import ImageInfo, normalize_name, plan_for, platform_tag
+from grader.runner.sandbox import DockerSandbox
+from grader.settings import DependencySettings
+
+STEP_ID = "dependencies"
+
+
+@dataclass(frozen=True)
+class DependencyOutcome:
+    report: DependencyReport
+    step: StepResult
+    mount: Path | None  # the folder to mount read-only, when something was installed
+
+
+def image_info(data: Mapping[str, object], digest: str) -> ImageInfo:
+    """The image probe's JSON as `ImageInfo`."""
+    dists = data.get("distributions")
+    return ImageInfo(
+        digest=digest, python_version=str(data.get("python", "")),
+        platform=platform_tag(str(data.get("machine", "")), str(data.get("libc", ""))),
+        distributions={normalize_name(str(name)): str(version)
+                       for name, version in (dists.items() if isinstance(dists, dict) else [])},
+        top_level=frozenset(str(name) for name in _list(data.get("top_level"))),
+        namespaces=frozenset(str(name) for name in _list(data.get("namespaces"))))
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+async def probe(sandbox: DockerSandbox, cache: DependencyCache, digest: str) -> ImageInfo:
+    """What the image provides, probed once per image digest and kept beside the cache."""
+    data = cache.image_info(digest)
+    if data is None:
+        data = await sandbox.probe_image()
+        cache.save_image_info(digest, data)
+    return image_info(data, digest)
+
+
+async def install_dependencies(checkout: Path, rubric: Rubric, sandbox: DockerSandbox, settings: DependencySettings,
+                               digest: str) -> DependencyOutcome:
+    rules = rubric.dependencies
+    if rules.policy == "image":
+        return _outcome(DependencyReport(policy="image"), 0.0)
+    started = time.monotonic()
+    cache = DependencyCache(settings, keep_seconds=2 * sandbox.settings.run_timeout_seconds + 60)
+    declared = await asyncio.to_thread(find_declared, checkout, rubric.python_paths, rules.groups)
+    image = await probe(sandbox, cache, digest)
+    plan = plan_for(declared, rules, image)
+    base = DependencyReport(policy=rules.policy, python=image.python_version, source=declared.source,
+                            denied=list(plan.denied), skipped=list(plan.skipped), problems=list(declared.problems))
+    if len(plan.requirements) > rules.max_packages:
+        return _outcome(_with(base, failure="over_count", detail=f"{len(plan.requirements)} > {rules.max_packages}"),
+                        started)
+    if not plan.requirements:
+        return _outcome(_denied(base), started)
+    try:
+        installed = await Installer(settings, cache, sandbox.compile_bytecode).ensure(plan, image, rules)
+    except DependencyFailure as failure:
+        return _outcome(_with(base, failure=failure.kind, detail=failure.detail), started)
+    report = _denied(_with(base, packages=list(installed.packages), cached=installed.cached))
+    return _outcome(report, started, installed.path if installed.packages else None)
+
+
+def _with(report: DependencyReport, **changes: object) -> DependencyReport:
+    return msgspec.structs.replace(report, **changes)
+
+
+def _denied(report: DependencyReport) -> DependencyReport:
+    """Declared names the rubric denies fail the step even though the rest is installed."""
+    return _with(report, failure="denied", detail=", ".join(report.denied)) if report.denied else report
+
+
+def _outcome(report: DependencyReport, started: float, mount: Path | None = None) -> DependencyOutcome:
+    seconds = round(time.monotonic() - started, 3) if started else 0.0
+    report = _with(report, seconds=seconds)
+    status = StepStatus.FAILED if report.failure else StepStatus.OK
+    if report.policy == "image":
+        status = StepStatus.NOT_RUN
+    return DependencyOutcome(report=report, mount=mount, step=StepResult(
+        id=STEP_ID, status=status, summary=summary(report), duration_seconds=seconds))
+
+
+def summary(report: DependencyReport) -> str:
+    """One line in English for logs and the report; the comment words it in the rubric's language."""
+    if report.policy == "image":
+        return "the runner image's packages only (the rubric installs nothing else)"
+    if report.failure:
+        return f"not installed: {report.failure.replace('_', ' ')}: {report.detail}"
+    if not report.packages:
+        return f"nothing to install (from {report.source})" if report.source else "no manifest declares any"
+    cached = " (cached)" if report.cached else ""
+    return f"{len(report.packages)} packages from {report.source}, {report.seconds:.1f} s{cached}"
