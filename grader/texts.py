@@ -45,6 +45,7 @@ class Texts:
     deps_over_time: str
     deps_denied: str
     deps_error: str
+    deps_notes: dict[str, str]  # DependencyNote kind -> why, with {subject}
     footer: str  # {duration} {sha} {rubric} {version}
     truncated: str  # {count}
     comment_truncated: str
@@ -107,10 +108,23 @@ RUSSIAN = Texts(
     deps_not_found="пакет {detail} не найден в индексе пакетов — проверь название",
     deps_conflict="требования несовместимы: {detail}",
     deps_over_count="слишком много пакетов ({detail}) — больше лимита задания",
-    deps_over_size="слишком большой объём ({detail}) — больше лимита задания",
-    deps_over_time="установка не уложилась в {detail}",
+    deps_over_size="слишком большой объём ({detail} МБ) — больше лимита задания",
+    deps_over_time="установка не уложилась в {detail} с",
     deps_denied="запрещено правилами задания: {detail}",
     deps_error="установка не удалась: {detail}",
+    deps_notes={
+        "editable": "{subject}: редактируемая установка не выполняется (код проверяется из репозитория)",
+        "option": "{subject}: параметры индекса и установки не учитываются",
+        "path": "{subject}: локальный путь не устанавливается (код проверяется из репозитория)",
+        "url": "{subject}: зависимости из git и по URL не устанавливаются (только wheel из индекса пакетов)",
+        "invalid": "{subject}: это не требование к пакету",
+        "link": "{subject}: это ссылка, а не файл — не прочитан",
+        "unreadable": "{subject}: не удалось прочитать",
+        "not_regular": "{subject}: это не обычный файл — не прочитан",
+        "too_large": "{subject}: файл слишком большой — не прочитан",
+        "not_toml": "{subject}: не разбирается как TOML",
+        "outside": "{subject}: ссылается на файл вне репозитория — не прочитан",
+    },
     footer="Время проверки {duration} с · коммит {sha} · рубрика {rubric} v{version}",
     truncated="…и ещё {count} (не показано)",
     comment_truncated="_Комментарий сокращён: он не помещается в лимит GitHub._",
@@ -164,17 +178,30 @@ ENGLISH = Texts(
     deps_in_image="**Dependencies:** everything {source} declares is in the grading image already",
     deps_none="**Dependencies:** none declared (no uv.lock, poetry.lock, requirements*.txt or pyproject.toml)",
     deps_failed="**Dependencies not installed:** {reason}",
-    deps_rest_installed=" (the other {count} were installed)",
+    deps_rest_installed=" (the others are installed: {count})",
     deps_left_out="Dependencies: not installed from the manifests ({count})",
     deps_no_wheel="{detail} has no wheel for Python {python} (nothing is built from source): "
                   "pick a version that has one",
     deps_not_found="{detail} is not on the package index: check the name",
     deps_conflict="the requirements conflict: {detail}",
     deps_over_count="too many packages ({detail}), over the assignment's cap",
-    deps_over_size="too large ({detail}), over the assignment's cap",
-    deps_over_time="installing took longer than {detail}",
+    deps_over_size="too large ({detail} MB), over the assignment's cap",
+    deps_over_time="installing took longer than {detail} s",
     deps_denied="not allowed by the assignment: {detail}",
     deps_error="installation failed: {detail}",
+    deps_notes={
+        "editable": "{subject}: editable installs are not run (the code is graded from the repository)",
+        "option": "{subject}: index and install options are ignored",
+        "path": "{subject}: a local path is not installed (the code is graded from the repository)",
+        "url": "{subject}: git and URL requirements are not installed (wheels from the package index only)",
+        "invalid": "{subject}: not a package requirement",
+        "link": "{subject}: a link, not a file; not read",
+        "unreadable": "{subject}: could not be read",
+        "not_regular": "{subject}: not a regular file; not read",
+        "too_large": "{subject}: too large; not read",
+        "not_toml": "{subject}: not valid TOML",
+        "outside": "{subject}: names a file outside the repository; not read",
+    },
     footer="Graded in {duration} s · commit {sha} · rubric {rubric} v{version}",
     truncated="…and {count} more (not shown)",
     comment_truncated="_This comment was shortened to fit GitHub's limit._",

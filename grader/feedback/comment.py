@@ -153,11 +153,12 @@ def _startup_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
     return texts.tests_not_started, [code_block(step.error_lines[1:] or step.error_lines, 15)]
 
 
-def _dependency_items(report: Report) -> list[str]:
+def _dependency_items(report: Report, texts: Texts) -> list[str]:
     deps = report.dependencies
     if deps is None:
         return []
-    return [f"- {inline(line, 200)}" for line in [*deps.problems, *deps.skipped]]
+    return ["- " + texts.deps_notes.get(note.kind, "{subject}").format(subject=inline(note.subject, 150))
+            for note in deps.notes]
 
 
 def _migration_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
@@ -171,7 +172,7 @@ def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tu
     """Every collapsed section that has something to say, within `budget` characters in total."""
     texts, report = texts_for(result.language), result.report
     tests, hidden = _test_items(report.tests, texts), _test_items(report.hidden_tests, texts)
-    left_out = _dependency_items(report)
+    left_out = _dependency_items(report, texts)
     wanted = [
         (texts.deps_left_out.format(count=len(left_out)), left_out, 20),
         (*_startup_section(report, texts), 1),

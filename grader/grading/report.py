@@ -65,6 +65,17 @@ class QuizResult(msgspec.Struct, frozen=True):
     error: str = ""  # set when the answers file is missing or malformed
 
 
+class DependencyNote(msgspec.Struct, frozen=True):
+    """Something of the manifests that was not installed: `kind` says why, `subject` is the line or file.
+
+    kinds: "editable", "option", "path", "url", "invalid" (a declared line), and "link", "unreadable",
+    "not_regular", "too_large", "not_toml", "outside" (a manifest file that could not be read).
+    """
+
+    kind: str
+    subject: str
+
+
 class DependencyReport(msgspec.Struct, frozen=True):
     """The submission's own dependencies: what was installed from which manifest, or why not."""
 
@@ -76,10 +87,9 @@ class DependencyReport(msgspec.Struct, frozen=True):
     seconds: float = 0.0
     failure: str = ""  # "no_wheel" | "not_found" | "conflict" | "over_count" | "over_size" | "over_time" |
     # "denied" | "error"; empty when everything declared and allowed was installed
-    detail: str = ""  # the package(s) or limit the failure is about
+    detail: str = ""  # the package(s) or limit the failure is about: "12 > 10" (packages), "410 > 300" (MB), "240" (s)
     denied: list[str] = []  # declared names the rubric refuses (the rest was installed)
-    skipped: list[str] = []  # declared lines left out, with why (editable, URL, index option)
-    problems: list[str] = []  # manifests that could not be read
+    notes: list[DependencyNote] = []  # declared lines left out and manifests not read, with why
 
 
 class StepResult(msgspec.Struct, frozen=True):

@@ -96,7 +96,8 @@ def _add_step(work: _Assembly, step: str, run: ContainerRun) -> None:
     if truncated:
         work.report.truncated.append(f"{step} output after {work.output_limit:,} bytes")
     output = str(event.get("output_tail", ""))
-    error_lines = startup_error_lines(output) if summary.startswith(TESTS_NOT_STARTED) else []
+    startup = str(event.get("startup_output") or output)
+    error_lines = startup_error_lines(startup) if summary.startswith(TESTS_NOT_STARTED) else []
     if error_lines:
         summary = f"{TESTS_NOT_STARTED}: {error_lines[0]}"
     work.report.steps.append(StepResult(

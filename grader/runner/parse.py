@@ -105,9 +105,16 @@ def startup_error_lines(output: str, keep: int = 12) -> list[str]:
 
 
 def _headline(lines: list[str]) -> str:
-    errors = [found.group(1) for line in lines if (found := re.match(r"^E\s+(\S.*)$", line))]
-    typed = [line for line in errors if re.match(r"^[\w.]+(Error|Exception|Exit)\b", line)]
-    if typed or errors:
-        return (typed or errors)[-1][:300]
+    """The last exception pytest printed (`E   ModuleNotFoundError: ...`) with up to two detail lines
+    (a settings class names its missing field there), else a usage error, else the last line."""
+    errors = [(index, found.group(1)) for index, line in enumerate(lines)
+              if (found := re.match(r"^E\s+(\S.*)$", line))]
+    typed = [(index, text) for index, text in errors if re.match(r"^[\w.]+(Error|Exception|Exit)\b", text)]
+    if typed:
+        index, text = typed[-1]
+        details = [detail for position, detail in errors if index < position <= index + 2]
+        return " ".join([text, *details])[:300]
+    if errors:
+        return errors[-1][1][:300]
     usage = [line[line.index("error:"):] for line in lines if "error:" in line]
     return (usage[-1] if usage else lines[-1]).strip()[:300]

@@ -117,3 +117,33 @@ def test_assemble__lint_findings_are_capped_and_the_cut_marked() -> None:
     assert len(report.lint) == 500
     assert report.truncated == ["lint findings after the first 500 of 600"]
     assert report.steps[0].summary == "600 findings"
+
+
+COLLECTION_ERROR_JUNIT = ('<testsuites><testsuite><testcase classname="" name="tests.test_api">'
+                          '<error message="collection failure">trace</error></testcase></testsuite></testsuites>')
+
+
+@pytest.mark.parametrize("fields", [
+    {"exit_code": 4, "artifacts": {"junit.xml": None}},  # conftest import error, unknown option
+    {"exit_code": 2, "artifacts": {"junit.xml": COLLECTION_ERROR_JUNIT,  # errors while collecting
+                                   "coverage.json": '{"totals": {"percent_covered": 12}}'}},
+])
+def test_assemble__pytest_stopped_before_any_test_is_tests_could_not_start(fields: dict[str, Any]) -> None:
+    startup = "lots of output\nE   ModuleNotFoundError: No module named 'dotenv'\n"
+    report = assemble(_run(_result("tests", startup_output=startup, **fields)), 1000, steps=("tests",))
+
+    step = report.step("tests")
+    assert step is not None
+    assert step.status is StepStatus.FAILED
+    assert step.summary == "tests could not start: ModuleNotFoundError: No module named 'dotenv'"
+    assert step.error_lines[0] == "ModuleNotFoundError: No module named 'dotenv'"
+    assert report.tests == []
+    assert report.coverage is None  # measured while importing a failing module, not while testing
+
+
+def test_assemble__no_tests_collected_is_still_no_tests() -> None:
+    empty = "<testsuites><testsuite></testsuite></testsuites>"
+    report = assemble(_run(_result("tests", exit_code=5, artifacts={"junit.xml": empty})), 1000, steps=("tests",))
+    step = report.step("tests")
+    assert step is not None
+    assert (step.summary, step.error_lines) == ("no tests found", [])

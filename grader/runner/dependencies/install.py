@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -35,6 +36,7 @@ from grader.runner.dependencies.policy import (
     ImageInfo,
     Plan,
     cache_key,
+    normalize_name,
     parse_resolution,
     shadowing,
     split_resolved,
@@ -44,6 +46,7 @@ from grader.settings import DependencySettings
 SITE = "site"  # the folder of an entry that is mounted
 META = "meta.json"
 STALE_TMP_SECONDS = 24 * 3600
+MAX_LEFT_OUT = 5  # declared requirements without a wheel (or not on the index) left out before giving up
 NETWORK_ERRORS = ("Failed to fetch", "error sending request", "tcp connect error", "dns error", "Connection refused",
                   "timed out", "certificate", "Could not connect", "Request failed after")
 BytecodeCompiler = Callable[[Path], Awaitable[None]]
@@ -56,6 +59,7 @@ class Installed:
     size_bytes: int
     cached: bool
     removed: tuple[str, ...] = ()  # top-level names taken out: they would replace the image's
+    left_out: tuple[tuple[str, str], ...] = ()  # (kind, name) of declared requirements that could not be had
 
 
 class DependencyFailure(Exception):
@@ -86,6 +90,22 @@ def explain_uv_error(stderr: str) -> DependencyFailure | InfrastructureError:
     return DependencyFailure("error", _last_error_line(stderr)[:300])
 
 
+def without_requirement(requirements: list[str], failure: DependencyFailure) -> list[str] | None:
+    """The requirements without the declared one a failure names (no wheel, not found); None when the
+    failure names none of them (a conflict, or a dependency of a dependency)."""
+    if failure.kind not in ("no_wheel", "not_found"):
+        return None
+    found = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", failure.detail)
+    name = normalize_name(found.group(0)) if found else ""
+    kept = [line for line in requirements if _requirement_name(line) != name]
+    return kept if len(kept) < len(requirements) else None
+
+
+def _requirement_name(line: str) -> str:
+    found = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+    return normalize_name(found.group(0)) if found else ""
+
+
 def _last_error_line(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.strip().startswith("hint:")]
     return lines[-1] if lines else "no output"
@@ -113,7 +133,8 @@ class DependencyCache:
         except (OSError, ValueError):
             return None
         return Installed(path=folder / SITE, packages=tuple(meta["packages"]), size_bytes=int(meta["size_bytes"]),
-                         cached=True, removed=tuple(meta.get("removed", [])))
+                         cached=True, removed=tuple(meta.get("removed", [])),
+                         left_out=tuple((str(kind), str(name)) for kind, name in meta.get("left_out", [])))
 
     def new_build(self) -> Path:
         folder = self.root / "tmp" / f"build-{uuid.uuid4().hex}"
@@ -123,7 +144,8 @@ class DependencyCache:
     def publish(self, key: str, build: Path, installed: Installed) -> Installed:
         """Make the build read-only and move it into place atomically; a concurrent twin wins."""
         meta = {"packages": list(installed.packages), "size_bytes": installed.size_bytes,
-                "removed": list(installed.removed), "created": time.time()}
+                "removed": list(installed.removed), "left_out": [list(item) for item in installed.left_out],
+                "created": time.time()}
         (build / META).write_text(json.dumps(meta))
         _read_only(build)
         try:
@@ -133,8 +155,7 @@ class DependencyCache:
         found = self.lookup(key)
         if found is None:
             raise InfrastructureError(f"the dependency cache entry {key} could not be stored")
-        return Installed(path=found.path, packages=found.packages, size_bytes=found.size_bytes, cached=False,
-                         removed=found.removed)
+        return dataclasses.replace(found, cached=False)
 
     @contextlib.asynccontextmanager
     async def locked(self, key: str, timeout: float) -> AsyncIterator[None]:  # noqa: ASYNC109
@@ -148,7 +169,7 @@ class DependencyCache:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise DependencyFailure("over_time", f"{timeout:.0f} s") from None
+                        raise DependencyFailure("over_time", f"{timeout:.0f}") from None
                     await asyncio.sleep(0.2)
             yield
         finally:
@@ -255,18 +276,19 @@ class Installer:
             async with asyncio.timeout(rules.max_seconds), self.cache.locked(key, rules.max_seconds):
                 return self.cache.lookup(key) or await self._build(key, plan, image, rules)
         except TimeoutError:
-            raise DependencyFailure("over_time", f"{rules.max_seconds} s") from None
+            raise DependencyFailure("over_time", f"{rules.max_seconds}") from None
 
     async def _build(self, key: str, plan: Plan, image: ImageInfo, rules: DependencyRules) -> Installed:
         build = self.cache.new_build()
         try:
-            pins = await self._resolve(build, plan, image)
+            pins, left_out = await self._resolve(build, plan, image)
             resolved = split_resolved(pins, rules, image)
             if resolved.denied:
                 raise DependencyFailure("denied", ", ".join(resolved.denied))
             if len(resolved.install) > rules.max_packages:
                 raise DependencyFailure("over_count", f"{len(resolved.install)} > {rules.max_packages}")
             installed = await self._install(build, resolved.install, image, rules)
+            installed = dataclasses.replace(installed, left_out=tuple(left_out))
             published = self.cache.publish(key, build, installed)
         except BaseException:
             remove_tree(build)
@@ -274,18 +296,36 @@ class Installer:
         self.cache.evict()
         return published
 
-    async def _resolve(self, build: Path, plan: Plan, image: ImageInfo) -> list[tuple[str, str]]:
-        """The full set for the image's Python and platform; lock pins are tried first, then dropped
-        when they cannot hold on this Python (a lock made for 3.13)."""
-        (build / "requirements.in").write_text("\n".join(plan.requirements) + "\n")
+    async def _resolve(self, build: Path, plan: Plan, image: ImageInfo) -> tuple[list[tuple[str, str]],
+                                                                                   list[tuple[str, str]]]:
+        """The full set for the image's Python and platform, and the declared requirements left out.
+
+        Lock pins are tried first, then dropped when they cannot hold on this Python (a lock made for
+        3.13). A declared requirement that has no wheel or is not on the index is left out (and
+        reported), so one sdist-only test helper does not cost the student everything else.
+        """
         (build / "image.txt").write_text("\n".join(plan.image_pins(image)) + "\n")
         (build / "locked.txt").write_text("\n".join(plan.constraints) + "\n")
-        base = ["pip", "compile", "requirements.in", "--constraint", "image.txt", "--no-header", "--no-annotate",
+        requirements, left_out = list(plan.requirements), list[tuple[str, str]]()
+        use_pins = bool(plan.constraints)
+        while True:
+            try:
+                return parse_resolution(await self._compile(build, requirements, image, use_pins)), left_out
+            except DependencyFailure as failure:
+                if use_pins:
+                    use_pins = False
+                    continue
+                remaining = without_requirement(requirements, failure)
+                if remaining is None or len(left_out) >= MAX_LEFT_OUT:
+                    raise
+                requirements = remaining
+                left_out.append((failure.kind, failure.detail))
+
+    async def _compile(self, build: Path, requirements: list[str], image: ImageInfo, use_pins: bool) -> str:
+        (build / "requirements.in").write_text("\n".join(requirements) + "\n")
+        args = ["pip", "compile", "requirements.in", "--constraint", "image.txt", "--no-header", "--no-annotate",
                 "--quiet", *self._target(image)]
-        if plan.constraints:
-            with contextlib.suppress(DependencyFailure):
-                return parse_resolution(await self._uv([*base, "--constraint", "locked.txt"], build))
-        return parse_resolution(await self._uv(base, build))
+        return await self._uv([*args, "--constraint", "locked.txt"] if use_pins else args, build)
 
     async def _install(self, build: Path, pins: tuple[tuple[str, str], ...], image: ImageInfo,
                        rules: DependencyRules) -> Installed:
@@ -298,7 +338,7 @@ class Installer:
         removed = _sanitise(site, image)
         size = tree_size(site)
         if size > rules.max_mb * 2**20:
-            raise DependencyFailure("over_size", f"{size / 2**20:.0f} MB > {rules.max_mb} MB")
+            raise DependencyFailure("over_size", f"{size / 2**20:.0f} > {rules.max_mb}")
         if pins:
             await self.compile_bytecode(site)
         return Installed(path=site, packages=tuple(f"{name}=={version}" for name, version in pins),

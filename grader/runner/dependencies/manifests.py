@@ -45,7 +45,7 @@ class Declared:
     requirements: tuple[str, ...] = ()  # PEP 508 lines, options of requirement files included
     pins: tuple[str, ...] = ()  # "name==version" from a lock or constraints file
     project_names: tuple[str, ...] = ()  # the submission's own distributions: never installed
-    problems: tuple[str, ...] = ()  # a file that could not be read, one line each
+    problems: tuple[tuple[str, str], ...] = ()  # (kind, file) that could not be read: see ManifestError
 
 
 @dataclass
@@ -54,7 +54,7 @@ class _Collected:
     requirements: list[str] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def declared(self) -> Declared:
         return Declared(source=" + ".join(self.files), requirements=tuple(self.requirements[:MAX_REQUIREMENTS]),
@@ -63,7 +63,17 @@ class _Collected:
 
 
 class ManifestError(ValueError):
-    """One manifest cannot be read; the message says which and why."""
+    """One manifest cannot be read: `kind` is "link", "unreadable", "not_regular", "too_large",
+    "not_toml" or "outside"; `subject` names the file."""
+
+    def __init__(self, kind: str, subject: str, detail: str = "") -> None:
+        super().__init__(f"{subject}: {kind.replace('_', ' ')}" + (f": {detail}" if detail else ""))
+        self.kind = kind
+        self.subject = subject
+
+    @property
+    def problem(self) -> tuple[str, str]:
+        return self.kind, self.subject
 
 
 def decode_text(data: bytes) -> str:
@@ -85,16 +95,16 @@ def read_manifest(root: Path, relative: str) -> str:
     try:
         resolved = path.resolve(strict=True)
         if resolved != Path(os.path.normpath(root.resolve() / relative)):
-            raise ManifestError(f"{relative} is a link: commit regular files only")
+            raise ManifestError("link", relative)
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        raise ManifestError(f"{relative} cannot be read: {exc.strerror}") from None
+        raise ManifestError("unreadable", relative, str(exc.strerror)) from None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ManifestError(f"{relative} is not a regular file")
+            raise ManifestError("not_regular", relative)
         data = handle.read(MANIFEST_LIMIT_BYTES + 1)
     if len(data) > MANIFEST_LIMIT_BYTES:
-        raise ManifestError(f"{relative} is larger than {MANIFEST_LIMIT_BYTES // 2**20} MB")
+        raise ManifestError("too_large", relative)
     return decode_text(data)
 
 
@@ -102,7 +112,7 @@ def _toml(root: Path, relative: str) -> dict[str, Any]:
     try:
         return tomllib.loads(read_manifest(root, relative))
     except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(f"{relative} is not valid TOML: {exc}") from None
+        raise ManifestError("not_toml", relative, str(exc)) from None
 
 
 # --- where to look -----------------------------------------------------------------------------------
@@ -201,7 +211,7 @@ def _read_kind(root: Path, folder: str, kind: str, files: list[str], groups: Seq
         else:
             _read_lock(root, folder, kind, files[0], groups, collected)
     except ManifestError as exc:
-        collected.problems.append(str(exc))
+        collected.problems.append(exc.problem)
     return collected
 
 
@@ -239,13 +249,13 @@ def _read_requirements(root: Path, relative: str, collected: _Collected, depth: 
             continue
         target = posixpath.normpath(posixpath.join(posixpath.dirname(relative), include.group(2)))
         if target.startswith(("..", "/")):
-            collected.problems.append(f"{relative}: {include.group(2)} is outside the repository")
+            collected.problems.append(("outside", f"{relative}: {include.group(2)}"))
             continue
         constrains = constraint or include.group(1) in ("-c", "--constraint")
         try:
             _read_requirements(root, target, collected, depth + 1, constrains)
         except ManifestError as exc:
-            collected.problems.append(str(exc))
+            collected.problems.append(exc.problem)
 
 
 # --- pyproject.toml ---------------------------------------------------------------------------------------
@@ -343,7 +353,7 @@ def _bounded(version: str, caret: bool) -> str:
     else:
         bump = 1 if len(numbers) > 1 else 0
     upper = [*numbers[:bump], numbers[bump] + 1]
-    upper += [0] * (max(len(numbers), 2) - len(upper)) if caret else []
+    upper += [0] * (len(numbers) - len(upper)) if caret else []
     return f">={version.strip()},<{'.'.join(map(str, upper))}"
 
 

@@ -24,9 +24,6 @@ from grader.runner.dependencies.manifests import Declared
 
 # Per-line options of requirement files that only say how to download (never what).
 LINE_OPTIONS = re.compile(r"\s+--(hash|global-option|config-settings|install-option)(=|\s+)\S+")
-INDEX_OPTIONS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "--no-index",
-                 "--pre", "--prefer-binary", "--only-binary", "--no-binary", "--require-hashes", "--use-feature",
-                 "--use-pep517", "--no-build-isolation")
 VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 PATH_PREFIXES = (".", "/", "~", "file:")
 COMPILE_CACHE_VERSION = "1"  # part of every cache key: bump when the installed layout changes
@@ -50,7 +47,7 @@ class Plan:
 
     requirements: tuple[str, ...] = ()  # normalised PEP 508 lines, sorted
     constraints: tuple[str, ...] = ()  # lock pins of packages the image does not have
-    skipped: tuple[str, ...] = ()  # "line: why", for the student
+    skipped: tuple[tuple[str, str], ...] = ()  # (why, line): see parse_line
     denied: tuple[str, ...] = ()  # declared names the rubric denies
     from_image: tuple[str, ...] = ()  # declared names the image provides
 
@@ -77,24 +74,21 @@ def matches(name: str, patterns: Iterable[str]) -> bool:
 
 
 def parse_line(line: str) -> Requirement | str:
-    """A requirement, or why the line is left out."""
+    """A requirement, or why the line is left out: "editable", "option" (index and install options),
+    "path", "url" (version control and URLs) or "invalid"."""
     text = LINE_OPTIONS.sub("", " " + line).strip()
     if text.startswith("-"):
         option = re.split(r"[\s=]", text, maxsplit=1)[0]
-        if option in ("-e", "--editable"):
-            return "an editable install is not installed (the code is graded from the repository)"
-        return "an index or install option is ignored" if option in INDEX_OPTIONS else "an unknown option is ignored"
-    if text.startswith(VCS_PREFIXES) or ("://" in text.split(";", 1)[0] and "@" not in text.split("://", 1)[0]):
-        return "a version-control or URL requirement is not installed (wheels come from the package index only)"
+        return "editable" if option in ("-e", "--editable") else "option"
     if text.startswith(PATH_PREFIXES):
-        return "a local path is not installed (the code is graded from the repository)"
+        return "path"
+    if text.startswith(VCS_PREFIXES) or ("://" in text.split(";", 1)[0] and "@" not in text.split("://", 1)[0]):
+        return "url"
     try:
         requirement = Requirement(text)
     except InvalidRequirement:
-        return "not a requirement"
-    if requirement.url:
-        return "a URL requirement is not installed (wheels come from the package index only)"
-    return requirement
+        return "invalid"
+    return "url" if requirement.url else requirement
 
 
 def for_image(requirement: Requirement, image: ImageInfo) -> str:
@@ -114,13 +108,13 @@ def plan_for(declared: Declared, rules: DependencyRules, image: ImageInfo) -> Pl
     lines = list(rules.extras) + (list(declared.requirements) if rules.policy == "declared" else [])
     own = {normalize_name(name) for name in declared.project_names}
     requirements: dict[str, str] = {}
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     denied: set[str] = set()
     from_image: set[str] = set()
     for line in lines:
         parsed = parse_line(line)
         if isinstance(parsed, str):
-            skipped.append(f"{line.strip()[:120]}: {parsed}")
+            skipped.append((parsed, line.strip()[:120]))
             continue
         name = normalize_name(parsed.name)
         if name in own or matches(name, rules.ignore):

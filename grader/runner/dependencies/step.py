@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from grader.grading.report import DependencyReport, StepResult, StepStatus
+from grader.grading.report import DependencyNote, DependencyReport, StepResult, StepStatus
 from grader.grading.rubric import Rubric
 from grader.runner.dependencies.install import DependencyCache, DependencyFailure, Installer
 from grader.runner.dependencies.manifests import find_declared
@@ -69,8 +69,9 @@ async def install_dependencies(checkout: Path, rubric: Rubric, sandbox: DockerSa
     declared = await asyncio.to_thread(find_declared, checkout, rubric.python_paths, rules.groups)
     image = await probe(sandbox, cache, digest)
     plan = plan_for(declared, rules, image)
+    notes = [DependencyNote(kind, subject) for kind, subject in [*declared.problems, *plan.skipped]]
     base = DependencyReport(policy=rules.policy, python=image.python_version, source=declared.source,
-                            denied=list(plan.denied), skipped=list(plan.skipped), problems=list(declared.problems))
+                            denied=list(plan.denied), notes=notes)
     if len(plan.requirements) > rules.max_packages:
         return _outcome(_with(base, failure="over_count", detail=f"{len(plan.requirements)} > {rules.max_packages}"),
                         started)
@@ -81,6 +82,9 @@ async def install_dependencies(checkout: Path, rubric: Rubric, sandbox: DockerSa
     except DependencyFailure as failure:
         return _outcome(_with(base, failure=failure.kind, detail=failure.detail), started)
     report = _denied(_with(base, packages=list(installed.packages), cached=installed.cached))
+    if installed.left_out and not report.failure:
+        kind = installed.left_out[0][0]
+        report = _with(report, failure=kind, detail=", ".join(name for _, name in installed.left_out))
     return _outcome(report, started, installed.path if installed.packages else None)
 
 

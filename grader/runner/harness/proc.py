@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .protocol import OUTCOME_EXITED, OUTCOME_OOM, OUTCOME_TIMEOUT, OUTPUT_TAIL_CHARS
 
 TAIL_BYTES = 64 * 1024
+LONG_TAIL_CHARS = 16_000
 BASE_PATH = "/opt/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin"
 
 
@@ -45,6 +46,7 @@ class Outcome:
     output: str  # the last characters of stdout+stderr
     total_bytes: int
     truncated: bool
+    long_output: str = ""  # a longer tail, for an error that explains itself above the last lines
 
 
 def minimal_env(account: Account, **extra: str) -> dict[str, str]:
@@ -104,8 +106,8 @@ class _Capture:
         self.total += len(chunk)
         self.tail = (self.tail + chunk)[-TAIL_BYTES:]
 
-    def text(self) -> str:
-        return self.tail.decode("utf-8", "replace")[-OUTPUT_TAIL_CHARS:]
+    def text(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
+        return self.tail.decode("utf-8", "replace")[-chars:]
 
 
 def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
@@ -128,7 +130,8 @@ def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str,
     elif exit_code == -signal.SIGKILL and oom_kills() > oom_before:
         kind = OUTCOME_OOM
     return Outcome(kind=kind, exit_code=exit_code, duration_seconds=time.monotonic() - started,
-                   output=capture.text(), total_bytes=capture.total, truncated=capture.total > output_limit)
+                   output=capture.text(), total_bytes=capture.total, truncated=capture.total > output_limit,
+                   long_output=capture.text(LONG_TAIL_CHARS))
 
 
 def _pump(process: subprocess.Popen[bytes], capture: _Capture, deadline: float) -> bool:

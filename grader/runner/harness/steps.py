@@ -140,7 +140,9 @@ def tests(ctx: Context) -> dict[str, Any]:
                 timeout=min(60.0, max(ctx.timeout(), 1.0)))
     artifacts = {"junit.xml": read_artifact(junit, ctx.student.uid),
                  "coverage.json": read_artifact(coverage_json, ctx.student.uid)}
-    return {**outcome_fields(outcome), "artifacts": artifacts}
+    # pytest stopped before any test (an import error, a bad option): the error is above the last lines
+    stopped = outcome.kind == OUTCOME_EXITED and (outcome.exit_code in (2, 3, 4) or artifacts["junit.xml"] is None)
+    return {**outcome_fields(outcome), "artifacts": artifacts, "startup_output": outcome.long_output if stopped else ""}
 
 
 def _addopts_without_coverage(submission: str) -> list[str]:
