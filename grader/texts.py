@@ -46,6 +46,8 @@ class Texts:
     deps_denied: str
     deps_error: str
     deps_notes: dict[str, str]  # DependencyNote kind -> why, with {subject}
+    deps_image_versions: str  # {count}
+    deps_image_version: str  # {name} {version} {declared}
     footer: str  # {duration} {sha} {rubric} {version}
     truncated: str  # {count}
     comment_truncated: str
@@ -112,6 +114,8 @@ RUSSIAN = Texts(
     deps_over_time="установка не уложилась в {detail} с",
     deps_denied="запрещено правилами задания: {detail}",
     deps_error="установка не удалась: {detail}",
+    deps_image_versions="Зависимости: версии из образа проверки вместо объявленных ({count})",
+    deps_image_version="{name} {version} (объявлено {declared}): в образе проверки своя версия, и работает она",
     deps_notes={
         "editable": "{subject}: редактируемая установка не выполняется (код проверяется из репозитория)",
         "option": "{subject}: параметры индекса и установки не учитываются",
@@ -189,6 +193,8 @@ ENGLISH = Texts(
     deps_over_time="installing took longer than {detail} s",
     deps_denied="not allowed by the assignment: {detail}",
     deps_error="installation failed: {detail}",
+    deps_image_versions="Dependencies: the grading image's versions instead of the declared ones ({count})",
+    deps_image_version="{name} {version} (declared {declared}): the grading image has its own version, and it runs",
     deps_notes={
         "editable": "{subject}: editable installs are not run (the code is graded from the repository)",
         "option": "{subject}: index and install options are ignored",

@@ -161,6 +161,15 @@ def _dependency_items(report: Report, texts: Texts) -> list[str]:
             for note in deps.notes]
 
 
+def _image_version_items(report: Report, texts: Texts) -> list[str]:
+    deps = report.dependencies
+    if deps is None:
+        return []
+    return ["- " + texts.deps_image_version.format(name=inline(item.name, 80), version=inline(item.version, 40),
+                                                   declared=inline(item.declared, 80))
+            for item in deps.image_versions]
+
+
 def _migration_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
     failed = next((step for step in report.migrations if not step.ok), None)
     if failed is None:
@@ -173,8 +182,10 @@ def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tu
     texts, report = texts_for(result.language), result.report
     tests, hidden = _test_items(report.tests, texts), _test_items(report.hidden_tests, texts)
     left_out = _dependency_items(report, texts)
+    replaced = _image_version_items(report, texts)
     wanted = [
         (texts.deps_left_out.format(count=len(left_out)), left_out, 20),
+        (texts.deps_image_versions.format(count=len(replaced)), replaced, 20),
         (*_startup_section(report, texts), 1),
         (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), result.lint_shown),
         (texts.failed_tests.format(count=len(tests)), tests, TESTS_SHOWN),

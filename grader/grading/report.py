@@ -76,6 +76,15 @@ class DependencyNote(msgspec.Struct, frozen=True):
     subject: str
 
 
+class ImageVersion(msgspec.Struct, frozen=True):
+    """A package the runner image provides at a version the submission's declaration excludes: the
+    image's runs (it comes first on sys.path, so nothing can replace the grader's own tools)."""
+
+    name: str
+    version: str  # the image's
+    declared: str  # the declared specifier
+
+
 class DependencyReport(msgspec.Struct, frozen=True):
     """The submission's own dependencies: what was installed from which manifest, or why not."""
 
@@ -90,6 +99,7 @@ class DependencyReport(msgspec.Struct, frozen=True):
     detail: str = ""  # the package(s) or limit the failure is about: "12 > 10" (packages), "410 > 300" (MB), "240" (s)
     denied: list[str] = []  # declared names the rubric refuses (the rest was installed)
     notes: list[DependencyNote] = []  # declared lines left out and manifests not read, with why
+    image_versions: list[ImageVersion] = []  # the image's versions used instead of declared ones
 
 
 class StepResult(msgspec.Struct, frozen=True):

@@ -91,14 +91,15 @@ def parse_coverage(text: str | None) -> Coverage | None:
 
 
 STARTUP_NOISE = re.compile(r"^(=+|!+|_+|-+)( .* (=+|!+|_+|-+))?$"
-                           r"|^(Interrupted|short test summary info|ERROR: not found)")
+                           r"|^(Interrupted|short test summary info|ERROR: not found)"
+                           r"|CoverageWarning|^self\._?warn\(")
 
 
 def startup_error_lines(output: str, keep: int = 12) -> list[str]:
     """Why pytest stopped before running a test: the error's headline, then the output's last lines
     (paths inside the sandbox shown relative to the repository)."""
     lines = [line.rstrip().replace(SUBMISSION_DIR + "/", "") for line in output.splitlines()]
-    lines = [line for line in lines if line.strip() and not STARTUP_NOISE.match(line.strip())]
+    lines = [line for line in lines if line.strip() and not STARTUP_NOISE.search(line.strip())]
     if not lines:
         return ["pytest stopped before running any test, without a message"]
     return [_headline(lines), *lines[-keep:]]

@@ -11,7 +11,7 @@ import pytest
 
 from grader.feedback.check_run import check_text, conclusion, lint_annotations
 from grader.feedback.comment import GITHUB_COMMENT_LIMIT, CommentContext, render_comment
-from grader.grading.report import DependencyReport, StepResult, StepStatus
+from grader.grading.report import DependencyReport, ImageVersion, StepResult, StepStatus
 from grader.grading.report import TestCase as CaseResult
 from grader.grading.result import GradeResult
 from tests.feedback.factories import HEAD_SHA, failing_result, passing_result
@@ -171,3 +171,14 @@ def test_render__tests_that_could_not_start_show_the_errors_last_lines() -> None
 
     assert "<summary>Tests could not start: the last lines of pytest's output</summary>" in rendered
     assert "tests/conftest.py:3: in <module>" in rendered
+
+
+def test_render__the_images_versions_used_instead_of_the_declared_ones_are_named() -> None:
+    result = passing_result("en")
+    result.report.dependencies = DependencyReport(policy="declared", source="poetry.lock", packages=["a==1"],
+                                                  image_versions=[ImageVersion("httpx", "0.28.1", ">=0.24.1,<0.25.0")])
+
+    rendered = html.unescape(re.sub(r"\\(.)", r"\1", render_comment(result, CTX)))
+
+    assert "<summary>Dependencies: the grading image's versions instead of the declared ones (1)</summary>" in rendered
+    assert "- httpx 0.28.1 (declared >=0.24.1,<0.25.0): the grading image has its own version, and it runs" in rendered

@@ -74,6 +74,7 @@ def test_plan__declared_requirements_normalised_and_filtered() -> None:
     assert plan.constraints == ("pydantic-settings==2.1.0",)
     assert plan.denied == ("torch",)
     assert plan.from_image == ("fastapi",)
+    assert plan.replaced == (("fastapi", "0.165.0", "==0.100.0"),)  # said to the student
     assert plan.skipped == (("editable", "-e ."),)
 
 

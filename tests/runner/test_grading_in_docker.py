@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 FIXTURES = ("clean", "lint_errors", "failing_test", "low_coverage", "broken_downgrade", "drifted_models",
             "no_alembic", "syntax_error", "fork_bomb", "memory_hog", "sigterm_loop", "network_egress",
-            "env_secrets", "output_flood", "disk_fill", "forged_conftest", "symlink")
+            "env_secrets", "output_flood", "disk_fill", "forged_conftest", "symlink", "package_layout", "startup_error")
 SECRETS = {"GITHUB_TOKEN": "ghp_runner_test_secret_token", "GITHUB_WEBHOOK_SECRET": "whsec_runner_test_secret",
            "DATABASE_URL": "postgresql+asyncpg://grader:runner_test_db_password@db/grader"}
 
@@ -109,6 +109,25 @@ def test_faulty_submission__fails_exactly_its_check(graded: dict[str, GradeResul
     assert failed == {check_id}
     assert summary_part in _check(result, check_id)[2]
     assert next(c for c in result.checks if c.id == check_id).remediation
+
+
+def test_package_layout__grades_exactly_like_the_clean_submission(graded: dict[str, GradeResult]) -> None:
+    clean, package = graded["clean"], graded["package_layout"]
+    assert [(check.id, check.passed) for check in package.checks if not check.passed] == []
+    assert [check.points for check in package.checks] == [check.points for check in clean.checks]
+    assert {case.id: case.outcome for case in package.report.hidden_tests} == {
+        case.id: case.outcome for case in clean.report.hidden_tests}
+
+
+def test_startup_error__tests_could_not_start_with_the_error(graded: dict[str, GradeResult]) -> None:
+    result = graded["startup_error"]
+    passed, points, summary = _check(result, "tests")
+    assert (passed, points) == (False, 0.0)
+    assert summary == "tests could not start: ModuleNotFoundError: No module named 'not_declared_anywhere'"
+    step = result.report.step("tests")
+    assert step is not None
+    assert any("backend/tests/conftest.py" in line for line in step.error_lines)
+    assert _check(result, "coverage")[:2] == (False, 0.0)
 
 
 def test_failing_test__carries_the_assertion_message(graded: dict[str, GradeResult]) -> None:

@@ -105,3 +105,11 @@ def test_startup_error_lines__the_headline_first_then_the_last_lines(output: str
     assert lines[0] == headline
     assert all("/work/src/" not in line for line in lines)
     assert not any(line.startswith(("====", "!!!!")) for line in lines)
+
+
+def test_startup_error_lines__coverage_warnings_are_not_the_error() -> None:
+    output = CONFTEST_IMPORT_ERROR + (
+        "/opt/venv/lib/python3.11/site-packages/coverage/inorout.py:560: CoverageWarning: Module backend was never "
+        "imported. (module-not-imported)\n  self.warn(f\"Module {pkg} was never imported.\", slug=\"x\")\n")
+    lines = startup_error_lines(output)
+    assert lines[-1] == "E   ModuleNotFoundError: No module named 'dotenv'"

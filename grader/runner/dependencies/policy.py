@@ -50,6 +50,8 @@ class Plan:
     skipped: tuple[tuple[str, str], ...] = ()  # (why, line): see parse_line
     denied: tuple[str, ...] = ()  # declared names the rubric denies
     from_image: tuple[str, ...] = ()  # declared names the image provides
+    # (name, the image's version, the declared specifier) where the declaration excludes the image's version
+    replaced: tuple[tuple[str, str, str], ...] = ()
 
     def image_pins(self, image: ImageInfo) -> tuple[str, ...]:
         return tuple(f"{name}=={version}" for name, version in sorted(image.distributions.items()))
@@ -111,6 +113,7 @@ def plan_for(declared: Declared, rules: DependencyRules, image: ImageInfo) -> Pl
     skipped: list[tuple[str, str]] = []
     denied: set[str] = set()
     from_image: set[str] = set()
+    replaced: dict[str, tuple[str, str, str]] = {}
     for line in lines:
         parsed = parse_line(line)
         if isinstance(parsed, str):
@@ -124,9 +127,13 @@ def plan_for(declared: Declared, rules: DependencyRules, image: ImageInfo) -> Pl
             continue
         if name in image.distributions:
             from_image.add(name)
+            version = image.distributions[name]
+            if parsed.specifier and not parsed.specifier.contains(version, prereleases=True):
+                replaced[name] = (name, version, str(parsed.specifier))
         requirements.setdefault(for_image(parsed, image), name)
     return Plan(requirements=tuple(sorted(requirements)), constraints=_constraints(declared.pins, image),
-                skipped=tuple(skipped), denied=tuple(sorted(denied)), from_image=tuple(sorted(from_image)))
+                skipped=tuple(skipped), denied=tuple(sorted(denied)), from_image=tuple(sorted(from_image)),
+                replaced=tuple(replaced[name] for name in sorted(replaced)))
 
 
 def _constraints(pins: Sequence[str], image: ImageInfo) -> tuple[str, ...]:

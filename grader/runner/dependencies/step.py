@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from grader.grading.report import DependencyNote, DependencyReport, StepResult, StepStatus
+from grader.grading.report import DependencyNote, DependencyReport, ImageVersion, StepResult, StepStatus
 from grader.grading.rubric import Rubric
 from grader.runner.dependencies.install import DependencyCache, DependencyFailure, Installer
 from grader.runner.dependencies.manifests import find_declared
@@ -70,8 +70,9 @@ async def install_dependencies(checkout: Path, rubric: Rubric, sandbox: DockerSa
     image = await probe(sandbox, cache, digest)
     plan = plan_for(declared, rules, image)
     notes = [DependencyNote(kind, subject) for kind, subject in [*declared.problems, *plan.skipped]]
+    replaced = [ImageVersion(name, version, specifier) for name, version, specifier in plan.replaced]
     base = DependencyReport(policy=rules.policy, python=image.python_version, source=declared.source,
-                            denied=list(plan.denied), notes=notes)
+                            denied=list(plan.denied), notes=notes, image_versions=replaced)
     if len(plan.requirements) > rules.max_packages:
         return _outcome(_with(base, failure="over_count", detail=f"{len(plan.requirements)} > {rules.max_packages}"),
                         started)

@@ -39,7 +39,8 @@ from .protocol import (
 from .unpack import restrict_tree
 
 PYTEST_OWN_ERRORS = (3, 4)
-COVERAGE_OMIT = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py,*/migrations/*,*/alembic/*"
+COVERAGE_OMIT = ("*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py,*/migrations/*,*/alembic/*,*/docs/*,*/.venv/*,"
+                 "*/venv/*")
 TESTS_DATABASE = "student_tests"  # the student's tests' own database: the migrations start on an empty one
 ALEMBIC_SEARCH_DEPTH = 3
 
@@ -126,7 +127,8 @@ def lint(ctx: Context) -> dict[str, Any]:
 
 def tests(ctx: Context) -> dict[str, Any]:
     data, junit, coverage_json = (f"{STUDENT_OUT}/{name}" for name in (".coverage", "junit.xml", "coverage.json"))
-    sources = ",".join(ctx.python_paths() or [SUBMISSION_DIR])
+    # The rubric's folders where the submission has them; otherwise its code is wherever it is.
+    sources = ",".join([path for path in ctx.python_paths() if os.path.isdir(path)] or [SUBMISSION_DIR])
     pinned = ["--rcfile=/dev/null", f"--data-file={data}"]
     run_argv = ["coverage", "run", *pinned, "--branch", f"--source={sources}", f"--omit={COVERAGE_OMIT}",
                 "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit2", "-q",
