@@ -20,6 +20,7 @@ from grader.pipeline.grading import grade_submission
 from grader.pipeline.publishing import publish_outcome
 from grader.queue.jobs import ClaimedJob, FinalFailure, JobOutput, Reschedule
 from grader.queue.worker import JobProcessor
+from grader.runner.dependencies.step import prebuild
 from grader.runner.sandbox import DockerSandbox
 from grader.settings import DEFAULT_JOB_PROCESSOR, SettingsError
 
@@ -59,10 +60,16 @@ def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
 
 
 async def prepare_host(context: JobContext) -> None:
-    """Before the first claim: remove grading containers that dead workers left on this host."""
+    """Before the first claim: remove grading containers that dead workers left on this host, and
+    install the rubric's own dependency set (best effort: a job would install it too)."""
     if context.settings.queue.processor != DEFAULT_JOB_PROCESSOR:
         return
+    sandbox = DockerSandbox(context.settings.runner)
     with contextlib.suppress(InfrastructureError, OSError):
-        removed = await DockerSandbox(context.settings.runner).remove_orphans()
+        removed = await sandbox.remove_orphans()
         if removed:
             log.info("removed orphan containers", extra={"count": removed})
+    with contextlib.suppress(InfrastructureError, OSError):
+        built = await prebuild(context.rubric, sandbox, context.settings.dependencies)
+        if built is not None:
+            log.info("rubric dependencies ready", extra={"summary": built.step.summary})

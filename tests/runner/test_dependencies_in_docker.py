@@ -13,6 +13,8 @@ from grader.grading.report import DependencyNote, StepStatus
 from grader.grading.result import GradeResult
 from grader.grading.rubric_loader import load_rubric
 from grader.pipeline.checkout import grade_checkout
+from grader.runner.dependencies.step import prebuild
+from grader.runner.sandbox import DockerSandbox
 from grader.settings import DependencySettings, RunnerSettings
 from tests.runner.submissions import ROOT, make_submission
 from tests.support.wheels import write_index, write_sdist, write_wheel
@@ -87,3 +89,27 @@ def test_declared_dependencies__the_next_push_uses_the_cache(graded_twice: tuple
     assert (first.cached, second.cached) == (False, True)
     assert second.packages == first.packages
     assert second.seconds < 1.0
+
+
+def test_allowlist__the_rubrics_set_is_built_at_start_up_and_every_submission_gets_it(
+        runner_settings: RunnerSettings, tmp_path: Path) -> None:
+    settings = DependencySettings(index_url=_index(tmp_path / "index"), cache_dir=tmp_path / "cache")
+    folder = DEPENDENCIES_RUBRIC.parent
+    text = (DEPENDENCIES_RUBRIC.read_text()
+            .replace('policy = "declared"', 'policy = "allowlist"\nextras = ["tiny-helper"]')
+            .replace('path = "hidden_tests"', f'path = "{folder / "hidden_tests"}"')
+            .replace('key = "../../../', f'key = "{folder.parents[2]}/'))
+    (tmp_path / "allowlist.toml").write_text(text)
+    rubric = load_rubric(tmp_path / "allowlist.toml")
+    checkout = make_submission("clean", tmp_path / "submissions")
+
+    async def start_then_grade() -> tuple[object, GradeResult]:
+        built = await prebuild(rubric, DockerSandbox(runner_settings), settings)
+        return built, await grade_checkout(checkout, rubric, runner_settings, dependencies=settings)
+
+    built, result = asyncio.run(start_then_grade())
+
+    assert built is not None
+    deps = result.report.dependencies
+    assert deps is not None
+    assert (deps.policy, deps.packages, deps.cached) == ("allowlist", ["tiny-dep==1.2", "tiny-helper==1.0"], True)

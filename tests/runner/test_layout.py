@@ -107,8 +107,11 @@ def test_roots_for_imports__folders_that_hold_the_submissions_own_modules(tmp_pa
 
 
 def test_top_level_imports__never_imports_and_survives_bad_syntax(tmp_path: Path) -> None:
-    tree(tmp_path, {"bad.py": "import (\n", "ok.py": "raise SystemExit(1)\nimport a.b\nfrom c import d\n"})
+    tree(tmp_path, {"bad.py": "import (\n", "ok.py": "raise SystemExit(1)\nimport a.b\nfrom c import d\n",
+                    "deep.py": "x = " + "-" * 200_000 + "1\n", "toml/pyproject.toml": "a = " + "[" * 50_000 + "\n"})
     assert layout.top_level_imports(str(tmp_path / "bad.py")) == []
+    assert layout.top_level_imports(str(tmp_path / "deep.py")) == []
+    assert layout.student_addopts(str(tmp_path / "toml")) is None
     assert layout.top_level_imports(str(tmp_path / "ok.py")) == ["a", "c"]
 
 

@@ -281,3 +281,8 @@ def test_poetry_specifier(spec: str, specifier: str) -> None:
 ])
 def test_poetry_requirement(spec: object, line: str | None) -> None:
     assert poetry_requirement("pkg", spec) == line
+
+
+def test_a_manifest_nested_deep_enough_to_exhaust_the_stack_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert find_declared(tmp_path).problems == (("not_toml", "pyproject.toml"),)

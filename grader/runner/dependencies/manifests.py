@@ -111,8 +111,8 @@ def read_manifest(root: Path, relative: str) -> str:
 def _toml(root: Path, relative: str) -> dict[str, Any]:
     try:
         return tomllib.loads(read_manifest(root, relative))
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError("not_toml", relative, str(exc)) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # nesting deep enough to exhaust the stack
+        raise ManifestError("not_toml", relative, str(exc)[:200]) from None
 
 
 # --- where to look -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import msgspec
 from grader.grading.report import DependencyNote, DependencyReport, ImageVersion, StepResult, StepStatus
 from grader.grading.rubric import Rubric
 from grader.runner.dependencies.install import DependencyCache, DependencyFailure, Installer
-from grader.runner.dependencies.manifests import find_declared
+from grader.runner.dependencies.manifests import Declared, find_declared
 from grader.runner.dependencies.policy import ImageInfo, normalize_name, plan_for, platform_tag
 from grader.runner.sandbox import DockerSandbox
 from grader.settings import DependencySettings
@@ -64,9 +64,23 @@ async def install_dependencies(checkout: Path, rubric: Rubric, sandbox: DockerSa
     rules = rubric.dependencies
     if rules.policy == "image":
         return _outcome(DependencyReport(policy="image"), 0.0)
+    declared = await asyncio.to_thread(find_declared, checkout, rubric.python_paths, rules.groups)
+    return await _install(declared, rubric, sandbox, settings, digest)
+
+
+async def prebuild(rubric: Rubric, sandbox: DockerSandbox, settings: DependencySettings) -> DependencyOutcome | None:
+    """The rubric's own set (`extras`) installed before the first job: under `allowlist` it is every
+    submission's environment, so no student waits for it; under `declared` it fills uv's download cache."""
+    if rubric.dependencies.policy == "image" or not rubric.dependencies.extras:
+        return None
+    return await _install(Declared(), rubric, sandbox, settings, await sandbox.image_digest())
+
+
+async def _install(declared: Declared, rubric: Rubric, sandbox: DockerSandbox, settings: DependencySettings,
+                   digest: str) -> DependencyOutcome:
+    rules = rubric.dependencies
     started = time.monotonic()
     cache = DependencyCache(settings, keep_seconds=2 * sandbox.settings.run_timeout_seconds + 60)
-    declared = await asyncio.to_thread(find_declared, checkout, rubric.python_paths, rules.groups)
     image = await probe(sandbox, cache, digest)
     plan = plan_for(declared, rules, image)
     notes = [DependencyNote(kind, subject) for kind, subject in [*declared.problems, *plan.skipped]]

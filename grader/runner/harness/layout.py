@@ -149,7 +149,7 @@ def _ini_section(path: str, name: str) -> dict[str, object] | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             parser.read_string(handle.read(MAX_PARSED_BYTES))
-    except configparser.Error:
+    except (configparser.Error, RecursionError):
         return None
     return dict(parser[name]) if parser.has_section(name) else None
 
@@ -160,7 +160,7 @@ def _read_toml(path: str) -> dict[str, object]:
     try:
         with open(path, "rb") as handle:
             return tomllib.loads(handle.read(MAX_PARSED_BYTES).decode("utf-8", "replace"))
-    except (tomllib.TOMLDecodeError, OSError):
+    except (tomllib.TOMLDecodeError, OSError, RecursionError):
         return {}
 
 
@@ -169,7 +169,7 @@ def top_level_imports(path: str) -> list[str]:
     try:
         with open(path, "rb") as handle:
             tree = ast.parse(handle.read(MAX_PARSED_BYTES))
-    except (SyntaxError, ValueError, OSError):
+    except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):  # a student's file, parsed as root
         return []
     names = []
     for node in ast.walk(tree):
