@@ -100,7 +100,7 @@ RUSSIAN = Texts(
     deps_installed="**Зависимости:** установлено пакетов: {count} (из {source}), {seconds} с{cached}",
     deps_cached=", из кэша",
     deps_in_image="**Зависимости:** всё, что объявлено в {source}, уже есть в образе проверки",
-    deps_none="**Зависимости:** в репозитории не объявлены (нет uv.lock, poetry.lock, requirements*.txt, "
+    deps_none="**Зависимости:** в репозитории не объявлены (в uv.lock, poetry.lock, requirements*.txt, "
               "pyproject.toml)",
     deps_failed="**Зависимости не установлены:** {reason}",
     deps_rest_installed=" (остальные установлены: {count})",
@@ -180,7 +180,7 @@ ENGLISH = Texts(
     deps_installed="**Dependencies:** {count} packages from {source}, {seconds} s{cached}",
     deps_cached=" (cached)",
     deps_in_image="**Dependencies:** everything {source} declares is in the grading image already",
-    deps_none="**Dependencies:** none declared (no uv.lock, poetry.lock, requirements*.txt or pyproject.toml)",
+    deps_none="**Dependencies:** none declared (in uv.lock, poetry.lock, requirements*.txt or pyproject.toml)",
     deps_failed="**Dependencies not installed:** {reason}",
     deps_rest_installed=" (the others are installed: {count})",
     deps_left_out="Dependencies: not installed from the manifests ({count})",

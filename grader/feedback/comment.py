@@ -78,7 +78,7 @@ def dependency_line(report: DependencyReport | None, texts: Texts) -> str:
     if report.packages:
         return texts.deps_installed.format(count=len(report.packages), source=source, seconds=number(report.seconds),
                                            cached=texts.deps_cached if report.cached else "")
-    return texts.deps_in_image.format(source=source) if report.source else texts.deps_none
+    return texts.deps_in_image.format(source=source) if report.from_image else texts.deps_none
 
 
 def first_screen(result: GradeResult) -> str:

@@ -100,6 +100,7 @@ class DependencyReport(msgspec.Struct, frozen=True):
     denied: list[str] = []  # declared names the rubric refuses (the rest was installed)
     notes: list[DependencyNote] = []  # declared lines left out and manifests not read, with why
     image_versions: list[ImageVersion] = []  # the image's versions used instead of declared ones
+    from_image: list[str] = []  # declared names the image provides (not installed again)
 
 
 class StepResult(msgspec.Struct, frozen=True):

@@ -128,10 +128,12 @@ def test_render__cut_tool_output_is_said_in_a_note() -> None:
      "**Dependencies not installed:** not allowed by the assignment: torch"),
     ("ru", DependencyReport(policy="declared", source="poetry.lock", failure="over_count", detail="95 > 80"),
      "**Зависимости не установлены:** слишком много пакетов (95 > 80) — больше лимита задания"),
-    ("en", DependencyReport(policy="declared", source="requirements.txt"),
+    ("en", DependencyReport(policy="declared", source="requirements.txt", from_image=["fastapi"]),
      "**Dependencies:** everything requirements.txt declares is in the grading image already"),
+    ("en", DependencyReport(policy="declared", source="pyproject.toml"),
+     "**Dependencies:** none declared (in uv.lock, poetry.lock, requirements*.txt or pyproject.toml)"),
     ("en", DependencyReport(policy="declared"),
-     "**Dependencies:** none declared (no uv.lock, poetry.lock, requirements*.txt or pyproject.toml)"),
+     "**Dependencies:** none declared (in uv.lock, poetry.lock, requirements*.txt or pyproject.toml)"),
 ])
 def test_render__the_dependency_step_in_the_first_screen(language: str, dependencies: DependencyReport,
                                                          line: str) -> None:

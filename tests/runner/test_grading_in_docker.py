@@ -24,7 +24,7 @@ from grader.grading.rubric import Rubric
 from grader.grading.rubric_loader import load_checked_rubric, load_rubric
 from grader.pipeline.checkout import grade_checkout
 from grader.runner.sandbox import LABEL, DockerSandbox
-from grader.settings import GradingSettings, RunnerSettings
+from grader.settings import DependencySettings, GradingSettings, RunnerSettings
 from tests.runner.submissions import TEST_RUBRIC, make_submission
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -279,7 +279,9 @@ def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings
 
 def test_shipped_rubric__grades_the_clean_fixture_s(runner_settings: RunnerSettings, tmp_path: Path) -> None:
     shipped = load_checked_rubric(GradingSettings())
-    result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), shipped, runner_settings))
+    dependencies = DependencySettings(cache_dir=tmp_path / "deps-cache")  # it installs what a submission declares
+    result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), shipped, runner_settings,
+                                        dependencies=dependencies))
     assert [(check.id, check.summary) for check in result.checks if not check.passed] == []
     assert (result.score, result.grade) == (100.0, "S")
     assert len(result.report.hidden_tests) >= 5

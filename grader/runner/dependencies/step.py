@@ -86,7 +86,8 @@ async def _install(declared: Declared, rubric: Rubric, sandbox: DockerSandbox, s
     notes = [DependencyNote(kind, subject) for kind, subject in [*declared.problems, *plan.skipped]]
     replaced = [ImageVersion(name, version, specifier) for name, version, specifier in plan.replaced]
     base = DependencyReport(policy=rules.policy, python=image.python_version, source=declared.source,
-                            denied=list(plan.denied), notes=notes, image_versions=replaced)
+                            denied=list(plan.denied), notes=notes, image_versions=replaced,
+                            from_image=list(plan.from_image))
     if len(plan.requirements) > rules.max_packages:
         return _outcome(_with(base, failure="over_count", detail=f"{len(plan.requirements)} > {rules.max_packages}"),
                         started)
