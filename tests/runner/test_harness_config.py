@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.grading.rubric_loader import load_rubric
-from grader.runner.harness.steps import render_env
+from grader.runner.harness.proc import Account
+from grader.runner.harness.steps import Context, render_env
 from grader.runner.run import harness_config, toml_value
 from grader.settings import SHIPPED_RUBRIC, RunnerSettings
 
@@ -56,3 +57,26 @@ def test_shipped_rubric__lint_settings_are_accepted_by_ruff(tmp_path: Path) -> N
     done = subprocess.run([*argv, str(tmp_path)], capture_output=True, text=True, check=False)
 
     assert done.returncode == 0, done.stdout + done.stderr  # Depends() is immutable: no B008
+
+
+def _context(env: dict[str, str], tests_database: str = "sqlite") -> Context:
+    student = Account(name="student", uid=2000, gid=2000, home="/work/home", tmp="/tmp")
+    hidden = Account(name="hidden", uid=2001, gid=2001, home="/grader/hidden-home", tmp="/grader/hidden-home/tmp")
+    return Context(config={"env": env, "tests_database": tests_database}, student=student, hidden=hidden, deadline=0)
+
+
+def test_student_env__the_tests_database_and_the_runs_postgresql() -> None:
+    env = {"DATABASE_URL": "{database_url}", "PG": "{postgres_url}", "HOST": "{postgres_host}:{postgres_port}"}
+    ctx = _context(env)
+
+    assert ctx.student_env("") == {"DATABASE_URL": "sqlite+aiosqlite:////work/home/grader-tests.db",
+                                   "PG": "postgresql+asyncpg://student@/student_tests?host=/pg/run",
+                                   "HOST": "/pg/run:5432"}
+    assert ctx.student_env("student")["DATABASE_URL"] == "postgresql+asyncpg://student@/student?host=/pg/run"
+
+
+def test_hidden_env__the_rubrics_settings_without_databases_or_pytest_options() -> None:
+    ctx = _context({"DATABASE_URL": "{database_url}", "SECRET_KEY": "not-a-secret", "PG": "{postgres_url}",
+                    "PYTEST_ADDOPTS": "-x"})
+
+    assert ctx.hidden_env() == {"SECRET_KEY": "not-a-secret", "PG": "postgresql+asyncpg://hidden@/hidden?host=/pg/run"}

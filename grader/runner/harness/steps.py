@@ -63,15 +63,25 @@ class Context:
         """The rubric's folders, each with its package root (pytest's rule): both import spellings work."""
         return layout.source_roots(SUBMISSION_DIR, self.python_paths())
 
-    def student_env(self, database: str) -> dict[str, str]:
+    def student_env(self, database: str, account: Account | None = None) -> dict[str, str]:
         """The rubric's `[runner.env]` with its placeholders filled for `database` (a PostgreSQL
-        database name, or "" for the SQLite file of the student's tests)."""
-        values = {"postgres_host": PG_SOCKET_DIR, "postgres_port": "5432", "postgres_user": self.student.name,
+        database name, or "" for the SQLite file of the student's tests) and `account`'s role."""
+        account = account or self.student
+        values = {"postgres_host": PG_SOCKET_DIR, "postgres_port": "5432", "postgres_user": account.name,
                   "postgres_db": database or TESTS_DATABASE,
-                  "postgres_url": postgres.database_url(self.student.name, database or TESTS_DATABASE)}
+                  "postgres_url": postgres.database_url(account.name, database or TESTS_DATABASE)}
         values["database_url"] = values["postgres_url"] if database else \
-            f"sqlite+aiosqlite:///{self.student.home}/grader-tests.db"
+            f"sqlite+aiosqlite:///{account.home}/grader-tests.db"
         return render_env(dict(self.config.get("env") or {}), values)
+
+    def hidden_env(self) -> dict[str, str]:
+        """The rubric's environment for the hidden run: the student's modules it imports read the same
+        settings. The databases are the hidden tests' own choice (`{database_url}` entries stay out), and
+        pytest's own variables too (the hidden run's options are the grader's)."""
+        template = dict(self.config.get("env") or {})
+        rendered = self.student_env(self.hidden.name, self.hidden)
+        return {key: value for key, value in rendered.items()
+                if "{database_url}" not in template[key] and not key.startswith("PYTEST_")}
 
     def run(self, account: Account, argv: list[str], cwd: str, env: Mapping[str, str] | None = None, *,
             timeout: float | None = None) -> Outcome:
@@ -206,7 +216,7 @@ def hidden_tests(ctx: Context) -> dict[str, Any]:
         return {"outcome": OUTCOME_NOT_RUN, "summary": "this rubric has no hidden tests"}
     junit = f"{HIDDEN_OUT}/junit.xml"
     argv = _hidden_pytest_argv(ctx, junit)
-    env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "GRADER_SUBMISSION": SUBMISSION_DIR}
+    env = {**ctx.hidden_env(), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "GRADER_SUBMISSION": SUBMISSION_DIR}
     if ctx.postgres_error == "":
         env["GRADER_PG_URL"] = postgres.database_url(ctx.hidden.name)
     outcome = ctx.run(ctx.hidden, argv, ctx.hidden.home, env)
