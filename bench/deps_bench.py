@@ -119,7 +119,7 @@ def main() -> int:
     declared_rubric, image_rubric = work / "declared.toml", work / "image.toml"
     declared_rubric.write_text(rubric_text("declared", RUNNER_PACKAGES))
     image_rubric.write_text(rubric_text("image", RUNNER_PACKAGES + DECLARED))
-    baked = f"{args.image.split(':')[0]}:deps-bench"
+    baked = f"{args.image}-deps-bench" if ":" in args.image else f"{args.image}:deps-bench"
     print(f"building {baked} with the 20 packages baked in…", flush=True)
     build_image(image_rubric, baked, args.base)
     checkout = submission(work / "submission")

@@ -44,6 +44,13 @@ def test_module_location__a_package_rooted_at_the_rubric_folder(tmp_path: Path) 
         root=str(tmp_path / "backend"), module="app")
 
 
+def test_module_location__a_namespace_package_is_named_from_its_parent(tmp_path: Path) -> None:
+    tree(tmp_path, {"app/models/__init__.py": "", "database.py": ""})
+
+    assert layout.module_location(str(tmp_path / "app")) == layout.Location(root=str(tmp_path), module="app")
+    assert layout.package_location(str(tmp_path), [], "app") == layout.Location(root=str(tmp_path), module="app")
+
+
 def test_package_location__the_rubric_folders_first_then_the_root(tmp_path: Path) -> None:
     tree(tmp_path, {"app/__init__.py": "", "app/database.py": ""})
     root = str(tmp_path)

@@ -38,8 +38,9 @@ class Location:
 
 
 def import_root(path: str) -> str:
-    """The folder that goes on sys.path for `path` (a module file or a package folder)."""
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    """The folder that goes on sys.path for `path` (a module file or a package folder, regular or
+    namespace): the first folder above it without `__init__.py`."""
+    folder = os.path.dirname(path.rstrip(os.sep))
     while os.path.isfile(os.path.join(folder, "__init__.py")):
         parent = os.path.dirname(folder)
         if parent == folder:
