@@ -20,7 +20,7 @@ from grader.grading.report import DependencyNote, DependencyReport, ImageVersion
 from grader.grading.rubric import Rubric
 from grader.runner.dependencies.install import DependencyCache, DependencyFailure, Installer
 from grader.runner.dependencies.manifests import Declared, find_declared
-from grader.runner.dependencies.policy import ImageInfo, normalize_name, plan_for, platform_tag
+from grader.runner.dependencies.policy import ImageInfo, Plan, normalize_name, plan_for, platform_tag
 from grader.runner.sandbox import DockerSandbox
 from grader.settings import DependencySettings
 
@@ -83,11 +83,7 @@ async def _install(declared: Declared, rubric: Rubric, sandbox: DockerSandbox, s
     cache = DependencyCache(settings, keep_seconds=2 * sandbox.settings.run_timeout_seconds + 60)
     image = await probe(sandbox, cache, digest)
     plan = plan_for(declared, rules, image)
-    notes = [DependencyNote(kind, subject) for kind, subject in [*declared.problems, *plan.skipped]]
-    replaced = [ImageVersion(name, version, specifier) for name, version, specifier in plan.replaced]
-    base = DependencyReport(policy=rules.policy, python=image.python_version, source=declared.source,
-                            denied=list(plan.denied), notes=notes, image_versions=replaced,
-                            from_image=list(plan.from_image))
+    base = _base_report(declared, plan, rules.policy, image.python_version)
     if len(plan.requirements) > rules.max_packages:
         return _outcome(_with(base, failure="over_count", detail=f"{len(plan.requirements)} > {rules.max_packages}"),
                         started)
@@ -102,6 +98,14 @@ async def _install(declared: Declared, rubric: Rubric, sandbox: DockerSandbox, s
         kind = installed.left_out[0][0]
         report = _with(report, failure=kind, detail=", ".join(name for _, name in installed.left_out))
     return _outcome(report, started, installed.path if installed.packages else None)
+
+
+def _base_report(declared: Declared, plan: Plan, policy: str, python: str) -> DependencyReport:
+    """What the declaration and the policy say before anything is installed."""
+    notes = [DependencyNote(kind, subject) for kind, subject in [*declared.problems, *plan.skipped]]
+    replaced = [ImageVersion(name, version, specifier) for name, version, specifier in plan.replaced]
+    return DependencyReport(policy=policy, python=python, source=declared.source, denied=list(plan.denied),
+                            notes=notes, image_versions=replaced, from_image=list(plan.from_image))
 
 
 def _with(report: DependencyReport, **changes: object) -> DependencyReport:
@@ -127,9 +131,11 @@ def summary(report: DependencyReport) -> str:
     """One line in English for logs and the report; the comment words it in the rubric's language."""
     if report.policy == "image":
         return "the runner image's packages only (the rubric installs nothing else)"
+    installed = f"{len(report.packages)} packages from {report.source}" if report.packages else ""
     if report.failure:
-        return f"not installed: {report.failure.replace('_', ' ')}: {report.detail}"
+        reason = f"not installed: {report.failure.replace('_', ' ')}: {report.detail}"
+        return f"{installed}; {reason}" if installed else reason
     if not report.packages:
         return f"nothing to install (from {report.source})" if report.source else "no manifest declares any"
     cached = " (cached)" if report.cached else ""
-    return f"{len(report.packages)} packages from {report.source}, {report.seconds:.1f} s{cached}"
+    return f"{installed}, {report.seconds:.1f} s{cached}"
