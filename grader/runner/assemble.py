@@ -139,6 +139,8 @@ def _tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
     if cases is None or (event.get("exit_code") in PYTEST_STOPPED and not _any_test_ran(cases)):
         report.coverage = None  # what was measured is the import of a failing module, not the tests
         return StepStatus.FAILED, TESTS_NOT_STARTED
+    if not cases:
+        report.coverage = None  # no test ran: what was measured is the import of conftest files
     report.tests = cases
     return _verdict(cases)
 

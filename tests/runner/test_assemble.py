@@ -143,7 +143,9 @@ def test_assemble__pytest_stopped_before_any_test_is_tests_could_not_start(field
 
 def test_assemble__no_tests_collected_is_still_no_tests() -> None:
     empty = "<testsuites><testsuite></testsuite></testsuites>"
-    report = assemble(_run(_result("tests", exit_code=5, artifacts={"junit.xml": empty})), 1000, steps=("tests",))
+    artifacts = {"junit.xml": empty, "coverage.json": '{"totals": {"percent_covered": 60}}'}
+    report = assemble(_run(_result("tests", exit_code=5, artifacts=artifacts)), 1000, steps=("tests",))
     step = report.step("tests")
     assert step is not None
     assert (step.summary, step.error_lines) == ("no tests found", [])
+    assert report.coverage is None  # importing conftest files is not test coverage
