@@ -82,10 +82,11 @@ async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
     except SubmissionRejected as exc:
         report = rejected_report(f"submission rejected: {exc}")
     else:
-        if progress:
+        installs = rubric.dependencies.policy != "image"
+        if progress and installs:
             progress(f"{STEP_ID}: running")
         deps = await install_dependencies(checkout, rubric, sandbox, dependencies or DependencySettings(), digest)
-        if progress:
+        if progress and installs:
             progress(f"{STEP_ID}: {deps.step.summary}")
         on_line = _progress_printer(progress) if progress else None
         run = await sandbox.run(archive, on_line, deps.mount)
