@@ -1,8 +1,8 @@
 """The grading report: what happened inside the sandbox, as typed, versioned, JSON-serialisable data.
 
 A report says what ran and what came out, never what it is worth: points and grades come from the
-rubric (`grader.grading.scoring`). Only machine-readable tool output (ruff JSON, JUnit XML, coverage JSON,
-the migration harness' JSON) is parsed into it.
+rubric (`grader.grading.scoring`). Only machine-readable output (ruff JSON, the grader's pytest plugin
+results with coverage JSON, the migration test's findings, the tamper scan) is parsed into it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 
 
 class StepStatus(enum.StrEnum):
@@ -66,6 +66,20 @@ class QuizResult(msgspec.Struct, frozen=True):
     error: str = ""  # set when the answers file is missing or malformed
 
 
+class TamperFinding(msgspec.Struct, frozen=True):
+    """Code in the submission that could forge what a check measures in the student's own process.
+
+    Listed for the instructor; the checks named in `checks` (by kind) are marked "needs review"
+    instead of being credited.
+    """
+
+    file: str
+    line: int
+    kind: str  # e.g. "coverage_api", "process_exit" (grader.grading.tamper)
+    detail: str
+    checks: list[str] = []
+
+
 class StepResult(msgspec.Struct, frozen=True):
     id: str  # "lint", "tests", "hidden_tests", "migrations", "quiz"
     status: StepStatus
@@ -90,6 +104,8 @@ class Report(msgspec.Struct, kw_only=True):
     started_at: str = ""
     duration_seconds: float = 0.0
     truncated: list[str] = []  # what was cut, e.g. "tests output after 1,000,000 bytes"
+    tamper: list[TamperFinding] = []
+    rejected: str = ""  # why the push could not be graded at all (unsafe archive, too large, ...)
 
     def step(self, step_id: str) -> StepResult | None:
         return next((step for step in self.steps if step.id == step_id), None)

@@ -15,6 +15,7 @@ from grader.grading.result import Remediation
 CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz")
 LANGUAGES = ("ru", "en")
 NOQA_MODES = ("ignored", "honoured")
+PRAGMA_MODES = ("ignored", "honoured")  # coverage's exclusion pragmas (`# pragma: no cover`)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class LintRules:
     ignore: tuple[str, ...] = ()
     line_length: int = 100
     noqa: str = "ignored"  # "ignored": suppression comments hide nothing; "honoured": they do
+    exclude: tuple[str, ...] = ()  # ruff patterns of files not linted; nothing else is ever skipped
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ class Rubric:
     packages: tuple[str, ...] = ()
     python_paths: tuple[str, ...] = ()
     hidden_tests_dir: Path | None = None
+    probe_path: Path | None = None  # the student-side half of the hidden checks (public, not secret)
     quiz: QuizSpec | None = None
+    coverage_pragmas: str = "ignored"  # "honoured": `# pragma: no cover` excludes code from coverage
 
     @property
     def max_points(self) -> float:
