@@ -21,6 +21,7 @@ class StepStatus(enum.StrEnum):
     TIMEOUT = "timeout"  # the student's code ran past the step's wall-clock limit
     OOM = "oom"  # the student's code ran out of memory
     NOT_RUN = "not_run"  # a precondition was missing (e.g. no Alembic set-up)
+    INCOMPLETE = "incomplete"  # the tool never reached its own end (e.g. pytest's session end): nothing counts
 
 
 class LintFinding(msgspec.Struct, frozen=True):
@@ -75,8 +76,9 @@ class TamperFinding(msgspec.Struct, frozen=True):
 
     file: str
     line: int
-    kind: str  # e.g. "coverage_api", "process_exit" (grader.grading.tamper)
-    detail: str
+    kind: str  # e.g. "coverage_api", "process_exit" (grader.grading.tamper, grader.texts.tamper_kinds)
+    detail: str  # in English, for the instructor
+    name: str = ""  # the construct found, e.g. "os._exit"
     checks: list[str] = []
 
 

@@ -1,7 +1,9 @@
-"""Grade a checked-out submission: run the checks in the sandbox, grade the quiz on the host, score.
+"""Grade a checked-out submission: run the checks in the sandbox, scan it for tampering and grade the
+quiz on the host, score.
 
-The worker and `grader check` both come here. The quiz is graded on the host from the checkout's
-files, so its key never enters the container.
+The worker and `grader check` both come here. The quiz and the tamper scan only read the checkout's
+files on the host (the quiz key never enters the container); a push that could not be run at all is
+scored as such (`Report.rejected`), with nothing else read from it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from grader.grading.quiz import grade_quiz
 from grader.grading.result import GradeResult
 from grader.grading.rubric import Rubric
 from grader.grading.scoring import score
+from grader.grading.tamper import scan_checkout
+from grader.runner.assemble import rejected_report
 from grader.runner.run import Progress, run_checks
 from grader.settings import RunnerSettings
 
@@ -20,6 +24,13 @@ from grader.settings import RunnerSettings
 async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSettings,
                          progress: Progress | None = None) -> GradeResult:
     report = await run_checks(checkout, rubric, settings, progress)
-    if rubric.quiz is not None:
-        report.quiz = await asyncio.to_thread(grade_quiz, checkout, rubric.quiz)
+    if not report.rejected:
+        report.tamper = await asyncio.to_thread(scan_checkout, checkout)
+        if rubric.quiz is not None:
+            report.quiz = await asyncio.to_thread(grade_quiz, checkout, rubric.quiz)
     return score(report, rubric)
+
+
+def grade_rejected(reason: str, rubric: Rubric) -> GradeResult:
+    """The graded result of a push that could not be graded at all: every check failed with `reason`."""
+    return score(rejected_report(reason), rubric)

@@ -159,11 +159,11 @@ def _tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
         return limited
     run = parse_results(_artifact(event, "results.json"))
     if run is None:
-        return StepStatus.FAILED, _why_missing(event, NOT_FINISHED)
+        return StepStatus.INCOMPLETE, _why_missing(event, NOT_FINISHED)
     report.tests, report.coverage = run.cases, run.coverage
     if run.exit_status not in FINISHED_EXIT_STATUSES:
         report.coverage = None
-        return StepStatus.FAILED, f"tests did not finish: pytest stopped early (exit status {run.exit_status})"
+        return StepStatus.INCOMPLETE, f"tests did not finish: pytest stopped early (exit status {run.exit_status})"
     return _verdict(run.cases)
 
 
@@ -180,7 +180,7 @@ def _hidden_tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, st
         return limited
     run = parse_results(_artifact(event, "results.json"))
     if run is None:
-        return StepStatus.FAILED, _why_missing(event, "no hidden test results: the test run did not finish")
+        return StepStatus.INCOMPLETE, _why_missing(event, "no hidden test results: the test run did not finish")
     expected = [str(name) for name in event.get("expected_tests") or [] if isinstance(name, str)]
     report.hidden_tests = hidden_verdicts(expected, run)
     passed = sum(case.outcome == "passed" for case in report.hidden_tests)

@@ -7,6 +7,7 @@ declared fields are missing or of the wrong type.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 import msgspec
 
@@ -28,6 +29,7 @@ class _PullRequest(msgspec.Struct):
     user: _User
     head: _Head
     title: str = ""
+    updated_at: datetime | None = None  # orders pushes to one PR by GitHub's clock, not by arrival
 
 
 class _Repository(msgspec.Struct):

@@ -196,7 +196,7 @@ def get_db_sessions() -> dict[str, Any]:
             return {"generator": False}
         one, two = await anext(first), await anext(second)
         found = {"generator": True, "async_session": isinstance(one, AsyncSession), "distinct": one is not two}
-        if not found["async_session"]:
+        if not (found["async_session"] and found["distinct"]):  # a shared session is left as it was
             return found
         await one.execute(text("SELECT 1"))
         try:

@@ -106,11 +106,14 @@ def run_hidden_tests(hidden: Path, probe: Path, backend: Path, workdir: Path,
                GRADER_PROBE_DATABASES=json.dumps(databases), **{CHANNEL_ENV: str(write_end)})
     try:
         subprocess.run(_pytest_argv(hidden, workdir, workdir / "plugins"), cwd=workdir, env=env, pass_fds=(write_end,),
-                       stdin=subprocess.DEVNULL, timeout=300, check=False)
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=300, check=False)
     finally:
         os.close(write_end)
         broker.kill()
         broker.wait()
+        if broker.stdout is not None:
+            broker.stdout.close()
     with os.fdopen(read_end, "rb") as results:
         run = parse_results(results.read().decode())
     assert run is not None, "the hidden tests did not finish"

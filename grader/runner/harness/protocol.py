@@ -102,7 +102,7 @@ def parse_event(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("event"), str) else None
 
 
-def test_names(source: bytes) -> set[str]:
+def declared_tests(source: bytes) -> set[str]:
     """Test functions of one test file (module level or in `Test*` classes), found by parsing it."""
     tree = ast.parse(source)
     found: set[str] = set()
@@ -121,5 +121,5 @@ def hidden_test_names(root: str) -> list[str]:
         for name in files:
             if name.startswith("test_") and name.endswith(".py"):
                 with open(os.path.join(folder, name), "rb") as handle:
-                    names |= test_names(handle.read())
+                    names |= declared_tests(handle.read())
     return sorted(names)
