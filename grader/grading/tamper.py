@@ -136,8 +136,9 @@ def _is_sys_modules(node: ast.AST) -> bool:
 
 def scan_source(file: str, source: bytes) -> list[TamperFinding]:
     """The findings of one Python file; a file that does not parse cannot run either: none."""
-    if os.path.basename(file) in STARTUP_FILES:
-        return [finding(file, 1, "startup_hook", os.path.basename(file))]
+    name = file.rsplit("/", 1)[-1]
+    if name in STARTUP_FILES:
+        return [finding(file, 1, "startup_hook", name)]
     if len(source) > MAX_FILE_BYTES:
         return [finding(file, 1, "unscannable", f"larger than {MAX_FILE_BYTES // 1024} KB")]
     try:

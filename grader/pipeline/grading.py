@@ -16,9 +16,8 @@ from pathlib import Path
 
 from grader.github.errors import PermanentGitHubError, RetryLater
 from grader.github.publisher import fetch_checkout, mark_check_in_progress
-from grader.grading.result import grade_to_dict
 from grader.github.tarball import UnsafeArchiveError
-from grader.grading.result import GradeResult
+from grader.grading.result import GradeResult, grade_to_dict
 from grader.pipeline.checkout import grade_checkout, grade_rejected
 from grader.pipeline.context import JobContext, Push, load_push, save_state
 from grader.queue.jobs import ClaimedJob, JobOutput

@@ -50,6 +50,7 @@ def _edit(old: str, new: str) -> Callable[[str], str]:
 GET_DB_BODY = "    async with SessionLocal() as session:\n        yield session"
 INIT_DB_BODY = "    async with engine.begin() as conn:\n"
 ASYNC_ENGINE = "engine = create_async_engine("
+SKIP_AT_IMPORT = "import pytest\n\npytest.skip('x', allow_module_level=True)\n"
 SYNC_ENGINE = "from sqlalchemy import create_engine\nsync_engine = create_engine('sqlite://')\n" + ASYNC_ENGINE
 VARIANTS: dict[str, tuple[Callable[[str], str], set[str]]] = {
     "mixes_a_sync_engine": (_edit(ASYNC_ENGINE, SYNC_ENGINE),
@@ -71,8 +72,7 @@ VARIANTS: dict[str, tuple[Callable[[str], str], set[str]]] = {
                              {"test_asyncpg_url_gets_pool_settings"}),
     # Generic tricks from the student's side: each ends or derails the student's process, never a verdict.
     "exits_at_import": (_edit("import os\n", "import os\n\nos._exit(0)\n"), ALL_TESTS),
-    "skips_at_import": (_edit("import os\n", "import os\n\nimport pytest\n\npytest.skip('x', allow_module_level=True)\n"),
-                        ALL_TESTS),
+    "skips_at_import": (_edit("import os\n", f"import os\n\n{SKIP_AT_IMPORT}"), ALL_TESTS),
     "exits_in_get_db": (_edit(GET_DB_BODY, "    raise SystemExit(0)\n    yield"),
                         {"test_get_db_yields_one_session_per_call_and_closes_it", "test_a_failing_write_rolls_back"}),
 }

@@ -12,7 +12,6 @@ from grader.runner.assemble import NOT_FINISHED, NOT_REPORTED, SKIPPED, assemble
 from grader.runner.sandbox import ContainerRun
 
 
-
 def results(*cases: tuple[str, str], exitstatus: int = 0, coverage: dict[str, Any] | None = None) -> str:
     """What the grader's pytest plugin sends at the end of a session."""
     return json.dumps({"finished": True, "exitstatus": exitstatus, "coverage": coverage,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from grader.runner.harness import revisions
-from grader.runner.harness.protocol import EVENT_LIMIT_BYTES, encode_event, parse_event, declared_tests
+from grader.runner.harness.protocol import EVENT_LIMIT_BYTES, declared_tests, encode_event, parse_event
 
 
 def test_encode_event__control_characters_cannot_overflow_the_line() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +37,16 @@ class Context:
                       timeout=self.timeout() if timeout is None else timeout,
                       output_limit=int(self.config["output_limit"]), channel=channel, tail_chars=tail_chars)
 
-    def postgres_ready(self) -> str:
-        """'' when the server takes connections. A server the student's code stopped (or filled up) is
-        replaced by a fresh one; only a fresh one that does not start is an error (the infrastructure's)."""
+    def postgres_ready(self, reset: Callable[[], bool] = lambda: True) -> str:
+        """'' when the server takes connections and `reset` (emptying what a step needs empty) worked.
+        A server the student's code stopped or filled up is replaced by a fresh one; only a fresh one
+        that does not start, or cannot be reset, is an error (the infrastructure's)."""
         if self.server is None:
             return "PostgreSQL is not part of this run"
-        if self.server.poll() is None and not postgres.wait_ready(self.server, timeout=10.0):
+        if self.server.poll() is None and not postgres.wait_ready(self.server, timeout=10.0) and reset():
             return ""
         self.server = postgres.restart(self.server, self.postgres_account)
         self.postgres_error = postgres.wait_ready(self.server)
+        if not self.postgres_error and not reset():
+            self.postgres_error = "a fresh PostgreSQL could not be prepared"
         return self.postgres_error

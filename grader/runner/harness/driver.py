@@ -3,7 +3,8 @@ student's code here and reports what it saw; the hidden tests decide what that i
 
 Protocol, one JSON object per line each way on the socket the broker handed over: first the driver
 says `{"ready": true}` (the probe is loaded); then request `{"id": nonce, "op": name, "args": {...}}`,
-answer `{"id": nonce, "ok": true, "value": ...}` or `{"id": nonce, "ok": false, "error": "..."}`. The probe (the rubric's `probe.py`, public) names its
+answer `{"id": nonce, "ok": true, "value": ...}` or `{"id": nonce, "ok": false, "error": "..."}`.
+The probe (the rubric's `probe.py`, public) names its
 operations in `OPS`. The probe and its libraries are imported before the student's folders are
 appended to sys.path, so a student's package cannot stand in for an installed one. Anything the
 student's code does to end or derail this process (exit, skip, kill) leaves a request unanswered,

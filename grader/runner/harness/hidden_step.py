@@ -60,15 +60,12 @@ def run(ctx: Context) -> dict[str, Any]:
 
 
 def _prepare_databases(ctx: Context) -> str:
-    """A live server, and the probe databases emptied of whatever the student's earlier steps left."""
-    error = ctx.postgres_ready()
-    if error:
-        return error
-    commands = []
+    """A live server, emptied of whatever the student's earlier steps left (in the probe databases, and
+    in the student's own, whose tables could have filled the disk)."""
+    commands = ["DROP OWNED BY CURRENT_USER"]
     for database in PROBE_DATABASES.values():
         commands += [f"\\c {database}", "DROP OWNED BY CURRENT_USER"]
-    reset = postgres.psql(ctx.student, "student", *commands)
-    return "" if reset.exit_code == 0 else f"the probe databases could not be reset: {postgres.error_line(reset.output)}"
+    return ctx.postgres_ready(lambda: postgres.psql(ctx.student, "student", *commands).exit_code == 0)
 
 
 def _env(ctx: Context) -> dict[str, str]:

@@ -56,7 +56,7 @@ def run(ctx: Context) -> dict[str, Any]:
     ini = find_alembic_ini(ctx)
     if ini is None:
         return {"outcome": OUTCOME_NOT_RUN, "summary": "no Alembic configuration found"}
-    error = ctx.postgres_ready()
+    error = ctx.postgres_ready(lambda: _empty_database(ctx))
     if error:
         return {"outcome": OUTCOME_ERROR, "summary": error}
     started = time.monotonic()
@@ -76,7 +76,6 @@ class _MigrationTest:
         self.last: Outcome | None = None
 
     def run(self) -> list[dict[str, Any]]:
-        reset = postgres.psql(self.ctx.student, DATABASE, "DROP OWNED BY CURRENT_USER")  # the tests step's tables
         heads = self.script_heads()
         alembic = ["alembic", "-c", self.ini]
         plan = [("upgrade", [*alembic, "upgrade", "head"], self.after_upgrade),
@@ -91,8 +90,6 @@ class _MigrationTest:
             results.append(_step(name, outcome, verify(heads) if _exited_ok(outcome) else []))
         results.append(self.drift() if results[-1]["ok"] else _skipped("drift", results[-1]["name"]))
         results.append(self.single_head(heads, results[0]["ok"]))
-        if reset.exit_code != 0:
-            results[0]["error_lines"].insert(0, "the database could not be emptied first")
         return results
 
     def command(self, argv: list[str], *, channel: bool = False) -> Outcome:
@@ -181,6 +178,11 @@ class _MigrationTest:
         lines = [] if ok else [f"expected exactly one head revision, found {count if count is not None else 'none'}"
                                + (f": {heads['error']}" if "error" in heads else "")]
         return {"name": "single_head", "ok": ok, "duration_seconds": 0.0, "error_lines": lines}
+
+
+def _empty_database(ctx: Context) -> bool:
+    """The student's database without what the student's own tests left in it."""
+    return postgres.psql(ctx.student, DATABASE, "DROP OWNED BY CURRENT_USER").exit_code == 0
 
 
 def _exited_ok(outcome: Outcome) -> bool:
