@@ -24,6 +24,7 @@ class Context:
     deadline: float  # the whole run's wall clock
     server: subprocess.Popen[bytes] | None = None
     postgres_error: str | None = None  # None: not checked yet; "": ready; else why it cannot be used
+    expected_hidden: tuple[str, ...] = ()  # the hidden tests, listed before any student code ran
 
     def timeout(self) -> float:
         return min(float(self.config["step_timeout"]), self.deadline - time.monotonic())

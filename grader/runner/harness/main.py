@@ -39,6 +39,7 @@ from .protocol import (
     STUDENT_USER,
     SUBMISSION_DIR,
     emit,
+    hidden_test_names,
 )
 from .steps import STEPS
 from .unpack import RejectedArchive, chown_tree, restrict_tree, unpack
@@ -97,6 +98,8 @@ def main() -> int:
     postgres_account = Account.named(POSTGRES_USER, PG_MOUNT)
     ctx = Context(config=config, student=student, hidden=hidden, postgres_account=postgres_account,
                   deadline=started + float(config["run_timeout"]))
+    if os.path.isdir(HIDDEN_TESTS_DIR):  # before any of the student's code runs
+        ctx.expected_hidden = tuple(hidden_test_names(HIDDEN_TESTS_DIR))
     ctx.server = postgres.start(postgres_account) if config.get("postgres", True) else None
     try:
         _run_steps(ctx)
