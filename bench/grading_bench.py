@@ -120,7 +120,9 @@ def main() -> None:
               f"{medians[grader.name]:.2f} s  [{spread}]")
     if args.baseline_tree:
         print(f"ratio this tree / baseline: {medians['this tree'] / medians['baseline']:.3f}")
-    print(f"peak RSS of one `grader check` process: {max(peak for _, peak in timings['this tree']):.0f} MB")
+    for grader in graders:
+        print(f"peak RSS of one `grader check` process, {grader.name}: "
+              f"{max(peak for _, peak in timings[grader.name]):.0f} MB")
     if args.queued:
         print(f"peak RSS of the grading process with {args.workers} gradings at once: {worker_mb:.0f} MB")
         print(f"throughput: {rate:.1f} gradings/min ({args.queued} queued, {args.workers} at once, "
