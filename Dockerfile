@@ -45,13 +45,13 @@ ENTRYPOINT ["/opt/venv/bin/python", "-I", "-B", "-c", "import sys, runpy; sys.pa
 FROM ${BASE_IMAGE} AS service
 ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 RUN python3 -m venv /opt/venv
-COPY pyproject.toml /src/
+COPY pyproject.toml setup.py /src/
 COPY grader /src/grader
+COPY rubric /src/rubric
 COPY docker/build-ca/ /opt/build-ca/
+# The built-in rubrics install with the package (grader.rubrics), as they do for the reusable workflow.
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && touch /src/README.md && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src
-COPY rubric /opt/grader/rubric
-ENV GRADER_RUBRIC=/opt/grader/rubric/sqlalchemy-async.toml
 USER 10001:10001
 WORKDIR /var/lib/grader
 EXPOSE 8000

@@ -15,7 +15,6 @@ from typing import TypeVar
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./grader.db"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_JOB_PROCESSOR = "grader.pipeline:process_job"
-SHIPPED_RUBRIC = Path(__file__).resolve().parents[1] / "rubric" / "sqlalchemy-async.toml"
 GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"  # the account a workflow's GITHUB_TOKEN comments as
 # The docker client's own environment: how to reach the engine, nothing else of the service.
@@ -27,6 +26,16 @@ CA_BUNDLE_ENV = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 GITHUB_PAYLOAD_CAP_BYTES = 25 * 1024 * 1024
 
 T = TypeVar("T")
+
+
+def _built_in_rubrics() -> Path:
+    """The rubrics that ship with the grader: inside an installed package (`grader/rubrics`), or the
+    checkout's `rubric/` folder when running from the repository."""
+    installed = Path(__file__).resolve().parent / "rubrics"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "rubric"
+
+
+SHIPPED_RUBRIC = _built_in_rubrics() / "sqlalchemy-async.toml"
 
 
 class SettingsError(ValueError):
