@@ -65,6 +65,9 @@ def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     check.add_argument("path")
     check.add_argument("--rubric", default=None, help="rubric TOML file (default: GRADER_RUBRIC or the built-in)")
     check.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    check.add_argument("--public", action="store_true",
+                       help="grade only the public checks (no hidden tests, no quiz key), as in a student's own "
+                            "repository; the rest is left to the service")
     check.set_defaults(run=_lazy("check", "check_command"))
 
     image = commands.add_parser("image", help="the runner image")

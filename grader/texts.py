@@ -37,6 +37,7 @@ class Texts:
     failed: str
     no_message: str
     not_graded_title: str
+    graded_by_service: str  # {checks}
     not_graded_summary: str  # {reason}
     quotes: tuple[str, str]
     # One-line summaries of the checks (grader.grading.scoring).
@@ -84,6 +85,8 @@ RUSSIAN = Texts(
     failed="не пройдено",
     no_message="без сообщения",
     not_graded_title="Не удалось проверить",
+    graded_by_service="_Здесь проверено только открытое: {checks} проверяет сервис курса, и его оценка — "
+                      "итоговая._",
     not_graded_summary="Этот коммит не проверен: {reason}",
     quotes=("«", "»"),
     summary_not_finished="{step}: {summary}",
@@ -130,6 +133,8 @@ ENGLISH = Texts(
     failed="failed",
     no_message="no message",
     not_graded_title="Could not grade",
+    graded_by_service="_Only the public checks were graded here: {checks} are graded by the course's service, "
+                      "whose grade is the one that counts._",
     not_graded_summary="This commit was not graded: {reason}",
     quotes=("“", "”"),
     summary_not_finished="{step}: {summary}",

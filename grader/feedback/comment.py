@@ -69,8 +69,12 @@ def _next_grade_line(result: GradeResult, texts: Texts) -> str:
 def first_screen(result: GradeResult) -> str:
     """Grade and score, the table of checks, one line per failure, the way to the next grade."""
     texts = texts_for(result.language)
-    parts = [texts.grade_heading.format(grade=inline(result.grade, 2), score=number(result.score)), "",
+    parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), "",
              *_table(result, texts)]
+    if result.graded_by_service:
+        opening, closing = texts.quotes
+        names = ", ".join(f"{opening}{inline(title, 80)}{closing}" for title in result.graded_by_service)
+        parts += ["", texts.graded_by_service.format(checks=names)]
     failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
     if failures:
         parts += ["", f"**{texts.failures}**", "", *failures]

@@ -7,12 +7,15 @@ The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.grading.result import Remediation
 
 CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz")
+# Checks whose ground truth must stay private (hidden tests, the quiz key): a run in a repository the
+# student controls (the reusable workflow) cannot grade them; the service does.
+PRIVATE_KINDS = ("hidden_tests", "quiz")
 LANGUAGES = ("ru", "en")
 NOQA_MODES = ("ignored", "honoured")
 
@@ -69,6 +72,15 @@ class Rubric:
     python_paths: tuple[str, ...] = ()
     hidden_tests_dir: Path | None = None
     quiz: QuizSpec | None = None
+
+    def public(self) -> Rubric:
+        """This rubric without its private checks, and without their hidden tests and quiz key."""
+        return replace(self, checks=tuple(check for check in self.checks if check.kind not in PRIVATE_KINDS),
+                       hidden_tests_dir=None, quiz=None)
+
+    @property
+    def private_checks(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.kind in PRIVATE_KINDS)
 
     @property
     def max_points(self) -> float:

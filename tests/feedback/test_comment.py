@@ -111,3 +111,16 @@ def test_render__cut_tool_output_is_said_in_a_note() -> None:
     rendered = render_comment(result, CTX)
 
     assert "_Часть вывода проверок обрезана: tests output after 1,000,000 bytes._" in rendered
+
+
+@pytest.mark.parametrize(("language", "note"), [("en", "are graded by the course's service"),
+                                                 ("ru", "проверяет сервис курса")])
+def test_render__a_public_only_result_names_the_checks_left_to_the_service(language: str, note: str) -> None:
+    result = passing_result(language)
+    result.graded_by_service = ["Hidden checks", "Quiz"]
+
+    first_screen = render_comment(result, CTX).split("<details>")[0]
+
+    assert note in first_screen
+    assert "“Hidden checks”" in first_screen or "«Hidden checks»" in first_screen
+    assert note not in render_comment(passing_result(language), CTX)

@@ -139,3 +139,15 @@ def test_score__russian_rubric_summaries(rubric: Rubric) -> None:
     result = score(perfect(coverage=Coverage(percent=50.0)), russian)
     assert result.language == "ru"
     assert next(c for c in result.checks if c.id == "coverage").summary == "покрытие 50.0 % (цель 80 %)"
+
+
+def test_score__public_only_leaves_the_private_checks_to_the_service(rubric: Rubric) -> None:
+    public = rubric.public()
+    result = score(Report(), public, rubric.private_checks)
+
+    assert {check.id for check in result.checks} == {check.id for check in rubric.checks} - {
+        check.id for check in rubric.checks if check.kind in ("hidden_tests", "quiz")}
+    assert result.graded_by_service == [check.title for check in rubric.checks
+                                        if check.kind in ("hidden_tests", "quiz")]
+    assert (public.quiz, public.hidden_tests_dir) == (None, None)
+    assert rubric.quiz is not None

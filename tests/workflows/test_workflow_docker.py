@@ -64,9 +64,11 @@ def test_workflow__real_grading_in_the_runner_image(run_workflow, fake_github: F
 
     report = json.loads((jobs["comment"].workspace / "grader-report.json").read_text())
     assert jobs["grade"].outputs == {"score": f"{report['score']:.1f}".removesuffix(".0"), "grade": report["grade"]}
-    assert {check["id"] for check in report["checks"]} >= {"lint", "tests", "coverage", "migrations"}
+    assert {check["id"] for check in report["checks"]} == {"lint", "tests", "coverage", "migrations"}
+    assert report["graded_by_service"]  # the hidden tests and the quiz: never graded in the student's repository
     assert all(check["passed"] for check in report["checks"] if check["id"] in {"lint", "tests", "migrations"})
     assert "|---|---:|:---:|" in jobs["grade"].summary
     [comment] = fake_github.comments_on("Codertocat/Hello-World", 2)
     assert described_sha(comment["body"]) == SHA
+    assert "graded by the course's service" in comment["body"] or "проверяет сервис курса" in comment["body"]
 
