@@ -72,10 +72,12 @@ def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
     image = commands.add_parser("image", help="the runner image")
     image_commands = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
-    build = image_commands.add_parser("build", help="build the runner image")
+    build = image_commands.add_parser("build", help="build the runner image (or the service's)")
     build.add_argument("--base", default=None, help="base image (default: the Dockerfile's python slim image)")
     build.add_argument("--rubric", default=None, help="rubric whose package list goes into the image")
-    build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE)")
+    build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE for the runner)")
+    build.add_argument("--target", choices=["runner", "service"], default="runner",
+                       help="runner: the grading sandbox; service: grader serve / grader worker with a docker client")
     build.set_defaults(run=_lazy("image", "image_build_command"))
 
     rubric = commands.add_parser("rubric", help="rubric files")
