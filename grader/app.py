@@ -16,6 +16,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -24,7 +25,7 @@ from grader.api.controllers import API_CONTROLLERS
 from grader.api.dependencies import provide_grade_bands
 from grader.api.errors import error_response
 from grader.api.openapi import api_components
-from grader.dashboard.controller import DASHBOARD_CONTROLLERS
+from grader.dashboard.controller import DASHBOARD_CONTROLLERS, HOME_PATH
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.session import DbSession, provide_db_session
 from grader.github.client import GitHubClient
@@ -43,6 +44,12 @@ log = logging.getLogger("grader.app")
 @get("/health", tags=["service"], summary="The process is alive")
 async def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
+
+
+@get("/", include_in_schema=False)
+async def root() -> Redirect:
+    """People who open the service's address land on the dashboard."""
+    return Redirect(HOME_PATH)
 
 
 @get("/ready", tags=["service"], summary="The database answers")
@@ -99,7 +106,7 @@ def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> L
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
+        route_handlers=[root, health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
                         *API_CONTROLLERS, *DASHBOARD_CONTROLLERS],
         dependencies={"db_session": Provide(provide_db_session),
                       "grade_bands": Provide(provide_grade_bands, sync_to_thread=False)},

@@ -121,3 +121,9 @@ async def test_pages__login_required_then_gradebook_student_and_404(settings: Se
         assert "No submission is by nobody." in missing.text
         logout = await client.post("/dashboard/logout", follow_redirects=False)
         assert logout.headers["location"] == "/dashboard/login"
+
+
+async def test_root__redirects_to_the_dashboard(settings: Settings, sessionmaker: Sessionmaker) -> None:
+    async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
+        response = await client.get("/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (302, "/dashboard")
