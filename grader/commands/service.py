@@ -13,6 +13,7 @@ import signal
 
 from grader.db.engine import database
 from grader.db.schema import upgrade_to_head
+from grader.errors import CommandError
 from grader.github.client import GitHubClient
 from grader.grading.rubric_loader import load_checked_rubric
 from grader.logs import configure_logging
@@ -41,6 +42,9 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def worker_command(args: argparse.Namespace, settings: Settings) -> int:
+    count = args.count if args.count is not None else settings.queue.workers
+    if count < 1:
+        raise CommandError("grader worker needs at least one worker: pass --count N or set GRADER_WORKERS to 1 or more")
     rubric = load_checked_rubric(settings.grading)
     handler = load_processor(settings.queue.processor)
     configure_logging()
@@ -53,7 +57,7 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> int:
         async with database(settings.database) as sessionmaker:
             context = JobContext(settings, sessionmaker, rubric, GitHubClient(settings.github))
             await prepare_host(context)
-            await run_workers(sessionmaker, settings, stop, bind_processor(handler, context), count=args.count)
+            await run_workers(sessionmaker, settings, stop, bind_processor(handler, context), count=count)
 
     asyncio.run(main())
     return 0

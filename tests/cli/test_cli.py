@@ -48,3 +48,10 @@ def test_cli__unreachable_database_is_one_line_without_a_traceback(tmp_path, sch
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert result.stderr == "grader: the database cannot be used: unable to open database file\n"
+
+
+def test_cli__a_worker_command_without_workers_says_so():
+    result = run_grader("worker", GRADER_WORKERS="0")
+    assert result.returncode == 2
+    assert result.stderr == ("grader: grader worker needs at least one worker: pass --count N or set GRADER_WORKERS "
+                             "to 1 or more\n")

@@ -107,8 +107,8 @@ def _grade_a_burst(service_image: str, postgres_url: str, fake_github: FakeGitHu
     base_url = f"http://127.0.0.1:{port}"
     with container(service_image, "grader", "serve", "--host", "127.0.0.1", "--port", str(port), env=env) as api:
         _wait(lambda: _healthy(base_url), 120, "the api container answering /ready", api)
-        with container(service_image, "grader", "worker", env=env, socket=True) as first, \
-                container(service_image, "grader", "worker", env=env, socket=True) as second:
+        worker = (service_image, "grader", "worker", "--count", "1")
+        with container(*worker, env=env, socket=True) as first, container(*worker, env=env, socket=True) as second:
             assert [_push(base_url, number, sha) for number, sha in shas.items()] == [202] * PUSHES
             _wait(lambda: _all_published(fake_github, repo, shas), 600, "every push published", api, first, second)
             return [_logs(first), _logs(second)]
