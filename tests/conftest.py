@@ -28,6 +28,7 @@ from grader.settings import (
     GradingSettings,
     QueueSettings,
     RunnerSettings,
+    SessionSettings,
     Settings,
     WebhookSettings,
     load_settings,
@@ -38,6 +39,7 @@ from tests.support.docker import runner_settings_or_reason
 from tests.support.servers import running_service
 
 WEBHOOK_SECRET = "test-webhook-secret"
+SESSION_SECRET = "test-session-secret-of-at-least-32-characters"
 FAKE_GITHUB_TOKEN = "test-token"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -107,6 +109,7 @@ def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **sections
     values: dict[str, Any] = {
         "database": DatabaseSettings(url=database_url),
         "webhook": WebhookSettings(secret=WEBHOOK_SECRET),
+        "session": SessionSettings(secret=SESSION_SECRET),
         "queue": QueueSettings(workers=0),
     }
     values.update(sections)

@@ -1,0 +1,133 @@
+"""Receiving a webhook body from a client nobody has authenticated yet.
+
+Until the last byte has arrived and its HMAC matches, a body is anyone's. So each one costs little and
+there are few of them at once: the HMAC is computed as the body streams in, at most `memory_bytes` of
+it is held in memory (the rest goes to a temporary file that is unlinked from the start, so nothing is
+left behind whatever happens), and at most `max_pending_bodies` are received at the same time; the
+next delivery waits briefly for a slot (`pending_wait_seconds`, so a burst of GitHub's deliveries
+queues instead of failing) and is then refused. How long a client may take is the HTTP server's business
+(`grader.server`): it closes a connection whose body is late, and this reader then sees a disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator
+from typing import IO, Any
+
+from litestar.types import Receive
+
+from grader.settings import WebhookSettings
+from grader.webhooks.signature import BodySignature
+
+
+class TooManyPendingError(Exception):
+    """Every slot for unverified bodies is taken."""
+
+
+class BodyTooLargeError(Exception):
+    """The body is larger than the cap."""
+
+
+class ClientGoneError(Exception):
+    """The connection closed before the body was complete (the client left, or was too slow)."""
+
+
+class PendingBodies:
+    """The bodies being received and not yet verified: at most `limit`, waiting up to `wait_seconds`
+    for a free slot. A waiting delivery holds no more than any open connection does: its body stays
+    unread, and the server stops reading a connection whose buffer is full."""
+
+    def __init__(self, limit: int, wait_seconds: float) -> None:
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self.count = 0
+        self._free = asyncio.Semaphore(limit)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self._free.acquire()
+        except TimeoutError:
+            raise TooManyPendingError from None
+        self.count += 1
+        try:
+            yield
+        finally:
+            self.count -= 1
+            self._free.release()
+
+
+class BodySpool:
+    """A body's bytes: in memory up to `memory_bytes`, then all of them in an unlinked temporary file.
+
+    File work runs in a thread, so a slow disk never stalls the event loop.
+    """
+
+    def __init__(self, memory_bytes: int, directory: str | None) -> None:
+        self._memory = bytearray()
+        self._memory_bytes = memory_bytes
+        self._directory = directory
+        self._file: IO[bytes] | None = None
+
+    async def write(self, piece: bytes) -> None:
+        if self._file is None and len(self._memory) + len(piece) <= self._memory_bytes:
+            self._memory += piece
+            return
+        if self._file is None:
+            self._file = await asyncio.to_thread(self._open_file)
+        await asyncio.to_thread(self._file.write, piece)
+
+    def _open_file(self) -> IO[bytes]:
+        file = tempfile.TemporaryFile(dir=self._directory)  # noqa: SIM115 - closed in close()
+        file.write(self._memory)
+        self._memory = bytearray()
+        return file
+
+    async def read(self) -> bytes:
+        if self._file is None:
+            return bytes(self._memory)
+        return await asyncio.to_thread(self._read_file)
+
+    def _read_file(self) -> bytes:
+        assert self._file is not None
+        self._file.seek(0)
+        return self._file.read()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._memory = bytearray()
+
+
+async def receive_verified(receive: Receive, signature: BodySignature, settings: WebhookSettings) -> bytes:
+    """The whole body, once its HMAC has matched; raises SignatureError, BodyTooLargeError or
+    ClientGoneError. The caller holds a slot of `PendingBodies` for as long as this runs."""
+    spool = BodySpool(settings.memory_bytes, str(settings.spool_dir) if settings.spool_dir else None)
+    try:
+        await _stream_into(receive, signature, spool, settings.max_body_bytes)
+        signature.verify()
+        return await spool.read()
+    finally:
+        spool.close()
+
+
+async def _stream_into(receive: Receive, signature: BodySignature, spool: BodySpool, max_bytes: int) -> None:
+    size = 0
+    while True:
+        message: Any = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGoneError
+        piece: bytes = message.get("body", b"")
+        size += len(piece)
+        if size > max_bytes:
+            raise BodyTooLargeError
+        if piece:
+            signature.update(piece)
+            await spool.write(piece)
+        if not message.get("more_body", False):
+            return
