@@ -75,7 +75,7 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return response
 
 
-def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def database_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """503 only when the database cannot be used; a data or integrity error is not an outage."""
     if is_unavailable(exc):
         log.error("database unavailable", extra={"error_type": type(exc).__name__, "error": _first_line(exc)})
@@ -83,7 +83,7 @@ def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response
         response.headers["Retry-After"] = "30"
         return response
     if isinstance(exc, IntegrityError):
-        log.warning("database integrity error", extra={"path": request.url.path, "error": _first_line(exc)})
+        log.warning("database integrity error", extra={"path": request.scope.get("path"), "error": _first_line(exc)})
         return _error_body(409, "The request conflicts with stored data.")
     return _unexpected_error(request, exc)
 
@@ -139,9 +139,9 @@ def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> L
         middleware=[security_headers],
         exception_handlers={
             HTTPException: _http_error,
-            DBAPIError: _database_error,
-            PoolTimeoutError: _database_error,
-            ConnectionError: _database_error,  # asyncpg's refused connection; a replaced SQLite file
+            DBAPIError: database_error_response,
+            PoolTimeoutError: database_error_response,
+            ConnectionError: database_error_response,  # asyncpg's refused connection; a replaced SQLite file
             Exception: _unexpected_error,
         },
         # The schema as JSON only: the HTML viewers load scripts from CDNs, which the CSP forbids.

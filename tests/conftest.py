@@ -11,6 +11,7 @@ import asyncio
 import functools
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,20 @@ async def postgres_sessionmaker(postgres_url: str) -> AsyncIterator[async_sessio
         await _clear_tables(engine)
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture(params=["suite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def each_database(request: pytest.FixtureRequest) -> Database:
+    """The suite's database, then PostgreSQL whatever the suite's database is; emptied first."""
+    if request.param == "suite":
+        return Database(request.getfixturevalue("database_url"), request.getfixturevalue("sessionmaker"))
+    return Database(request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_sessionmaker"))
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Which database errors mean "the database is unavailable", and nothing else.
 
-Only these become a 503 and an outage in the logs: a lost or refused connection, a server shutting
-down or out of resources, a pool with no free connection, a SQLite file that cannot be opened, read or
-written (or is locked past the busy timeout), and a SQLite file that is no longer the one configured.
+Only these become a 503 and an outage in the logs: a lost or refused connection, a login or database
+name the server refuses, a server shutting down or out of resources, a pool with no free connection, a
+SQLite file that cannot be opened, read or written (or is locked past the busy timeout), and a SQLite
+file that is no longer the one configured.
 An integrity or data error is about the data, never about availability: it must not look like an outage.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-# PostgreSQL SQLSTATE classes and codes: connection exception, insufficient resources (disk full, out
-# of memory, too many connections), system error (I/O); admin and crash shutdown, cannot connect now.
-_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "58")
+# PostgreSQL SQLSTATE classes and codes: connection exception, invalid authorization, invalid catalog
+# name (no such database), insufficient resources (disk full, out of memory, too many connections),
+# system error (I/O); admin and crash shutdown, cannot connect now.
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "28", "3D", "53", "58")
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 # SQLite primary result codes: BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
 _UNAVAILABLE_SQLITE_CODES = {5, 6, 8, 10, 11, 13, 14, 26}

@@ -73,6 +73,15 @@ class BodySpool:
         self._directory = directory
         self._file: IO[bytes] | None = None
 
+    @property
+    def in_memory(self) -> int:
+        """Bytes of the body held in memory now."""
+        return len(self._memory)
+
+    @property
+    def on_disk(self) -> bool:
+        return self._file is not None
+
     async def write(self, piece: bytes) -> None:
         if self._file is None and len(self._memory) + len(piece) <= self._memory_bytes:
             self._memory += piece
