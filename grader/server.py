@@ -99,7 +99,7 @@ def server_config(app: Any, settings: HttpSettings, host: str, port: int) -> uvi
         timeout_keep_alive=settings.idle_timeout_seconds,  # type: ignore[arg-type]  # a float works
         h11_max_incomplete_event_size=settings.max_header_bytes,
         proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_level="warning", access_log=False, timeout_graceful_shutdown=60,
+        log_level="warning", access_log=False, timeout_graceful_shutdown=60, server_header=False,
     )
 
 

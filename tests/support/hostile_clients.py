@@ -20,11 +20,13 @@ FORGED_SIGNATURE = "sha256=" + "0" * 64
 _delivery_ids = itertools.count()
 
 
-async def _closed_by_server(reader: asyncio.StreamReader) -> None:
-    """Read (and drop) whatever the server says until it closes the connection."""
+async def _closed_by_server(reader: asyncio.StreamReader) -> bytes:
+    """Read whatever the server says until it closes the connection; the first bytes of it."""
+    said = b""
     with contextlib.suppress(ConnectionError):
-        while await reader.read(65536):
-            pass
+        while piece := await reader.read(65536):
+            said = said or piece
+    return said
 
 
 def _head(port: int, content_length: int) -> bytes:
@@ -71,11 +73,16 @@ async def trickling_headers(port: int, every: float) -> float:
 
 async def silent(port: int) -> float:
     """Connect and say nothing."""
+    return (await silent_and_told(port))[0]
+
+
+async def silent_and_told(port: int) -> tuple[float, bytes]:
+    """Connect and say nothing; also what the server said before it hung up."""
     started = time.monotonic()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        await _closed_by_server(reader)
-        return time.monotonic() - started
+        said = await _closed_by_server(reader)
+        return time.monotonic() - started, said
     finally:
         writer.close()
 

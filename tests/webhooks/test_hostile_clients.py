@@ -14,13 +14,14 @@ import contextlib
 import httpx
 import pytest
 
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET, Database
 from tests.support.hostile_clients import (
     MIB,
     idle_after_one_request,
     rss_bytes,
     sample_rss,
     silent,
+    silent_and_told,
     stalled_body,
     trickling_headers,
 )
@@ -62,8 +63,8 @@ async def _attack(port: int) -> dict[str, list[float]]:
 
 
 async def test_edge__stalled_and_trickling_clients_are_cut_off_memory_stays_flat_and_github_gets_through(
-        serve, database_url, engine) -> None:
-    service = serve(database_url, GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET, GRADER_WORKERS="0",
+        serve, each_database: Database) -> None:
+    service = serve(each_database.url, GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET, GRADER_WORKERS="0",
                     GRADER_HTTP_HEADER_TIMEOUT=str(HEADER_TIMEOUT), GRADER_HTTP_BODY_TIMEOUT=str(BODY_TIMEOUT),
                     GRADER_HTTP_IDLE_TIMEOUT=str(IDLE_TIMEOUT))
     port = int(service.base_url.rsplit(":", 1)[1])
@@ -76,7 +77,7 @@ async def test_edge__stalled_and_trickling_clients_are_cut_off_memory_stays_flat
     done = asyncio.Event()
     deliveries = asyncio.create_task(_deliver_until(service.base_url, done))
     try:
-        held = await _attack(port)
+        (_, told), held = await asyncio.gather(silent_and_told(port), _attack(port))
     finally:
         done.set()
         statuses = await deliveries
@@ -87,6 +88,7 @@ async def test_edge__stalled_and_trickling_clients_are_cut_off_memory_stays_flat
     assert max(held["stalled"]) <= BODY_TIMEOUT + SLACK
     assert max(held["idle"]) <= IDLE_TIMEOUT + SLACK
     assert min(held["silent"]) >= HEADER_TIMEOUT * 0.9  # cut off by the deadline, not by chance
+    assert told.startswith(b"HTTP/1.1 408 ")
     growth = max(samples) - baseline
     assert growth < RSS_GROWTH_LIMIT, f"RSS grew by {growth / MIB:.1f} MiB"
     assert len(statuses) >= 10
