@@ -115,6 +115,7 @@ def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> L
         app.state.update(settings=settings, rubric=rubric, engine=engine, sessionmaker=sessionmaker,
                          intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts),
                          pending_bodies=PendingBodies(settings.webhook.max_pending_bodies,
+                                                      settings.webhook.max_pending_per_client,
                                                       settings.webhook.pending_wait_seconds))
         stop = asyncio.Event()
         running = None

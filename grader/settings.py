@@ -60,6 +60,7 @@ class WebhookSettings:
     # Bodies being received and not yet verified, at once; the next delivery waits for a slot up to
     # `pending_wait_seconds`, then gets 503 with Retry-After.
     max_pending_bodies: int = 32
+    max_pending_per_client: int = 8  # per client address (the TLS front's X-Forwarded-For, when trusted)
     pending_wait_seconds: float = 2.0
     # Each pending body is kept in memory up to this size, the rest in an unlinked temporary file.
     memory_bytes: int = 256 * 1024
@@ -247,6 +248,7 @@ def _read_webhook(env: Mapping[str, str]) -> WebhookSettings:
         secret=env.get("GITHUB_WEBHOOK_SECRET", ""),
         max_body_bytes=max_body_mb * 1024 * 1024,
         max_pending_bodies=_parsed(env, "GRADER_WEBHOOK_MAX_PENDING", 32, _positive_int, number),
+        max_pending_per_client=_parsed(env, "GRADER_WEBHOOK_MAX_PENDING_PER_CLIENT", 8, _positive_int, number),
         pending_wait_seconds=_parsed(env, "GRADER_WEBHOOK_PENDING_WAIT", 2.0, _positive_float,
                                      "a positive number of seconds"),
         memory_bytes=_parsed(env, "GRADER_WEBHOOK_MEMORY_KB", 256, _positive_int, number) * 1024,

@@ -3,9 +3,10 @@
 Until the last byte has arrived and its HMAC matches, a body is anyone's. So each one costs little and
 there are few of them at once: the HMAC is computed as the body streams in, at most `memory_bytes` of
 it is held in memory (the rest goes to a temporary file that is unlinked from the start, so nothing is
-left behind whatever happens), and at most `max_pending_bodies` are received at the same time; the
-next delivery waits briefly for a slot (`pending_wait_seconds`, so a burst of GitHub's deliveries
-queues instead of failing) and is then refused. How long a client may take is the HTTP server's business
+left behind whatever happens), and at most `max_pending_bodies` are received at the same time (at most
+`max_pending_per_client` from one address); the next delivery waits briefly for a slot
+(`pending_wait_seconds`, so a burst of GitHub's deliveries queues instead of failing) and is then
+refused. How long a client may take is the HTTP server's business
 (`grader.server`): it closes a connection whose body is late, and this reader then sees a disconnect.
 """
 
@@ -36,29 +37,53 @@ class ClientGoneError(Exception):
 
 
 class PendingBodies:
-    """The bodies being received and not yet verified: at most `limit`, waiting up to `wait_seconds`
-    for a free slot. A waiting delivery holds no more than any open connection does: its body stays
-    unread, and the server stops reading a connection whose buffer is full."""
+    """The bodies being received and not yet verified: at most `limit` in all and `per_client` from one
+    client address, so that one host cannot take every slot from GitHub. A delivery waits up to
+    `wait_seconds` for a slot; a waiting delivery holds no more than any open connection does (its body
+    stays unread, and the server stops reading a connection whose buffer is full)."""
 
-    def __init__(self, limit: int, wait_seconds: float) -> None:
+    def __init__(self, limit: int, per_client: int, wait_seconds: float) -> None:
         self.limit = limit
+        self.per_client = per_client
         self.wait_seconds = wait_seconds
         self.count = 0
-        self._free = asyncio.Semaphore(limit)
+        self._by_client: dict[str, int] = {}
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def _free_for(self, client: str) -> bool:
+        return self.count < self.limit and self._by_client.get(client, 0) < self.per_client
+
+    async def _wait_for_a_free_slot(self, client: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_seconds
+        while not self._free_for(client):
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+            except TimeoutError:
+                raise TooManyPendingError from None
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(self.wait_seconds):
-                await self._free.acquire()
-        except TimeoutError:
-            raise TooManyPendingError from None
+    async def slot(self, client: str) -> AsyncIterator[None]:
+        await self._wait_for_a_free_slot(client)
         self.count += 1
+        self._by_client[client] = self._by_client.get(client, 0) + 1
         try:
             yield
-        finally:
+        finally:  # no await in here: a slot is given back even when the task is being cancelled
             self.count -= 1
-            self._free.release()
+            self._by_client[client] -= 1
+            if not self._by_client[client]:
+                del self._by_client[client]
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:  # each looks again whether a slot is free for its own client
+                if not waiter.done():
+                    waiter.set_result(None)
 
 
 class BodySpool:

@@ -92,11 +92,12 @@ async def _verified_body(request: Request, signature: BodySignature, settings: S
     if (request.content_length or 0) > settings.webhook.max_body_bytes:
         raise HTTPException(status_code=413)
     try:
-        async with pending.slot():
+        async with pending.slot(request.client.host if request.client else ""):
             return await receive_verified(request.receive, signature, settings.webhook)
     except TooManyPendingError:
         retry_after = str(math.ceil(settings.http.body_timeout_seconds))
-        log.warning("delivery refused: too many pending bodies", extra={"pending": pending.count})
+        log.warning("delivery refused: too many pending bodies",
+                    extra={"pending": pending.count, "client": request.client.host if request.client else ""})
         raise ServiceUnavailableException(BUSY_MESSAGE, headers={"Retry-After": retry_after}) from None
     except BodyTooLargeError:
         raise HTTPException(status_code=413) from None

@@ -1,5 +1,7 @@
 """Clients an attacker on the public webhook URL would write, over raw sockets to 127.0.0.1.
 
+They connect from 127.0.0.2 by default (see ATTACKER): a host of its own, as the server counts clients.
+
 Each one does its slow or partial thing and then only waits for the server to hang up; it never closes
 first. What it returns is how long the server kept the connection open (seconds since connecting), so
 a test can hold that against the server's deadlines. Used by tests/webhooks/test_hostile_clients.py
@@ -13,8 +15,12 @@ import contextlib
 import itertools
 import time
 from pathlib import Path
+from typing import Any
 
 MIB = 1024 * 1024
+# Another loopback address, so the server sees the attacker as a different client than GitHub (whose
+# deliveries the tests send from 127.0.0.1). Linux routes all of 127.0.0.0/8 to the loopback device.
+ATTACKER = "127.0.0.2"
 # Shaped like GitHub's header, so the server reads the body before it can tell the signature is wrong.
 FORGED_SIGNATURE = "sha256=" + "0" * 64
 _delivery_ids = itertools.count()
@@ -35,10 +41,14 @@ def _head(port: int, content_length: int) -> bytes:
             f"x-hub-signature-256: {FORGED_SIGNATURE}\r\ncontent-length: {content_length}\r\n\r\n").encode()
 
 
-async def stalled_body(port: int, declared: int, sent: int) -> float:
+def _connect(port: int, source: str) -> Any:
+    return asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+
+
+async def stalled_body(port: int, declared: int, sent: int, source: str = ATTACKER) -> float:
     """Announce a `declared`-byte body, send `sent` bytes of it, then stall."""
     started = time.monotonic()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await _connect(port, source)
     try:
         with contextlib.suppress(ConnectionError):
             writer.write(_head(port, declared))
@@ -51,10 +61,10 @@ async def stalled_body(port: int, declared: int, sent: int) -> float:
         writer.close()
 
 
-async def trickling_headers(port: int, every: float) -> float:
+async def trickling_headers(port: int, every: float, source: str = ATTACKER) -> float:
     """Send the request line, then one header line every `every` seconds, never ending the head."""
     started = time.monotonic()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await _connect(port, source)
     closed = asyncio.create_task(_closed_by_server(reader))
     try:
         writer.write(b"POST /webhooks/github HTTP/1.1\r\n")
@@ -71,15 +81,15 @@ async def trickling_headers(port: int, every: float) -> float:
         writer.close()
 
 
-async def silent(port: int) -> float:
+async def silent(port: int, source: str = ATTACKER) -> float:
     """Connect and say nothing."""
-    return (await silent_and_told(port))[0]
+    return (await silent_and_told(port, source))[0]
 
 
-async def silent_and_told(port: int) -> tuple[float, bytes]:
+async def silent_and_told(port: int, source: str = ATTACKER) -> tuple[float, bytes]:
     """Connect and say nothing; also what the server said before it hung up."""
     started = time.monotonic()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await _connect(port, source)
     try:
         said = await _closed_by_server(reader)
         return time.monotonic() - started, said
@@ -87,9 +97,9 @@ async def silent_and_told(port: int) -> tuple[float, bytes]:
         writer.close()
 
 
-async def idle_after_one_request(port: int) -> float:
+async def idle_after_one_request(port: int, source: str = ATTACKER) -> float:
     """Ask for /health on a kept-alive connection, then idle; seconds from the answer to the hang-up."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await _connect(port, source)
     try:
         writer.write(f"GET /health HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode())
         await writer.drain()

@@ -87,8 +87,8 @@ class Stall:
 
 async def test_webhook__bodies_past_the_pending_cap_get_503_with_retry_after(database_url, engine,
                                                                              sessionmaker) -> None:
-    app = create_app(_settings(database_url, max_pending_bodies=2, pending_wait_seconds=0.2), shipped_rubric(),
-                     workers=False)
+    settings = _settings(database_url, max_pending_bodies=2, max_pending_per_client=2, pending_wait_seconds=0.2)
+    app = create_app(settings, shipped_rubric(), workers=False)
     body, headers = signed_delivery(pull_request_payload(sha="f" * 40), secret=WEBHOOK_SECRET)
     stalls = [Stall(b"{"), Stall(b"{")]
     async with AsyncTestClient(app=app) as client, httpx.AsyncClient(
@@ -111,6 +111,29 @@ async def test_webhook__bodies_past_the_pending_cap_get_503_with_retry_after(dat
 
 async def _pending(app, count: int) -> bool:
     return app.state.pending_bodies.count == count
+
+
+def _from(app, host: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 40000)),
+                             base_url="http://testserver")
+
+
+async def test_webhook__one_client_cannot_take_the_slots_another_needs(database_url, engine, sessionmaker) -> None:
+    settings = _settings(database_url, max_pending_bodies=8, max_pending_per_client=2, pending_wait_seconds=0.2)
+    app = create_app(settings, shipped_rubric(), workers=False)
+    body, headers = signed_delivery(pull_request_payload(sha="1" * 40), secret=WEBHOOK_SECRET)
+    stalls = [Stall(b"{"), Stall(b"{")]
+    async with AsyncTestClient(app=app), _from(app, "203.0.113.9") as attacker, _from(app, "192.0.2.1") as github:
+        stalled = [asyncio.create_task(attacker.post(URL, content=stall, headers={**headers, "x-github-delivery": n}))
+                   for n, stall in zip("ab", stalls, strict=True)]
+        await eventually(lambda: _pending(app, 2), what="the attacker's two stalled bodies")
+        third = await attacker.post(URL, content=body, headers=headers)
+        delivered = await github.post(URL, content=body, headers=headers)
+        for stall in stalls:
+            stall.released.set()
+        await asyncio.gather(*stalled)
+    assert (third.status_code, delivered.status_code) == (503, 202)
+    assert (await count_rows(sessionmaker))["jobs"] == 1
 
 
 @pytest.mark.parametrize("signature", [None, "sha256=xyz", "sha1=" + "0" * 40, "sha256=" + "0" * 63])

@@ -3,7 +3,7 @@
 Bounded in count and time, on 127.0.0.1 only: a few hundred connections, deadlines of 2-3 s, about ten
 seconds in all. The server's memory must stay flat however much of their bodies the stalled clients
 sent, every one of them must be hung up on within its deadline (plus slack for a loaded machine), and
-signed deliveries sent meanwhile must all be queued.
+signed deliveries sent meanwhile (from another client address than the attackers') must all be queued.
 """
 
 from __future__ import annotations
