@@ -43,6 +43,8 @@ from grader.webhooks.controller import receive_github_webhook
 from grader.workflow_reports.controller import workflow_reports_router
 
 log = logging.getLogger("grader.app")
+# Every other body is small (a login form, an override); the webhook and the workflow reports set their own.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
 @get("/health", tags=["service"], summary="The process is alive")
@@ -138,6 +140,7 @@ def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> L
                       "grade_bands": Provide(provide_grade_bands, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[security_headers],
+        request_max_body_size=DEFAULT_MAX_BODY_BYTES,
         exception_handlers={
             HTTPException: _http_error,
             DBAPIError: database_error_response,

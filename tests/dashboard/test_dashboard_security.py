@@ -143,6 +143,13 @@ async def test_pages__every_html_page_has_the_csp_and_security_headers_and_nothi
     assert "#grade-distribution" in stylesheet.text
 
 
+async def test_forms__a_body_larger_than_any_form_is_refused_unread(client) -> None:
+    await client.get("/dashboard/login")
+    response = await client.post("/dashboard/login", content=b"token=" + b"x" * 1024 * 1024,
+                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
+
+
 async def test_schema__is_served_as_json_only(client) -> None:
     assert (await client.get("/schema/openapi.json")).status_code == 200
     assert (await client.get("/schema/swagger")).status_code == 404
