@@ -91,14 +91,14 @@ async def _verified_body(request: Request, signature: BodySignature, settings: S
     """The raw body, read only up to the cap and returned only if GitHub signed it with our secret."""
     if (request.content_length or 0) > settings.webhook.max_body_bytes:
         raise HTTPException(status_code=413)
+    client = request.client.host if request.client else ""  # the front's X-Forwarded-For when trusted
     try:
-        async with pending.slot(request.client.host if request.client else ""):
+        async with pending.slot(client):
             return await receive_verified(request.receive, signature, settings.webhook)
     except TooManyPendingError:
-        retry_after = str(math.ceil(settings.http.body_timeout_seconds))
-        log.warning("delivery refused: too many pending bodies",
-                    extra={"pending": pending.count, "client": request.client.host if request.client else ""})
-        raise ServiceUnavailableException(BUSY_MESSAGE, headers={"Retry-After": retry_after}) from None
+        log.warning("delivery refused: too many pending bodies", extra={"pending": pending.count, "client": client})
+        raise ServiceUnavailableException(BUSY_MESSAGE, headers={
+            "Retry-After": str(math.ceil(settings.http.body_timeout_seconds))}) from None
     except BodyTooLargeError:
         raise HTTPException(status_code=413) from None
     except SignatureError as exc:
