@@ -65,6 +65,27 @@ async def trickling_headers(port: int, every: float, source: str = ATTACKER) -> 
     """Send the request line, then one header line every `every` seconds, never ending the head."""
     started = time.monotonic()
     reader, writer = await _connect(port, source)
+    try:
+        await _trickle(reader, writer, every)
+        return time.monotonic() - started
+    finally:
+        writer.close()
+
+
+async def trickling_after_one_request(port: int, every: float, source: str = ATTACKER) -> float:
+    """Ask for /health on a kept-alive connection, then trickle the next request's head; seconds from its
+    first byte to the hang-up."""
+    reader, writer = await _connect(port, source)
+    try:
+        await _health(reader, writer, port)
+        started = time.monotonic()
+        await _trickle(reader, writer, every)
+        return time.monotonic() - started
+    finally:
+        writer.close()
+
+
+async def _trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, every: float) -> None:
     closed = asyncio.create_task(_closed_by_server(reader))
     try:
         writer.write(b"POST /webhooks/github HTTP/1.1\r\n")
@@ -75,10 +96,8 @@ async def trickling_headers(port: int, every: float, source: str = ATTACKER) -> 
                 await writer.drain()
             line += 1
             await asyncio.wait({closed}, timeout=every)
-        return time.monotonic() - started
     finally:
         closed.cancel()
-        writer.close()
 
 
 async def silent(port: int, source: str = ATTACKER) -> float:
@@ -101,17 +120,21 @@ async def idle_after_one_request(port: int, source: str = ATTACKER) -> float:
     """Ask for /health on a kept-alive connection, then idle; seconds from the answer to the hang-up."""
     reader, writer = await _connect(port, source)
     try:
-        writer.write(f"GET /health HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode())
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
-        await reader.readexactly(length)
+        await _health(reader, writer, port)
         answered = time.monotonic()
         await _closed_by_server(reader)
         return time.monotonic() - answered
     finally:
         writer.close()
+
+
+async def _health(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
+    writer.write(f"GET /health HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    await reader.readexactly(length)
 
 
 def rss_bytes(pid: int) -> int:

@@ -23,6 +23,7 @@ from tests.support.hostile_clients import (
     silent,
     silent_and_told,
     stalled_body,
+    trickling_after_one_request,
     trickling_headers,
 )
 from tests.support.webhooks import pull_request_payload, signed_delivery
@@ -56,6 +57,7 @@ async def _attack(port: int) -> dict[str, list[float]]:
         "trickling": [trickling_headers(port, every=0.5) for _ in range(TRICKLING)],
         "silent": [silent(port) for _ in range(SILENT)],
         "idle": [idle_after_one_request(port) for _ in range(IDLE)],
+        "trickling_second_request": [trickling_after_one_request(port, every=0.5) for _ in range(IDLE)],
     }
     async with asyncio.timeout(30):
         results = await asyncio.gather(*(asyncio.gather(*clients) for clients in groups.values()))
@@ -87,6 +89,7 @@ async def test_edge__stalled_and_trickling_clients_are_cut_off_memory_stays_flat
     assert max(held["trickling"]) <= HEADER_TIMEOUT + SLACK
     assert max(held["stalled"]) <= BODY_TIMEOUT + SLACK
     assert max(held["idle"]) <= IDLE_TIMEOUT + SLACK
+    assert max(held["trickling_second_request"]) <= HEADER_TIMEOUT + SLACK
     assert min(held["silent"]) >= HEADER_TIMEOUT * 0.9  # cut off by the deadline, not by chance
     assert told.startswith(b"HTTP/1.1 408 ")
     growth = max(samples) - baseline
