@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
+from grader.db.errors import first_line
 from grader.errors import CommandError
 from grader.grading.rubric_loader import RubricError
 from grader.settings import Settings, SettingsError, load_settings
@@ -120,12 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _first_line(exc: BaseException) -> str:
-    """The driver's own message, without SQLAlchemy's statement dump (which could hold values)."""
-    origin = getattr(exc, "orig", None) or exc
-    return (str(origin).strip().splitlines() or [type(origin).__name__])[0]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -134,10 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except DBAPIError as exc:
-        print(f"grader: the database cannot be used: {_first_line(exc)}", file=sys.stderr)
+        print(f"grader: the database cannot be used: {first_line(exc)}", file=sys.stderr)
         return 1
     except ConnectionError as exc:
-        print(f"grader: cannot connect: {_first_line(exc)}", file=sys.stderr)
+        print(f"grader: cannot connect: {first_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

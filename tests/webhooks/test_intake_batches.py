@@ -48,7 +48,7 @@ async def test_batch__duplicates_same_shas_and_newer_pushes_inside_one_transacti
 
 async def test_batcher__concurrent_stores_share_transactions_and_each_gets_its_answer(engine, sessionmaker):
     batcher = IntakeBatcher(engine, sessionmaker)
-    pushes = [push(f"c{index}", f"{index:040x}", number=index) for index in range(40)]
+    pushes = [push(f"c{index}", f"{index:040x}", number=index + 1) for index in range(40)]
     results = await asyncio.gather(*(batcher.store(item) for item in [*pushes, *pushes[:10]]))
     outcomes = [result.outcome for result in results]
     assert outcomes.count(IntakeOutcome.QUEUED) == 40
