@@ -31,7 +31,7 @@ from grader.webhooks.body import (
     TooManyPendingError,
     receive_verified,
 )
-from grader.webhooks.events import PayloadError, PullRequestEvent, parse_delivery
+from grader.webhooks.events import PayloadError, PullRequestEvent, parse_delivery, payload_json
 from grader.webhooks.intake import IntakeOutcome, IntakeResult, Push
 from grader.webhooks.signature import BodySignature, SignatureError, claimed_signature
 
@@ -47,11 +47,19 @@ BUSY_MESSAGE = "Too many deliveries are being received at once; retry shortly."
       tags=["webhooks"], summary="Receive a GitHub webhook delivery")
 async def receive_github_webhook(request: Request[Any, Any, Any], state: State) -> Response[dict[str, object]]:
     started = time.perf_counter()
+    try:
+        return await _receive(request, state, started)
+    except HTTPException as exc:
+        _log_rejected(request, exc, started)
+        raise
+
+
+async def _receive(request: Request[Any, Any, Any], state: State, started: float) -> Response[dict[str, object]]:
     settings: Settings = state.settings
     signature = _claimed_signature(request, settings.webhook.secret)
     delivery_id, event = _delivery_headers(request)
     body = await _verified_body(request, signature, settings, state.pending_bodies)
-    action, push = _parse(body, event, settings.http.max_json_depth)
+    action, push = _parse(body, request.headers.get("content-type", ""), event, settings.http.max_json_depth)
     if push is None:
         _log_delivery(delivery_id, event, action, "ignored", started)
         return Response({"status": "ignored", "event": event, "action": action}, status_code=200)
@@ -112,9 +120,9 @@ async def _verified_body(request: Request[Any, Any, Any], signature: BodySignatu
                                           headers={"Retry-After": "30"}) from None
 
 
-def _parse(body: bytes, event: str, max_depth: int) -> tuple[str, PullRequestEvent | None]:
+def _parse(body: bytes, content_type: str, event: str, max_depth: int) -> tuple[str, PullRequestEvent | None]:
     try:
-        return parse_delivery(event, body, max_depth)
+        return parse_delivery(event, payload_json(body, content_type), max_depth)
     except PayloadError as exc:
         raise ClientException(str(exc)) from None
 
@@ -128,6 +136,18 @@ async def _store(intake: IntakeBatcher, push: Push) -> IntakeResult:
             raise ServiceUnavailableException("The database is unavailable; redeliver shortly.",
                                               headers={"Retry-After": "30"}) from exc
         raise
+
+
+def _log_rejected(request: Request[Any, Any, Any], exc: HTTPException, started: float) -> None:
+    """One line per refused delivery: the status and our own reason; never the body or a header's secret."""
+    delivery_id = request.headers.get("x-github-delivery", "")
+    event = request.headers.get("x-github-event", "")
+    log.warning("delivery rejected", extra={
+        "status": exc.status_code, "reason": exc.detail if isinstance(exc.detail, str) else "",
+        "delivery_id": delivery_id if _DELIVERY_ID.fullmatch(delivery_id) else None,
+        "github_event": event if _EVENT.fullmatch(event) else None,
+        "client": request.client.host if request.client else None,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
 
 
 def _log_delivery(delivery_id: str, event: str, action: str, outcome: str, started: float,

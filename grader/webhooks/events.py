@@ -8,6 +8,7 @@ out of shape, with the path of the field in its message. Nesting is measured bef
 from __future__ import annotations
 
 import enum
+import urllib.parse
 from typing import Annotated
 
 import msgspec
@@ -89,6 +90,27 @@ def parse_delivery(event: str, body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) 
     if decide(event, action) is Decision.IGNORE:
         return action, None
     return action, parse_pull_request(body)
+
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def payload_json(body: bytes, content_type: str) -> bytes:
+    """The JSON of a verified delivery. GitHub's default webhook content type is a form whose `payload`
+    field holds the JSON (the signature covers the form as sent); `application/json` is the JSON itself."""
+    if content_type.split(";")[0].strip().lower() != FORM_CONTENT_TYPE:
+        return body
+    try:
+        fields = urllib.parse.parse_qs(body.decode("ascii"), keep_blank_values=True, max_num_fields=16,
+                                       strict_parsing=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise PayloadError("The form-encoded body is malformed; set the webhook's content type to "
+                           "application/json.") from None
+    values = fields.get("payload", [])
+    if len(values) != 1:
+        raise PayloadError("A form-encoded delivery must carry its JSON in one payload field; set the "
+                           "webhook's content type to application/json.")
+    return values[0].encode("utf-8")
 
 
 def read_action(body: bytes) -> str:
