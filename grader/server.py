@@ -18,6 +18,8 @@ from h11's own state of the client (`their_state`), not from uvicorn's internals
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -103,6 +105,20 @@ def server_config(app: Any, settings: HttpSettings, host: str, port: int) -> uvi
     )
 
 
-def run_server(app: Any, settings: HttpSettings, host: str, port: int) -> None:
-    """Serve `app` until SIGINT/SIGTERM (blocking)."""
-    uvicorn.Server(server_config(app, settings, host, port)).run()
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling `on_started` once it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_started()
+
+
+def run_server(app: Any, settings: HttpSettings, host: str, port: int,
+               on_started: Callable[[], None] = lambda: None) -> None:
+    """Serve `app` until SIGINT/SIGTERM (blocking); `on_started` runs once the socket listens."""
+    _Server(server_config(app, settings, host, port), on_started).run()

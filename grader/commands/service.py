@@ -13,6 +13,7 @@ import gc
 import logging
 import signal
 
+from grader.commands.startup import startup_lines
 from grader.dashboard.secret import load_or_create_secret
 from grader.db.engine import database
 from grader.db.schema import upgrade_to_head
@@ -39,7 +40,8 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     # full passes over it otherwise show up as 50-70 ms stalls in request latency.
     gc.collect()
     gc.freeze()
-    run_server(app, settings.http, args.host, args.port)
+    summary = "\n".join(startup_lines(settings, rubric, args.host, args.port))
+    run_server(app, settings.http, args.host, args.port, on_started=lambda: print(summary, flush=True))
     return 0
 
 
