@@ -49,15 +49,23 @@ COPY grader/runner/harness/ /opt/grader/harness/
 ENTRYPOINT ["/opt/venv/bin/python", "-I", "-B", "-c", "import sys, runpy; sys.path.insert(0, '/opt/grader'); runpy.run_module('harness', run_name='__main__')"]
 
 FROM ${BASE_IMAGE} AS service
-ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ENV LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The workers start grading containers through the docker client, on the engine whose socket is
+# mounted into the container (see deploy/README.md for the risk and the alternatives).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends docker.io ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 RUN python3 -m venv /opt/venv
-COPY pyproject.toml /src/
+COPY pyproject.toml setup.py /src/
 COPY grader /src/grader
+COPY rubric /src/rubric
 COPY docker/build-ca/ /opt/build-ca/
+# The built-in rubrics install with the package (grader.rubrics), as they do for the reusable workflow.
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && touch /src/README.md && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src
-COPY rubric /opt/grader/rubric
-ENV GRADER_RUBRIC=/opt/grader/rubric/sqlalchemy-async.toml
+# The embedded SQLite default keeps its file here (production sets DATABASE_URL to PostgreSQL).
+RUN install -d -o 10001 -g 10001 /var/lib/grader
 USER 10001:10001
 WORKDIR /var/lib/grader
 EXPOSE 8000

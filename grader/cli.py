@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
+from grader.db.errors import first_line
 from grader.errors import CommandError
 from grader.grading.rubric_loader import RubricError
 from grader.settings import Settings, SettingsError, load_settings
@@ -65,15 +66,32 @@ def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     check.add_argument("path")
     check.add_argument("--rubric", default=None, help="rubric TOML file (default: GRADER_RUBRIC or the built-in)")
     check.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    check.add_argument("--public", action="store_true",
+                       help="grade only the public checks (no hidden tests, no quiz key), as in a student's own "
+                            "repository; the rest is left to the service")
     check.set_defaults(run=_lazy("check", "check_command"))
 
     image = commands.add_parser("image", help="the runner image")
     image_commands = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
-    build = image_commands.add_parser("build", help="build the runner image")
+    build = image_commands.add_parser("build", help="build the runner image (or the service's)")
     build.add_argument("--base", default=None, help="base image (default: the Dockerfile's python slim image)")
     build.add_argument("--rubric", default=None, help="rubric whose package list goes into the image")
-    build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE)")
+    build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE for the runner)")
+    build.add_argument("--target", choices=["runner", "service"], default="runner",
+                       help="runner: the grading sandbox; service: grader serve / grader worker with a docker client")
     build.set_defaults(run=_lazy("image", "image_build_command"))
+
+    rubric = commands.add_parser("rubric", help="rubric files")
+    rubric_commands = rubric.add_subparsers(dest="rubric_command", required=True, metavar="ACTION")
+    check_rubric = rubric_commands.add_parser("check", help="validate rubrics with their hidden tests and quiz key")
+    check_rubric.add_argument("files", nargs="+", metavar="FILE")
+    check_rubric.set_defaults(run=_lazy("rubric", "rubric_check_command"))
+
+    quiz = commands.add_parser("quiz", help="the rubric's quiz")
+    quiz_commands = quiz.add_subparsers(dest="quiz_command", required=True, metavar="ACTION")
+    render = quiz_commands.add_parser("render", help="print the quiz page for students (never the key)")
+    render.add_argument("file", metavar="RUBRIC", help="a rubric TOML file with a [quiz] table")
+    render.set_defaults(run=_lazy("rubric", "quiz_render_command"))
 
 
 def _workflow_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,12 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _first_line(exc: BaseException) -> str:
-    """The driver's own message, without SQLAlchemy's statement dump (which could hold values)."""
-    origin = getattr(exc, "orig", None) or exc
-    return (str(origin).strip().splitlines() or [type(origin).__name__])[0]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -117,10 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except DBAPIError as exc:
-        print(f"grader: the database cannot be used: {_first_line(exc)}", file=sys.stderr)
+        print(f"grader: the database cannot be used: {first_line(exc)}", file=sys.stderr)
         return 1
     except ConnectionError as exc:
-        print(f"grader: cannot connect: {_first_line(exc)}", file=sys.stderr)
+        print(f"grader: cannot connect: {first_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -38,6 +38,7 @@ class Texts:
     failed: str
     no_message: str
     not_graded_title: str
+    graded_by_service: str  # {checks}
     not_graded_summary: str  # {reason}
     rejected: str  # {reason}: a push that could not be graded at all, as the comment's first line
     needs_review: str  # the mark of a check withheld for review, in the table
@@ -92,6 +93,8 @@ RUSSIAN = Texts(
     failed="не пройдено",
     no_message="без сообщения",
     not_graded_title="Не удалось проверить",
+    graded_by_service="_Здесь проверено только открытое: {checks} проверяет сервис курса, и его оценка — "
+                      "итоговая._",
     not_graded_summary="Этот коммит не проверен: {reason}",
     rejected="**Этот коммит нельзя проверить:** {reason}. Оценка — за непроверенную работу; исправь и запушь снова.",
     needs_review="⚠️ нужна проверка",
@@ -158,6 +161,8 @@ ENGLISH = Texts(
     failed="failed",
     no_message="no message",
     not_graded_title="Could not grade",
+    graded_by_service="_Only the public checks were graded here: {checks} are graded by the course's service, "
+                      "whose grade is the one that counts._",
     not_graded_summary="This commit was not graded: {reason}",
     rejected="**This commit cannot be graded:** {reason}. It is graded as not done; fix it and push again.",
     needs_review="⚠️ needs review",

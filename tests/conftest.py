@@ -11,6 +11,7 @@ import asyncio
 import functools
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from grader.settings import (
     GradingSettings,
     QueueSettings,
     RunnerSettings,
+    SessionSettings,
     Settings,
     WebhookSettings,
     load_settings,
@@ -38,6 +40,7 @@ from tests.support.docker import runner_settings_or_reason
 from tests.support.servers import running_service
 
 WEBHOOK_SECRET = "test-webhook-secret"
+SESSION_SECRET = "test-session-secret-of-at-least-32-characters"
 FAKE_GITHUB_TOKEN = "test-token"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -107,6 +110,7 @@ def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **sections
     values: dict[str, Any] = {
         "database": DatabaseSettings(url=database_url),
         "webhook": WebhookSettings(secret=WEBHOOK_SECRET),
+        "session": SessionSettings(secret=SESSION_SECRET),
         "queue": QueueSettings(workers=0),
     }
     values.update(sections)
@@ -143,6 +147,20 @@ async def postgres_sessionmaker(postgres_url: str) -> AsyncIterator[async_sessio
         await _clear_tables(engine)
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture(params=["suite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def each_database(request: pytest.FixtureRequest) -> Database:
+    """The suite's database, then PostgreSQL whatever the suite's database is; emptied first."""
+    if request.param == "suite":
+        return Database(request.getfixturevalue("database_url"), request.getfixturevalue("sessionmaker"))
+    return Database(request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_sessionmaker"))
 
 
 @pytest.fixture

@@ -54,9 +54,10 @@ def request_oidc_token(audience: str, actions: ActionsSettings) -> str:
     request = urllib.request.Request(full_url, headers={"Authorization": f"Bearer {bearer}",  # noqa: S310
                                                         "Accept": "application/json"})
     status, body = _json_request(request, "the OIDC token request")
-    if status != 200 or not isinstance(body.get("value"), str):
+    token = body.get("value")
+    if status != 200 or not isinstance(token, str):
         raise CommandError(f"GitHub did not issue an OIDC token (HTTP {status})")
-    return body["value"]
+    return token
 
 
 def post_report(service_url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException, ValidationException
@@ -113,7 +113,8 @@ class GradebookController(_ApiController):
 
     @get("/gradebook", summary="One row per student; JSON, or CSV with Accept: text/csv or ?format=csv",
          operation_class=CsvAlsoOperation, responses=error_responses(400, 401))
-    async def gradebook(self, request: Request, db_session: DbSession, repository: RepositoryFilter = None,
+    async def gradebook(self, request: Request[Any, Any, Any], db_session: DbSession,
+                        repository: RepositoryFilter = None,
                         output_format: OutputFormat = None) -> Response[Gradebook]:
         book = Gradebook(rows=await gradebook_rows(db_session, repository))
         if csv_export.wants_csv(output_format, request.headers.get("accept", "")):

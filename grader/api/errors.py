@@ -1,4 +1,4 @@
-"""400s that name the bad parameter and say what it must be, in the service's one-line error format."""
+"""The service's error format, and 400s that name the bad parameter and say what it must be."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def parameter_error_message(exc: ValidationException) -> str:
     return f"{key} must be {rule}." if rule else f"The parameter {key} is not valid."
 
 
+def error_response(status_code: int, message: str) -> Response[dict[str, Any]]:
+    """The service's one error format: `{"error": "<one sentence>", "status_code": N}`."""
+    return Response({"error": message, "status_code": status_code}, status_code=status_code,
+                    media_type=MediaType.JSON)
+
+
 def bad_parameter(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    message = parameter_error_message(exc)
-    return Response({"error": message, "status_code": 400}, status_code=400, media_type=MediaType.JSON)
+    return error_response(400, parameter_error_message(exc))

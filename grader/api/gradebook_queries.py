@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.api.dto import GradebookRow, GradeSummary
 from grader.db.models import PullRequest, Repository, Result, Submission
+
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class StudentGrades:
     best: GradeSummary | None = None
 
 
-def _scoped(statement: Select[Any], repository: str | None, student: str | None) -> Select[Any]:
+def _scoped(statement: Select[*Columns], repository: str | None, student: str | None) -> Select[*Columns]:
     if repository is not None:
         statement = (statement.join(PullRequest, PullRequest.id == Submission.pull_request_id)
                      .join(Repository, Repository.id == PullRequest.repository_id)

@@ -8,11 +8,12 @@ large the tables grow, nothing is loaded row by row, and the heavy report JSON i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Label, Row, ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -30,13 +31,13 @@ class SubmissionFilters:
     before_id: int | None = None  # keyset cursor: only ids below this one
 
 
-def _newest_result_id(advisory: bool) -> Any:
+def _newest_result_id(advisory: bool) -> ScalarSelect[int]:
     return (select(func.max(Result.id)).where(Result.submission_id == Submission.id,
                                               Result.advisory.is_(advisory))
             .correlate(Submission).scalar_subquery())
 
 
-def _newest_job_id() -> Any:
+def _newest_job_id() -> ScalarSelect[int]:
     return select(func.max(Job.id)).where(Job.submission_id == Submission.id).correlate(Submission).scalar_subquery()
 
 
@@ -45,7 +46,7 @@ _ADVISORY = aliased(Result, name="advisory_result")
 _JOB = aliased(Job, name="newest_job")
 
 
-def _result_columns(result: Any, prefix: str) -> list[Any]:
+def _result_columns(result: type[Result], prefix: str) -> list[Label[Any]]:
     names = ("id", "score", "grade", "advisory", "created_at", "duration_seconds")
     return [getattr(result, name).label(f"{prefix}_{name}") for name in names]
 
@@ -65,7 +66,7 @@ def summary_select() -> Select[Any]:
 
 
 def _filtered(statement: Select[Any], filters: SubmissionFilters) -> Select[Any]:
-    conditions = {
+    conditions: dict[str, Callable[[Any], ColumnElement[bool]]] = {
         "repository": lambda value: Repository.full_name == value,
         "student": lambda value: Submission.author_login == value,
         "pr": lambda value: PullRequest.number == value,
@@ -80,14 +81,14 @@ def _filtered(statement: Select[Any], filters: SubmissionFilters) -> Select[Any]
     return statement
 
 
-def _result_summary(row: Any, prefix: str) -> ResultSummary | None:
+def _result_summary(row: Row[Any], prefix: str) -> ResultSummary | None:
     if getattr(row, f"{prefix}_id") is None:
         return None
     fields = ("id", "score", "grade", "advisory", "created_at", "duration_seconds")
     return ResultSummary(**{name: getattr(row, f"{prefix}_{name}") for name in fields})
 
 
-def summary_from_row(row: Any) -> SubmissionSummary:
+def summary_from_row(row: Row[Any]) -> SubmissionSummary:
     status = row.job_status
     return SubmissionSummary(
         id=row.id, repository=row.full_name, pull_request=row.number, student=row.author_login,

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.db.models import ApiToken, utcnow
+from grader.db.results import affected_rows
 
 TOKEN_PREFIX = "grd_"  # noqa: S105 - a marker that makes a leaked token recognisable, not a secret
 MAX_NAME_LENGTH = 100
@@ -49,4 +50,4 @@ async def revoke_token(sessionmaker: async_sessionmaker[AsyncSession], name: str
             update(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-    return result.rowcount == 1
+    return affected_rows(result) == 1

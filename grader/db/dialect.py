@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def insert_for(dialect_name: str) -> Callable[..., Any]:
-    """The `insert` construct with ON CONFLICT support of the dialect (PostgreSQL or SQLite)."""
-    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+def insert_for(dialect_name: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` with the dialect's ON CONFLICT support (PostgreSQL or SQLite)."""
+    return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)

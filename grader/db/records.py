@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Insert, Select, Update, bindparam, case, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, case, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from grader.db.dialect import insert_for
-from grader.db.models import PullRequest, Repository, Submission
+from grader.db.models import Base
 
-REPOSITORIES, PULL_REQUESTS, SUBMISSIONS = Repository.__table__, PullRequest.__table__, Submission.__table__
+REPOSITORIES, PULL_REQUESTS, SUBMISSIONS = (Base.metadata.tables[name] for name in
+                                            ("repositories", "pull_requests", "submissions"))
 SubmissionKey = tuple[int, str]  # (pull request id, head SHA)
 
 
@@ -68,7 +70,9 @@ class _Statements:
 
 @cache
 def _statements(dialect: str) -> _Statements:
-    insert = insert_for(dialect)
+    def insert(table: Table) -> postgresql.Insert | sqlite.Insert:
+        return insert_for(dialect, table)
+
     pull_requests = insert(PULL_REQUESTS)
     pr_columns = (PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number, PULL_REQUESTS.c.id)
     keys = tuple_(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).in_(bindparam("keys", expanding=True))

@@ -67,7 +67,7 @@ def check_text(result: GradeResult, ctx: CommentContext) -> str:
     return "\n\n".join([*sections, *notes])
 
 
-def annotations(result: GradeResult) -> list[dict[str, Any]]:
+def lint_annotations(result: GradeResult) -> list[dict[str, Any]]:
     return [annotation(finding) for finding in result.report.lint]
 
 
@@ -75,7 +75,7 @@ def render_feedback(result: GradeResult, ctx: CommentContext) -> Feedback:
     """The PR comment and the check run of one graded result (pure)."""
     check_run = CheckRunOutput(title=check_title(result), summary=check_summary(result),
                                text=check_text(result, ctx), conclusion=conclusion(result),
-                               annotations=annotations(result))
+                               annotations=lint_annotations(result))
     return Feedback(comment=render_comment(result, ctx), check_run=check_run)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
-from grader.grading.report import Report
+from grader.grading.report import Report, TestCase
 from grader.grading.result import CheckGrade, GradeResult, Remediation
 from grader.texts import Texts, texts_for
 
@@ -75,10 +75,14 @@ def _next_grade_line(result: GradeResult, texts: Texts) -> str:
 def first_screen(result: GradeResult) -> str:
     """Grade and score, the table of checks, one line per failure, the way to the next grade."""
     texts = texts_for(result.language)
-    parts = [texts.grade_heading.format(grade=inline(result.grade, 2), score=number(result.score)), ""]
+    parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), ""]
     if result.report.rejected:
         parts += [texts.rejected.format(reason=inline(result.report.rejected, 500)), ""]
     parts += _table(result, texts)
+    if result.graded_by_service:
+        opening, closing = texts.quotes
+        names = ", ".join(f"{opening}{inline(title, 80)}{closing}" for title in result.graded_by_service)
+        parts += ["", texts.graded_by_service.format(checks=names)]
     failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
     if failures:
         parts += ["", f"**{texts.failures}**", "", *failures]
@@ -119,7 +123,7 @@ def _lint_items(report: Report, ctx: CommentContext) -> list[str]:
             for f in report.lint]
 
 
-def _test_items(tests: list, texts: Texts) -> list[str]:
+def _test_items(tests: list[TestCase], texts: Texts) -> list[str]:
     failed = [t for t in tests if t.outcome in {"failed", "error"}]
     return [f"- {inline(t.id, 150)} — {inline(t.message, 300) or texts.no_message}" for t in failed]
 

@@ -10,12 +10,12 @@ files and folders) before `tarfile` extracts it, with safe relative paths only.
 from __future__ import annotations
 
 import gzip
+import io
 import shutil
 import tarfile
 import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO
 
 import requests
 from github.Repository import Repository
@@ -71,14 +71,14 @@ def _inner_path(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts) if parts else None
 
 
-def _read(stream: IO[bytes], size: int) -> bytes:
+def _read(stream: io.BufferedIOBase, size: int) -> bytes:
     data = stream.read(size)
     if len(data) != size:
         raise UnsafeArchiveError("the repository archive is truncated")
     return data
 
 
-def _skip(stream: IO[bytes], size: int) -> None:
+def _skip(stream: io.BufferedIOBase, size: int) -> None:
     while size > 0:
         size -= len(_read(stream, min(size, CHUNK_BYTES)))
 
@@ -111,10 +111,12 @@ def _pax_size(records: bytes) -> int | None:
     return None
 
 
-def _open_stream(archive: Path) -> IO[bytes]:
+def _open_stream(archive: Path) -> io.BufferedIOBase:
     with archive.open("rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(archive, "rb") if gzipped else archive.open("rb")
+    if gzipped:
+        return gzip.open(archive, "rb")
+    return archive.open("rb")
 
 
 def scan_archive(archive: Path, max_bytes: int) -> None:
@@ -130,7 +132,7 @@ def scan_archive(archive: Path, max_bytes: int) -> None:
         raise UnsafeArchiveError(f"the repository archive cannot be read: {type(exc).__name__}") from None
 
 
-def _walk(stream: IO[bytes], max_bytes: int) -> None:
+def _walk(stream: io.BufferedIOBase, max_bytes: int) -> None:
     total, members, next_size = 0, 0, None
     while (header := stream.read(BLOCK)) and header.strip(b"\0"):
         if len(header) != BLOCK:
@@ -176,7 +178,9 @@ def safe_extract(archive: Path, dest: Path, max_bytes: int) -> None:
                 raise UnsafeArchiveError(f"the unpacked repository is larger than {max_bytes} bytes")
             target.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(member)
-            with source, target.open("wb") as out:  # type: ignore[union-attr]
+            if source is None:  # a regular file always has data; anything else was refused above
+                raise UnsafeArchiveError(f"{member.name} has no data")
+            with source, target.open("wb") as out:
                 shutil.copyfileobj(source, out)
 
 

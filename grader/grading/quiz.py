@@ -10,20 +10,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from grader.grading.report import QuizResult
+from grader.grading.rubric import QuizSpec
 from grader.texts import LANGUAGES
 
 MAX_ANSWERS_BYTES = 64 * 1024
-
-
-class QuizSettings(Protocol):
-    """What the rubric says about its quiz (`grader.grading.rubric`'s quiz section)."""
-
-    key_path: Path
-    answers_file: str
-    pass_percent: float
 
 
 class QuizKeyError(ValueError):
@@ -77,9 +69,6 @@ def load_quiz(path: Path) -> QuizKey:
     return QuizKey(str(data.get("title", "Quiz")), language, questions)
 
 
-def load_key(path: Path) -> list[Question]:
-    return load_quiz(path).questions
-
 
 def example_line(questions: list[Question]) -> str:
     """An answers-file line for the first question; its letter is never the right one."""
@@ -129,7 +118,7 @@ def _failed(problem: tuple[str, dict[str, object]], key: QuizKey, answers_file: 
     return QuizResult(answered=0, correct=0, total=len(key.questions), error=f"{what}: {how}")
 
 
-def grade_quiz(checkout: Path, quiz: QuizSettings) -> QuizResult:
+def grade_quiz(checkout: Path, quiz: QuizSpec) -> QuizResult:
     """Counts the student's correct answers; unanswered questions count as wrong."""
     key = load_quiz(quiz.key_path)
     answers = _read_answers(checkout, quiz.answers_file)

@@ -8,7 +8,6 @@ results with coverage JSON, the migration test's findings, the tamper scan) is p
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 import msgspec
 
@@ -118,11 +117,3 @@ class InfrastructureError(RuntimeError):
 
     The queue retries these; a student's timeout or out-of-memory is a `StepResult`, not this.
     """
-
-
-def report_to_dict(report: Report) -> dict[str, Any]:
-    return msgspec.to_builtins(report)
-
-
-def report_from_dict(data: dict[str, Any]) -> Report:
-    return msgspec.convert(data, Report)

@@ -37,6 +37,9 @@ class GradeResult(msgspec.Struct, kw_only=True):
     checks: list[CheckGrade]
     next_grade: str | None = None  # the next band up, None at the top
     to_next_grade: list[str] = []  # ids of the fewest failing checks whose fixing reaches next_grade
+    # Titles of the rubric's checks left out of this grading (the private ones, in a run of the
+    # reusable workflow): the service grades them, and its result is the authoritative one.
+    graded_by_service: list[str] = []
     rubric_id: str = ""
     rubric_version: str = ""
     language: str = "en"
@@ -44,7 +47,8 @@ class GradeResult(msgspec.Struct, kw_only=True):
 
 
 def grade_to_dict(result: GradeResult) -> dict[str, Any]:
-    return msgspec.to_builtins(result)
+    data: dict[str, Any] = msgspec.to_builtins(result)
+    return data
 
 
 def grade_from_dict(data: dict[str, Any]) -> GradeResult:

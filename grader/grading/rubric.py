@@ -7,12 +7,15 @@ The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.grading.result import Remediation
 
 CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz")
+# Checks whose ground truth must stay private (hidden tests, the quiz key): a run in a repository the
+# student controls (the reusable workflow) cannot grade them; the service does.
+PRIVATE_KINDS = ("hidden_tests", "quiz")
 LANGUAGES = ("ru", "en")
 NOQA_MODES = ("ignored", "honoured")
 PRAGMA_MODES = ("ignored", "honoured")  # coverage's exclusion pragmas (`# pragma: no cover`)
@@ -73,6 +76,15 @@ class Rubric:
     probe_path: Path | None = None  # the student-side half of the hidden checks (public, not secret)
     quiz: QuizSpec | None = None
     coverage_pragmas: str = "ignored"  # "honoured": `# pragma: no cover` excludes code from coverage
+
+    def public(self) -> Rubric:
+        """This rubric without its private checks, and without their hidden tests and quiz key."""
+        return replace(self, checks=tuple(check for check in self.checks if check.kind not in PRIVATE_KINDS),
+                       hidden_tests_dir=None, probe_path=None, quiz=None)
+
+    @property
+    def private_checks(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.kind in PRIVATE_KINDS)
 
     @property
     def max_points(self) -> float:

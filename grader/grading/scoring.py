@@ -165,12 +165,13 @@ def to_next_grade(checks: list[CheckGrade], rubric: Rubric, grade: str) -> tuple
     return band[0], chosen
 
 
-def score(report: Report, rubric: Rubric) -> GradeResult:
+def score(report: Report, rubric: Rubric, left_out: tuple[Check, ...] = ()) -> GradeResult:
+    """The graded result; `left_out` are checks of the full rubric this run did not grade."""
     checks = [grade_check(report, check, rubric) for check in rubric.checks]
     value = percent(sum(check.points for check in checks), rubric)
     grade = rubric.grade_for(value)
     next_grade, needed = to_next_grade(checks, rubric, grade)
     return GradeResult(score=value, grade=grade, bands=rubric.band_names, checks=checks, next_grade=next_grade,
-                       to_next_grade=needed,
+                       to_next_grade=needed, graded_by_service=[check.title for check in left_out],
                        rubric_id=rubric.id, rubric_version=rubric.version, language=rubric.language,
                        report=report)

@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from grader.db.models import JobKind
 from grader.github.errors import PermanentGitHubError, RetryLater
@@ -23,7 +23,7 @@ from grader.queue.worker import JobProcessor
 from grader.runner.sandbox import DockerSandbox
 from grader.settings import DEFAULT_JOB_PROCESSOR, SettingsError
 
-Handler = Callable[[ClaimedJob, JobContext], Awaitable[JobOutput | None]]
+Handler = Callable[[ClaimedJob, JobContext], Coroutine[Any, Any, JobOutput | None]]
 HANDLERS: dict[JobKind, Handler] = {JobKind.GRADE: grade_submission, JobKind.PUBLISH: publish_outcome}
 log = logging.getLogger("grader.pipeline")
 
@@ -41,7 +41,7 @@ def load_processor(spec: str) -> Handler:
     """The `module:function` named by GRADER_JOB_PROCESSOR (raises SettingsError when it cannot be had)."""
     module_name, _, attribute = spec.partition(":")
     try:
-        function = getattr(importlib.import_module(module_name), attribute)
+        function: Handler = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as exc:
         raise SettingsError(f"GRADER_JOB_PROCESSOR {spec!r} cannot be imported: {exc}") from None
     if not callable(function):
@@ -51,7 +51,11 @@ def load_processor(spec: str) -> Handler:
 
 def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
     """What a worker calls for each job: `handler` with the context of this process."""
-    return functools.partial(handler, context=context)
+
+    async def process(job: ClaimedJob) -> JobOutput | None:
+        return await handler(job, context)
+
+    return process
 
 
 async def prepare_host(context: JobContext) -> None:

@@ -22,13 +22,16 @@ from grader.settings import RunnerSettings
 
 
 async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSettings,
-                         progress: Progress | None = None) -> GradeResult:
-    report = await run_checks(checkout, rubric, settings, progress)
+                         progress: Progress | None = None, *, public_only: bool = False) -> GradeResult:
+    """`public_only`: leave the private checks (hidden tests, quiz) to the service, as a run in a
+    repository the student controls must; the result says which were left out."""
+    graded = rubric.public() if public_only else rubric
+    report = await run_checks(checkout, graded, settings, progress)
     if not report.rejected:
         report.tamper = await asyncio.to_thread(scan_checkout, checkout)
-        if rubric.quiz is not None:
-            report.quiz = await asyncio.to_thread(grade_quiz, checkout, rubric.quiz)
-    return score(report, rubric)
+        if graded.quiz is not None:
+            report.quiz = await asyncio.to_thread(grade_quiz, checkout, graded.quiz)
+    return score(report, graded, rubric.private_checks if public_only else ())
 
 
 def grade_rejected(reason: str, rubric: Rubric) -> GradeResult:

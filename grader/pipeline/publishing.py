@@ -7,6 +7,8 @@ completes the check run with the reason, so no push is left "in progress" foreve
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from grader.db.models import Job, JobKind, JobStatus, Result
@@ -18,6 +20,7 @@ from grader.pipeline.context import JobContext, Push, load_push, save_state
 from grader.queue.jobs import ClaimedJob, FinalFailure
 
 NOT_GRADED = "grading did not finish"
+log = logging.getLogger("grader.pipeline")
 
 
 async def publish_outcome(job: ClaimedJob, context: JobContext) -> None:
@@ -28,6 +31,9 @@ async def publish_outcome(job: ClaimedJob, context: JobContext) -> None:
     else:
         published = await _publish_not_graded(context, push, not_graded_check_run(outcome, context.rubric.language))
     await save_state(context, job.submission_id, push, published.state)
+    if published.check_run_refused:
+        log.warning("check run refused; the comment was posted", extra={
+            "submission_id": job.submission_id, "error": published.check_run_refused})
     if published.retry is not None:
         raise published.retry
 

@@ -15,10 +15,11 @@ from sqlalchemy import Insert, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.db.dialect import insert_for
-from grader.db.models import Job, JobKind, JobStatus, Submission, utcnow
+from grader.db.models import Base, Job, JobKind, JobStatus, Submission, utcnow
+from grader.db.results import affected_rows
 
 SUPERSEDED = "superseded by a newer push to the same pull request"
-JOBS, SUBMISSIONS = Job.__table__, Submission.__table__
+JOBS, SUBMISSIONS = Base.metadata.tables["jobs"], Base.metadata.tables["submissions"]
 _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -34,7 +35,7 @@ def _cancel_queued() -> Update:
 
 @cache
 def _insert_jobs(dialect: str) -> Insert:
-    return insert_for(dialect)(JOBS).returning(JOBS.c.submission_id, JOBS.c.id)
+    return insert_for(dialect, JOBS).returning(JOBS.c.submission_id, JOBS.c.id)
 
 
 def _grading_values(submission_id: int, queued: bool, now: datetime) -> dict[str, Any]:
@@ -59,7 +60,7 @@ async def enqueue_pushes(connection: AsyncConnection, ordered: Sequence[int], ne
     rows = await connection.execute(_insert_jobs(connection.dialect.name),
                                     [_grading_values(submission_id, submission_id in latest, now)
                                      for submission_id in ordered])
-    return {row.submission_id: row.id for row in rows}, cancelled.rowcount
+    return {row.submission_id: row.id for row in rows}, affected_rows(cancelled)
 
 
 async def enqueue_regrade(session: AsyncSession, submission_id: int) -> tuple[Job, bool] | None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import Job, JobKind, JobStatus, Result, utcnow
+from grader.db.results import affected_rows
 from grader.queue.enqueue import enqueue_publish
 from grader.settings import QueueSettings
 
@@ -58,7 +59,7 @@ class FinalFailure(Exception):
     """The job cannot succeed by retrying (e.g. the pull request is gone): fail it with the reason."""
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
         and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
@@ -92,7 +93,7 @@ async def claim_next(session: AsyncSession, worker_id: str, settings: QueueSetti
         return ClaimedJob(row.id, row.submission_id, row.kind, attempt, worker_id)
 
 
-def _fenced(job: ClaimedJob) -> Any:
+def _fenced(job: ClaimedJob) -> ColumnElement[bool]:
     return and_(Job.id == job.id, Job.attempt == job.attempt, Job.status == JobStatus.RUNNING)
 
 
@@ -104,7 +105,7 @@ async def heartbeat(session: AsyncSession, job: ClaimedJob, settings: QueueSetti
         .values(lease_expires_at=now + timedelta(seconds=settings.lease_seconds), updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | None) -> bool:
@@ -153,7 +154,7 @@ async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, set
                 last_error=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return JobStatus.QUEUED if result.rowcount == 1 else None
+    return JobStatus.QUEUED if affected_rows(result) == 1 else None
 
 
 async def release(session: AsyncSession, job: ClaimedJob) -> bool:
@@ -164,7 +165,7 @@ async def release(session: AsyncSession, job: ClaimedJob) -> bool:
         .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, run_after=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 async def _finish(session: AsyncSession, job_id: int, attempt: int, status: JobStatus, reason: str | None,
@@ -176,4 +177,4 @@ async def _finish(session: AsyncSession, job_id: int, attempt: int, status: JobS
                 last_error=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1

@@ -16,8 +16,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from grader.settings import Settings
 
-JobProcessor = Callable[[ClaimedJob], Awaitable[JobOutput | None]]
+JobProcessor = Callable[[ClaimedJob], Coroutine[Any, Any, JobOutput | None]]
 log = logging.getLogger("grader.worker")
 
 
@@ -97,7 +97,7 @@ class Worker:
                 task.cancel()
             await asyncio.gather(work, keeper, stopping, return_exceptions=True)
 
-    async def _settle(self, job: ClaimedJob, work: asyncio.Task[JobOutput], started: float) -> None:
+    async def _settle(self, job: ClaimedJob, work: asyncio.Task[JobOutput | None], started: float) -> None:
         error = work.exception() if not work.cancelled() else LeaseLost("lease lost")
         if isinstance(error, LeaseLost):
             self._log(job, "lease_lost", started)
@@ -120,7 +120,7 @@ class Worker:
         released = await self._in_transaction(lambda s: jobs.release(s, job))
         self._log(job, "released" if released else "fenced_out", started)
 
-    async def _keep_lease(self, job: ClaimedJob, work: asyncio.Task[JobOutput]) -> None:
+    async def _keep_lease(self, job: ClaimedJob, work: asyncio.Task[JobOutput | None]) -> None:
         queue = self.settings.queue
         while not work.done():
             await asyncio.sleep(queue.heartbeat_seconds)

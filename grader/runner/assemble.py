@@ -211,7 +211,7 @@ def hidden_verdicts(expected: list[str], run: TestRun) -> list[TestCase]:
 
 
 def _migrations(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
-    items = event.get("migrations") if isinstance(event.get("migrations"), list) else []
+    items = _list(event.get("migrations"))
     steps = [MigrationStep(name=str(item.get("name"))[:40], ok=item.get("ok") is True,
                            duration_seconds=_seconds(item.get("duration_seconds")),
                            error_lines=[str(line)[:300] for line in _list(item.get("error_lines"))][:10])

@@ -107,8 +107,22 @@ def container_args(settings: RunnerSettings, name: str) -> list[str]:
     return args
 
 
+def owner_host() -> str:
+    """Where a worker's process id means something: the host name and the process-id namespace.
+
+    Workers in containers on one host (sharing its network, so its host name) have process ids of
+    their own namespaces; a worker must never judge another namespace's process dead and remove its
+    running grading container.
+    """
+    try:
+        namespace = str(Path("/proc/self/ns/pid").readlink())
+    except OSError:
+        namespace = "unknown"
+    return f"{socket.gethostname()}/{namespace}"
+
+
 def owner_labels() -> dict[str, str]:
-    return {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(os.getpid()),
+    return {LABEL: "1", f"{LABEL}.host": owner_host(), f"{LABEL}.pid": str(os.getpid()),
             f"{LABEL}.started": str(int(time.time()))}
 
 
@@ -218,7 +232,7 @@ class DockerSandbox:
 
     def _is_orphan(self, host: str, pid: str, started: str) -> bool:
         too_old = time.time() - float(started or 0) > 2 * self.settings.run_timeout_seconds + RUN_GRACE_SECONDS
-        if host != socket.gethostname() or not pid.isdigit():
+        if host != owner_host() or not pid.isdigit():
             return too_old
         return too_old or (int(pid) != os.getpid() and not _alive(int(pid)))
 

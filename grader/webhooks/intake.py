@@ -26,12 +26,12 @@ from sqlalchemy import Insert, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.db.dialect import insert_for
-from grader.db.models import Delivery, Job, JobKind, JobStatus, utcnow
+from grader.db.models import Base, JobKind, JobStatus, utcnow
 from grader.db.records import PushRecord, StoredPushes, store_pushes
 from grader.queue.enqueue import enqueue_pushes
 from grader.webhooks.events import PullRequestEvent
 
-DELIVERIES, JOBS = Delivery.__table__, Job.__table__
+DELIVERIES, JOBS = Base.metadata.tables["deliveries"], Base.metadata.tables["jobs"]
 
 
 class IntakeOutcome(enum.Enum):
@@ -66,7 +66,7 @@ class Push:
 
 @cache
 def _new_deliveries_statement(dialect: str) -> Insert:
-    return (insert_for(dialect)(DELIVERIES).on_conflict_do_nothing(index_elements=["delivery_id"])
+    return (insert_for(dialect, DELIVERIES).on_conflict_do_nothing(index_elements=["delivery_id"])
             .returning(DELIVERIES.c.delivery_id))
 
 
@@ -75,12 +75,6 @@ def _grading_jobs_statement() -> Select[tuple[int, str]]:
     return (select(JOBS.c.submission_id, JOBS.c.status).distinct()
             .where(JOBS.c.submission_id.in_(bindparam("submission_ids", expanding=True)),
                    JOBS.c.kind == JobKind.GRADE.value))
-
-
-async def record_push(session: AsyncSession, delivery_id: str, event: PullRequestEvent) -> IntakeResult:
-    """Store one push in the caller's open transaction."""
-    [result] = await record_pushes(session, [Push(delivery_id, event)])
-    return result
 
 
 async def record_pushes(session: AsyncSession, pushes: Sequence[Push]) -> list[IntakeResult]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import Result, utcnow
 from grader.db.records import PushRecord, store_pushes
+from grader.db.results import affected_rows
 from grader.grading.result import GradeResult, grade_to_dict
 from grader.workflow_reports.oidc import WorkflowIdentity
 
@@ -41,4 +42,4 @@ async def store_advisory_result(session: AsyncSession, identity: WorkflowIdentit
                  duration_seconds=result.report.duration_seconds, created_at=utcnow())
     session.add(row)
     await session.flush()
-    return StoredReport(submission_id, row.id, replaced.rowcount)
+    return StoredReport(submission_id, row.id, affected_rows(replaced))

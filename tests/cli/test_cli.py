@@ -6,6 +6,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.servers import REPO_ROOT, service_env
 
 
@@ -38,8 +40,18 @@ def test_cli__database_url_password_never_printed():
     assert "hunter2" not in result.stderr
 
 
-def test_cli__unreachable_database_is_one_line_without_a_traceback(tmp_path):
-    result = run_grader("db", "upgrade", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db")
+@pytest.mark.parametrize("schedule", ["as it comes", "driver thread late"])
+def test_cli__unreachable_database_is_one_line_without_a_traceback(tmp_path, schedule):
+    url = f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db"
+    command = ("-m", "grader") if schedule == "as it comes" else ("-m", "tests.support.late_sqlite_thread")
+    result = subprocess.run([sys.executable, *command, "db", "upgrade"], env=service_env(DATABASE_URL=url),
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
-    assert result.stderr.startswith("grader: the database cannot be used:")
-    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr == "grader: the database cannot be used: unable to open database file\n"
+
+
+def test_cli__a_worker_command_without_workers_says_so():
+    result = run_grader("worker", GRADER_WORKERS="0")
+    assert result.returncode == 2
+    assert result.stderr == ("grader: grader worker needs at least one worker: pass --count N or set GRADER_WORKERS "
+                             "to 1 or more\n")

@@ -146,3 +146,15 @@ async def test_worker__sigterm_releases_the_running_job_and_exits(serve, databas
     finally:
         stop(worker)
     assert await job_states(sessionmaker) == [(JobStatus.QUEUED, 1)]
+
+
+def test_service__says_when_it_is_up_where_and_what_is_missing(serve, database_url):
+    service = serve(database_url, GRADER_WORKERS="0")  # no webhook secret, no GitHub credentials
+
+    lines = service.log().splitlines()
+    [up] = [line for line in lines if " is up at " in line]
+    assert up.endswith(f"is up at {service.base_url} (dashboard: {service.base_url}/dashboard)")
+    assert any(line.startswith("  rubric: sqlalchemy-async v") for line in lines)
+    assert "warning: GITHUB_WEBHOOK_SECRET is not set: every delivery is refused until it is" in lines
+    assert any(line.startswith("warning: no GitHub credentials") for line in lines)
+    assert not any("grader:grader@" in line for line in lines)

@@ -35,11 +35,16 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A browser tab; the test fails if the page broke the Content-Security-Policy anywhere."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
     try:
-        yield await context.new_page()
+        tab = await context.new_page()
+        tab.on("console", lambda message: console.append(message.text))
+        yield tab
     finally:
         await context.close()
+    assert [line for line in console if "Content Security Policy" in line] == []
 
 
 @pytest.fixture

@@ -15,13 +15,17 @@ from grader.dashboard.charts import BEST, BETWEEN, LOWEST, band_colours, grade_d
 from grader.dashboard.session import COOKIE_NAME, session_cookie_value, verified_token_id
 from grader.dashboard.sorting import sort_rows
 from grader.grading.result import CheckGrade, Remediation
-from grader.settings import Settings
+from grader.settings import SessionSettings, Settings
 from tests.api import factories
-from tests.conftest import shipped_rubric
+from tests.conftest import SESSION_SECRET, shipped_rubric
+from tests.dashboard.forms import log_in, log_out
 from tests.feedback.factories import BANDS
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 WHEN = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+SESSION = SessionSettings(secret=SESSION_SECRET)
 
 
 async def test_session_cookie__valid_until_expiry_and_never_when_forged(sessionmaker: Sessionmaker) -> None:
@@ -29,14 +33,15 @@ async def test_session_cookie__valid_until_expiry_and_never_when_forged(sessionm
     async with sessionmaker() as session:
         token = await find_active_token(session, raw)
         assert token is not None
-        cookie = session_cookie_value(token, now=1_000_000)
+        cookie = session_cookie_value(SESSION, token, now=1_000_000)
         token_id, expires, signature = cookie.split(".")
-        assert await verified_token_id(session, cookie, now=1_000_001) == token.id
-        assert await verified_token_id(session, cookie, now=float(expires) + 1) is None
+        assert await verified_token_id(session, SESSION, cookie, now=1_000_001) == token.id
+        assert await verified_token_id(session, SESSION, cookie, now=float(expires) + 1) is None
         later = f"{token_id}.{int(expires) + 3600}.{signature}"
-        assert await verified_token_id(session, later, now=1_000_001) is None
-        assert await verified_token_id(session, f"{token_id}.{expires}.{'0' * 64}", now=1_000_001) is None
-        assert await verified_token_id(session, "garbage", now=1_000_001) is None
+        assert await verified_token_id(session, SESSION, later, now=1_000_001) is None
+        forged = f"{token_id}.{expires}.{'0' * 64}"
+        assert await verified_token_id(session, SESSION, forged, now=1_000_001) is None
+        assert await verified_token_id(session, SESSION, "garbage", now=1_000_001) is None
 
 
 def _row(student: str, score: float | None, grade: str | None) -> GradebookRow:
@@ -86,7 +91,7 @@ async def test_submission_page__escapes_student_text_and_drops_script_links(
         row.report = report
     raw = await factories.token(sessionmaker)
     async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
-        login = await client.post("/dashboard/login", data={"token": raw}, follow_redirects=False)
+        login = await log_in(client, raw)
         assert login.status_code == 303
         assert COOKIE_NAME in login.headers["set-cookie"]
         assert "HttpOnly" in login.headers["set-cookie"]
@@ -121,10 +126,10 @@ async def test_pages__login_required_then_gradebook_student_and_404(settings: Se
     raw = await factories.token(sessionmaker)
     async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
         assert (await client.get("/dashboard/", follow_redirects=False)).headers["location"] == "/dashboard/login"
-        rejected = await client.post("/dashboard/login", data={"token": "grd_nope"})
+        rejected = await log_in(client, "grd_nope")
         assert rejected.status_code == 401
         assert "not valid" in rejected.text
-        await client.post("/dashboard/login", data={"token": raw})
+        await log_in(client, raw)
         book = await client.get("/dashboard/", params={"sort": "latest_score", "order": "desc"})
         assert book.text.index('data-student="bob"') < book.text.index('data-student="alice"')
         assert 'aria-sort="descending"' in book.text
@@ -134,5 +139,12 @@ async def test_pages__login_required_then_gradebook_student_and_404(settings: Se
         missing = await client.get("/dashboard/students/nobody")
         assert missing.status_code == 404
         assert "No submission is by nobody." in missing.text
-        logout = await client.post("/dashboard/logout", follow_redirects=False)
+        logout = await log_out(client)
         assert logout.headers["location"] == "/dashboard/login"
+        assert (await client.get("/dashboard/", follow_redirects=False)).status_code == 303
+
+
+async def test_root__redirects_to_the_dashboard(settings: Settings, sessionmaker: Sessionmaker) -> None:
+    async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
+        response = await client.get("/", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (302, "/dashboard")

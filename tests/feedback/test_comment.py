@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.feedback.check_run import annotations, check_text, conclusion
+from grader.feedback.check_run import check_text, conclusion, lint_annotations
 from grader.feedback.comment import GITHUB_COMMENT_LIMIT, CommentContext, render_comment
 from grader.grading.report import TestCase as CaseResult
 from grader.grading.result import GradeResult
@@ -93,7 +93,7 @@ def test_check_run__conclusion_follows_the_grade(result: GradeResult, expected: 
 
 
 def test_check_run__annotations_carry_path_lines_and_columns() -> None:
-    (first, *_) = annotations(failing_result())
+    (first, *_) = lint_annotations(failing_result())
 
     assert first == {"path": "backend/app/models.py", "start_line": 10, "end_line": 10,
                      "annotation_level": "warning", "title": "F401", "start_column": 1, "end_column": 9,
@@ -111,3 +111,16 @@ def test_render__cut_tool_output_is_said_in_a_note() -> None:
     rendered = render_comment(result, CTX)
 
     assert "_Часть вывода проверок обрезана: tests output after 1,000,000 bytes._" in rendered
+
+
+@pytest.mark.parametrize(("language", "note"), [("en", "are graded by the course's service"),
+                                                 ("ru", "проверяет сервис курса")])
+def test_render__a_public_only_result_names_the_checks_left_to_the_service(language: str, note: str) -> None:
+    result = passing_result(language)
+    result.graded_by_service = ["Hidden checks", "Quiz"]
+
+    first_screen = render_comment(result, CTX).split("<details>")[0]
+
+    assert note in first_screen
+    assert "“Hidden checks”" in first_screen or "«Hidden checks»" in first_screen
+    assert note not in render_comment(passing_result(language), CTX)

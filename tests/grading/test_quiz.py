@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.quiz import QuizKeyError, grade_quiz, load_key, quiz_markdown
+from grader.grading.quiz import QuizKeyError, grade_quiz, load_quiz, quiz_markdown
 from tests.support.golden import assert_matches_golden
 
 RUBRIC_DIR = Path(__file__).resolve().parents[2] / "rubric" / "sqlalchemy-async"
@@ -31,7 +31,7 @@ def _answers(checkout: Path, text: str) -> Path:
 
 
 def _key_answers() -> dict[str, str]:
-    return {q.id: q.answer for q in load_key(KEY)}
+    return {q.id: q.answer for q in load_quiz(KEY).questions}
 
 
 def test_key__has_ten_to_twenty_questions_with_varied_answers() -> None:
@@ -113,12 +113,12 @@ def test_load_key__a_wrong_answer_letter_names_the_key(tmp_path: Path) -> None:
     broken.write_text('[[questions]]\nid = "q1"\ntext = "?"\noptions = {a = "x", b = "y"}\nanswer = "c"\n')
 
     with pytest.raises(QuizKeyError, match=r"key.toml: questions\[0\].answer must be one of \['a', 'b'\]"):
-        load_key(broken)
+        load_quiz(broken)
 
 
 def golden_outputs() -> Iterator[tuple[Path, str]]:
     title = tomllib.loads(KEY.read_text(encoding="utf-8"))["title"]
-    yield QUIZ_MD, quiz_markdown(title, load_key(KEY), "quiz/answers.toml", 80)
+    yield QUIZ_MD, quiz_markdown(title, load_quiz(KEY).questions, "quiz/answers.toml", 80)
 
 
 def test_quiz_md__lists_every_question_and_no_answers() -> None:

@@ -174,3 +174,15 @@ def test_score__a_rejected_push_scores_zero_with_its_reason_everywhere(rubric: R
     result = score(report, rubric)
     assert (result.score, result.grade) == (0.0, "C")
     assert {check.summary for check in result.checks} == {"submission rejected: the repository archive holds a link"}
+
+
+def test_score__public_only_leaves_the_private_checks_to_the_service(rubric: Rubric) -> None:
+    public = rubric.public()
+    result = score(Report(), public, rubric.private_checks)
+
+    assert {check.id for check in result.checks} == {check.id for check in rubric.checks} - {
+        check.id for check in rubric.checks if check.kind in ("hidden_tests", "quiz")}
+    assert result.graded_by_service == [check.title for check in rubric.checks
+                                        if check.kind in ("hidden_tests", "quiz")]
+    assert (public.quiz, public.hidden_tests_dir) == (None, None)
+    assert rubric.quiz is not None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from grader.grading.result import GradeResult
 from grader.grading.rubric import Rubric
 from grader.grading.rubric_loader import load_checked_rubric, load_rubric
 from grader.pipeline.checkout import grade_checkout
-from grader.runner.sandbox import LABEL, DockerSandbox
+from grader.runner.sandbox import LABEL, DockerSandbox, owner_host
 from grader.settings import GradingSettings, RunnerSettings
 from tests.runner.submissions import TEST_RUBRIC, grade_fixtures, make_submission
 
@@ -222,7 +221,7 @@ def test_unreachable_engine__is_an_infrastructure_error(runner_settings: RunnerS
 
 def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings: RunnerSettings) -> None:
     def create(pid: int) -> str:
-        labels = {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(pid),
+        labels = {LABEL: "1", f"{LABEL}.host": owner_host(), f"{LABEL}.pid": str(pid),
                   f"{LABEL}.started": str(int(time.time()))}
         args = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
         created = subprocess.run(["docker", "create", *args, runner_settings.image], capture_output=True, text=True,

@@ -57,7 +57,7 @@ async def test_batch__github_time_not_arrival_decides_the_head_inside_one_transa
 
 async def test_batcher__concurrent_stores_share_transactions_and_each_gets_its_answer(engine, sessionmaker):
     batcher = IntakeBatcher(engine, sessionmaker)
-    pushes = [push(f"c{index}", f"{index:040x}", number=index) for index in range(40)]
+    pushes = [push(f"c{index}", f"{index:040x}", number=index + 1) for index in range(40)]
     results = await asyncio.gather(*(batcher.store(item) for item in [*pushes, *pushes[:10]]))
     outcomes = [result.outcome for result in results]
     assert outcomes.count(IntakeOutcome.QUEUED) == 40

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import urllib.parse
 from collections.abc import AsyncIterator
 
 import pytest
@@ -244,3 +246,42 @@ async def test_webhook__without_a_configured_secret_nothing_is_accepted(database
     assert response.status_code == 503
     assert "GITHUB_WEBHOOK_SECRET" in response.json()["error"]
     assert set((await count_rows(sessionmaker)).values()) == {0}
+
+
+async def test_webhook__githubs_default_form_encoded_delivery_is_accepted(client, sessionmaker):
+    payload = example_payload("pull_request.opened.1")
+    form = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    _, headers = signed_delivery(form, secret=WEBHOOK_SECRET)
+    headers["content-type"] = "application/x-www-form-urlencoded"
+
+    response = await client.post(URL, content=form, headers=headers)
+
+    assert response.status_code == 202
+    async with sessionmaker() as session:
+        assert await session.scalar(select(Submission.head_sha)) == payload["pull_request"]["head"]["sha"]
+
+
+@pytest.mark.parametrize("form", [b"other=1", b"payload=1&payload=2", b"%zz"])
+async def test_webhook__a_form_without_one_payload_field_is_a_400_saying_the_fix(client, sessionmaker, form):
+    _, headers = signed_delivery(form, secret=WEBHOOK_SECRET)
+    headers["content-type"] = "application/x-www-form-urlencoded"
+
+    response = await client.post(URL, content=form, headers=headers)
+
+    assert response.status_code == 400
+    assert "set the webhook's content type to application/json" in response.json()["error"]
+    assert set((await count_rows(sessionmaker)).values()) == {0}
+
+
+async def test_webhook__a_rejected_delivery_is_logged_with_its_reason_never_its_body(
+        client, caplog: pytest.LogCaptureFixture):
+    body, headers = signed_delivery(pull_request_payload(sha="e" * 40), secret="not-our-secret")
+    with caplog.at_level(logging.WARNING, logger="grader.webhooks"):
+        response = await client.post(URL, content=body, headers=headers)
+
+    assert response.status_code == 401
+    [record] = [r for r in caplog.records if r.getMessage() == "delivery rejected"]
+    assert (record.status, record.delivery_id, record.github_event) == (401, headers["x-github-delivery"],
+                                                                       "pull_request")
+    assert "signature" in record.reason.lower()
+    assert "e" * 40 not in str(record.__dict__)

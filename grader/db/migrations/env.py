@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-from grader.db.engine import make_engine
+from grader.db.engine import driver_threads_settled, make_engine
 from grader.db.models import Base, UTCDateTime
 from grader.settings import DatabaseSettings, load_settings
 
@@ -20,7 +22,7 @@ def _database_settings() -> DatabaseSettings:
     return DatabaseSettings(url=url)
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import the models: render the UTC column type as the plain SQL type.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -41,12 +43,13 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = make_engine(_database_settings())
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_configure)
-    finally:
-        await engine.dispose()
+    async with driver_threads_settled():
+        engine = make_engine(_database_settings())
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(_configure)
+        finally:
+            await engine.dispose()
 
 
 if context.is_offline_mode():

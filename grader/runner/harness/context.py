@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +32,9 @@ class Context:
     def python_paths(self) -> list[str]:
         return [os.path.join(SUBMISSION_DIR, path) for path in self.config.get("python_paths", [])]
 
-    def run(self, account: Account, argv: list[str], cwd: str, timeout: float | None = None, *,
-            channel: bool = False, tail_chars: int = OUTPUT_TAIL_CHARS, **env: str) -> Outcome:
-        return run_as(account, argv, cwd=cwd, env=minimal_env(account, **env),
+    def run(self, account: Account, argv: list[str], cwd: str, env: Mapping[str, str] | None = None, *,
+            timeout: float | None = None, channel: bool = False, tail_chars: int = OUTPUT_TAIL_CHARS) -> Outcome:
+        return run_as(account, argv, cwd=cwd, env=minimal_env(account, **(env or {})),
                       timeout=self.timeout() if timeout is None else timeout,
                       output_limit=int(self.config["output_limit"]), channel=channel, tail_chars=tail_chars)
 

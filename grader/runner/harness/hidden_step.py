@@ -48,7 +48,7 @@ def run(ctx: Context) -> dict[str, Any]:
         return {"outcome": OUTCOME_ERROR, "summary": error}
     broker = start_broker(ctx)
     try:
-        outcome = ctx.run(ctx.hidden, pytest_argv(ctx), ctx.hidden.home, channel=True, **_env(ctx))
+        outcome = ctx.run(ctx.hidden, pytest_argv(ctx), ctx.hidden.home, _env(ctx), channel=True)
     finally:
         broker.kill()
         broker.wait()

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]  # no type stubs
 import pytest
 
 SOCKET_ENV = "GRADER_PROBE_SOCKET"
@@ -112,8 +113,6 @@ class ProbeDatabase:
 
     def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """Rows of one query on the hidden side's own connection (search_path: pg_catalog only)."""
-        import asyncpg
-
         async def run() -> list[tuple[Any, ...]]:
             connection = await asyncpg.connect(self.dsn, timeout=10,
                                                server_settings={"search_path": "pg_catalog"})
@@ -125,8 +124,6 @@ class ProbeDatabase:
         return asyncio.run(run())
 
     def execute(self, *statements: str) -> None:
-        import asyncpg
-
         async def run() -> None:
             connection = await asyncpg.connect(self.dsn, timeout=10)
             try:

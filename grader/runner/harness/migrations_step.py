@@ -93,7 +93,7 @@ class _MigrationTest:
         return results
 
     def command(self, argv: list[str], *, channel: bool = False) -> Outcome:
-        outcome = self.ctx.run(self.ctx.student, argv, self.cwd, channel=channel, **self.env)
+        outcome = self.ctx.run(self.ctx.student, argv, self.cwd, self.env, channel=channel)
         self.last = outcome
         if outcome.kind != OUTCOME_EXITED:
             self.worst = outcome
@@ -157,7 +157,8 @@ class _MigrationTest:
         if isinstance(state, str):
             return [state]
         diffs = [str(item) for item in report.get("diffs") or []]
-        declared = report.get("tables") if isinstance(report.get("tables"), dict) else {}
+        found = report.get("tables")
+        declared: dict[str, Any] = found if isinstance(found, dict) else {}
         present = {name: columns for name, columns in state["tables"].items() if name != VERSION_TABLE}
         problems = [f"models and migrations differ: {diff}" for diff in diffs[:8]]
         if not declared:

@@ -65,10 +65,14 @@ def revision_of(path: str) -> tuple[str, list[str]] | None:
         tree = ast.parse(handle.read())
     values: dict[str, Any] = {}
     for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(
-            node, "target", None)
-        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
-            values[target.id] = _literal(node.value)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            values[target.id] = _literal(value)
     revision, down = values.get("revision"), values.get("down_revision")
     if not isinstance(revision, str):
         return None

@@ -39,7 +39,7 @@ def coverage_argv(ctx: Context) -> list[str]:
 def run(ctx: Context) -> dict[str, Any]:
     write_rcfile(str(ctx.config.get("coverage_pragmas", "ignored")))
     pythonpath = os.pathsep.join([PUBLIC_DIR, *ctx.python_paths()])  # the plugin's folder first
-    outcome = ctx.run(ctx.student, coverage_argv(ctx), SUBMISSION_DIR, channel=True, PYTHONPATH=pythonpath)
+    outcome = ctx.run(ctx.student, coverage_argv(ctx), SUBMISSION_DIR, {"PYTHONPATH": pythonpath}, channel=True)
     fields = {**outcome_fields(outcome), "artifacts": {"results.json": channel_text(outcome)}}
     problem = channel_problem(outcome, "the test results were")
     return {**fields, "summary": problem} if problem else fields
