@@ -52,6 +52,8 @@ def run(ctx: Context) -> dict[str, Any]:
     finally:
         broker.kill()
         broker.wait()
+        if broker.stdout is not None:
+            broker.stdout.close()
     tail = outcome.output if outcome.exit_code in PYTEST_OWN_ERRORS else ""
     return {**outcome_fields(outcome), "output_tail": tail, "expected_tests": list(ctx.expected_hidden),
             "artifacts": {"results.json": channel_text(outcome)}}
