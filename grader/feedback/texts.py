@@ -35,6 +35,9 @@ class Texts:
     no_message: str
     not_graded_title: str
     not_graded_summary: str  # {reason}
+    late_notice: str  # {days} {deadline} {percent} {before} {score}
+    override_notice: str  # {grade} {score} {before}
+    override_note: str  # {note}
     quotes: tuple[str, str]
 
 
@@ -64,6 +67,9 @@ RUSSIAN = Texts(
     no_message="без сообщения",
     not_graded_title="Не удалось проверить",
     not_graded_summary="Этот коммит не проверен: {reason}",
+    late_notice="⏰ **Сдано после срока** ({deadline}) на {days} дн.: штраф {percent} %, {before} → {score}.",
+    override_notice="✍️ **Оценку выставил преподаватель:** {grade}, {score} из 100 (по проверкам: {before}).",
+    override_note="Комментарий преподавателя: {note}",
     quotes=("«", "»"),
 )
 
@@ -93,6 +99,9 @@ ENGLISH = Texts(
     no_message="no message",
     not_graded_title="Could not grade",
     not_graded_summary="This commit was not graded: {reason}",
+    late_notice="⏰ **Received {days} day(s) after the deadline** ({deadline}): {percent} % off, {before} → {score}.",
+    override_notice="✍️ **The grade was set by the instructor:** {grade}, {score} out of 100 (the checks gave {before}).",
+    override_note="Instructor's note: {note}",
     quotes=("“", "”"),
 )
 

@@ -66,13 +66,14 @@ def _claimable(now: datetime) -> Any:
 
 
 async def claim_next(session: AsyncSession, worker_id: str, settings: QueueSettings) -> ClaimedJob | None:
-    """Claim the oldest runnable job, or a job whose worker's lease ran out; None when there is none."""
+    """Claim the most urgent runnable job (lowest priority number, then oldest), or a job whose worker's
+    lease ran out; None when there is none."""
     while True:
         now = utcnow()
         row = (await session.execute(
             select(Job.id, Job.submission_id, Job.kind, Job.attempt, Job.status)
             .where(_claimable(now))
-            .order_by(Job.run_after, Job.id)
+            .order_by(Job.priority, Job.run_after, Job.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )).first()
