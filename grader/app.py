@@ -27,7 +27,7 @@ from grader.dashboard.controller import DASHBOARD_CONTROLLERS
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.session import DbSession, provide_db_session
 from grader.github.client import GitHubClient
-from grader.grading.rubric import Rubric
+from grader.grading.rubric import Rubric, RubricSet
 from grader.pipeline import bind_processor, load_processor, prepare_host
 from grader.pipeline.context import JobContext
 from grader.queue.worker import run_workers
@@ -75,23 +75,28 @@ def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return _error_body(500, "Internal error; it has been logged.")
 
 
-def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> Litestar:
+def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool = True) -> Litestar:
     """Build the application; the engine is made in the lifespan and disposed when it ends.
 
+    `rubrics`: the rubric, or with a course file the set of every assignment's (`load_rubric_set`).
     `workers=False` leaves grading to `grader worker` processes (and to tests that drive the queue).
     """
     handler = load_processor(settings.queue.processor) if workers else None
+    rubric_set = rubrics if isinstance(rubrics, RubricSet) else RubricSet(rubrics)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
         sessionmaker = make_sessionmaker(engine)
-        app.state.update(settings=settings, rubric=rubric, engine=engine, sessionmaker=sessionmaker,
-                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts))
+        app.state.update(settings=settings, rubric=rubric_set.default, rubrics=rubric_set, engine=engine,
+                         sessionmaker=sessionmaker,
+                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts,
+                                              course=settings.course))
         stop = asyncio.Event()
         running = None
         if handler is not None and settings.queue.workers > 0:
-            context = JobContext(settings, sessionmaker, rubric, GitHubClient(settings.github))
+            context = JobContext(settings, sessionmaker, rubric_set.default, GitHubClient(settings.github),
+                                 rubric_set.by_assignment)
             await prepare_host(context)
             running = asyncio.create_task(run_workers(sessionmaker, settings, stop, bind_processor(handler, context)))
         try:
