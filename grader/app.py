@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
 from grader.api.controllers import API_CONTROLLERS
+from grader.api.course_controllers import COURSE_CONTROLLERS
 from grader.api.dependencies import provide_grade_bands
 from grader.api.openapi import api_components
 from grader.dashboard.controller import DASHBOARD_CONTROLLERS
@@ -109,7 +110,7 @@ def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool
 
     return Litestar(
         route_handlers=[health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
-                        *API_CONTROLLERS, *DASHBOARD_CONTROLLERS],
+                        *API_CONTROLLERS, *COURSE_CONTROLLERS, *DASHBOARD_CONTROLLERS],
         dependencies={"db_session": Provide(provide_db_session),
                       "grade_bands": Provide(provide_grade_bands, sync_to_thread=False)},
         lifespan=[lifespan],

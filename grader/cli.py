@@ -54,6 +54,9 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token, printed once")
     create.add_argument("name")
+    create.add_argument("--scope", choices=["read", "write"], default="read",
+                        help="read (default): the API's reads and the dashboard; write: also overrides, "
+                             "regrades and extensions")
     create.set_defaults(run=_lazy("tokens", "create_token_command"))
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")

@@ -36,12 +36,13 @@ def _checks(raw: Any) -> list[CheckGrade]:
         return []
 
 
-async def latest_grades(session: AsyncSession, repository: str | None = None) -> list[LatestGrade]:
+async def latest_grades(session: AsyncSession, repository: str | None = None,
+                        assignment: str | None = None) -> list[LatestGrade]:
     # Only the checks leave the database, not the whole report (lint findings, test lists, ...).
     rows = (await session.execute(
         select(Submission.author_login.label("login"), Result.grade, Result.report["checks"].label("checks"))
         .join(Result, Result.submission_id == Submission.id)
-        .where(Result.id.in_(latest_result_ids(repository)))
+        .where(Result.id.in_(latest_result_ids(repository, assignment=assignment)))
     )).all()
     return [LatestGrade(row.login, row.grade, _checks(row.checks)) for row in rows]
 
@@ -83,5 +84,6 @@ def class_stats(latest: list[LatestGrade], bands: Sequence[str]) -> Stats:
     )
 
 
-async def class_stats_for(session: AsyncSession, bands: Sequence[str], repository: str | None = None) -> Stats:
-    return class_stats(await latest_grades(session, repository), bands)
+async def class_stats_for(session: AsyncSession, bands: Sequence[str], repository: str | None = None,
+                          assignment: str | None = None) -> Stats:
+    return class_stats(await latest_grades(session, repository, assignment), bands)

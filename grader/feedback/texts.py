@@ -100,7 +100,8 @@ ENGLISH = Texts(
     not_graded_title="Could not grade",
     not_graded_summary="This commit was not graded: {reason}",
     late_notice="⏰ **Received {days} day(s) after the deadline** ({deadline}): {percent} % off, {before} → {score}.",
-    override_notice="✍️ **The grade was set by the instructor:** {grade}, {score} out of 100 (the checks gave {before}).",
+    override_notice="✍️ **The grade was set by the instructor:** {grade}, {score} out of 100 "
+                    "(the checks gave {before}).",
     override_note="Instructor's note: {note}",
     quotes=("“", "”"),
 )

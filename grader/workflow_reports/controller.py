@@ -20,9 +20,9 @@ from litestar.exceptions import ClientException, NotAuthorizedException, Service
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.auth import bearer_token
+from grader.course.matching import match_repository
 from grader.db.retry import run_with_retry
 from grader.grading.result import GradeResult
-from grader.course.matching import match_repository
 from grader.settings import OidcSettings
 from grader.workflow_reports.oidc import JwksUnavailableError, OidcError, OidcVerifier, WorkflowIdentity
 from grader.workflow_reports.store import StoredReport, store_advisory_result

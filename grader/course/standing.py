@@ -1,0 +1,81 @@
+"""Where a student stands on an assignment: a pure reduction of their graded pushes.
+
+- Each push counts with its newest service result (a regrade replaces the earlier grading), its score
+  cut by the late penalty of the push.
+- `at_deadline`: among the pushes received on time, the best or the last (the course's `grade_policy`).
+- `latest`: the newest graded push; `best`: the highest score (the earlier push on a tie).
+- The grade (`final`): the instructor's override if there is one, else the policy over every push.
+- `status`: `missing` (nothing received), `late` (the counted push, or the only ungraded push, came
+  after the deadline), `pending` (received on time, not graded yet), `graded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grader.course.config import Assignment
+from grader.course.deadlines import penalty_percent
+from grader.grading.adjust import penalised_score
+from grader.grading.rubric import Rubric
+
+MISSING, LATE, PENDING, GRADED = "missing", "late", "pending", "graded"
+
+
+@dataclass(frozen=True, slots=True)
+class GradedPush:
+    submission_id: int
+    score: float  # as the checks earned it
+    grade: str
+    late_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    score: float
+    grade: str
+    submission_id: int
+    late_days: int = 0
+
+
+@dataclass(frozen=True)
+class Standing:
+    status: str
+    final: Mark | None = None
+    at_deadline: Mark | None = None
+    latest: Mark | None = None
+    best: Mark | None = None
+    overridden: bool = False
+
+
+def mark_of(push: GradedPush, assignment: Assignment | None, rubric: Rubric) -> Mark:
+    """The push's score and grade after its late penalty."""
+    if push.late_days == 0 or assignment is None:
+        return Mark(push.score, push.grade, push.submission_id)
+    score = penalised_score(push.score, penalty_percent(assignment, push.late_days))
+    return Mark(score, rubric.grade_for(score), push.submission_id, push.late_days)
+
+
+def _best(marks: Sequence[Mark]) -> Mark | None:
+    # Highest score; on a tie the earlier push (the student had it first).
+    return max(marks, key=lambda mark: (mark.score, -mark.submission_id), default=None)
+
+
+def _last(marks: Sequence[Mark]) -> Mark | None:
+    return max(marks, key=lambda mark: mark.submission_id, default=None)
+
+
+def standing(pushes: Sequence[GradedPush], *, pushed: bool, newest_push_late: bool, override: Mark | None,
+             assignment: Assignment | None, rubric: Rubric, policy: str = "best") -> Standing:
+    if not pushed:
+        return Standing(MISSING)
+    marks = [mark_of(push, assignment, rubric) for push in pushes]
+    pick = _last if policy == "last" else _best
+    best, latest = _best(marks), _last(marks)
+    at_deadline = pick([mark for mark in marks if mark.late_days == 0])
+    if override is not None:
+        return Standing(GRADED, override, at_deadline, latest, best, overridden=True)
+    final = pick(marks)
+    if final is None:
+        return Standing(LATE if newest_push_late else PENDING)
+    return Standing(LATE if final.late_days else GRADED, final, at_deadline, latest, best)
