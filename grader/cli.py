@@ -63,6 +63,23 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     revoke.set_defaults(run=_lazy("tokens", "revoke_token_command"))
 
 
+def _course_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = commands.add_parser("roster", help="the course roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
+    imported = roster_commands.add_parser("import", help="add or update students from a CSV file "
+                                                         "(columns github,student_id,name,email)")
+    imported.add_argument("file")
+    imported.set_defaults(run=_lazy("course", "roster_import_command"))
+
+    extension = commands.add_parser("extension", help="per-student deadline extensions")
+    extension_commands = extension.add_subparsers(dest="extension_command", required=True, metavar="ACTION")
+    grant = extension_commands.add_parser("grant", help="give a student their own deadline for an assignment")
+    grant.add_argument("assignment")
+    grant.add_argument("login")
+    grant.add_argument("until", help="ISO 8601 with a zone (2026-12-12T23:59:00+03:00), or a date (end of day)")
+    grant.set_defaults(run=_lazy("course", "extension_grant_command"))
+
+
 def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = commands.add_parser("check", help="grade a local checkout in a container")
     check.add_argument("path")
@@ -101,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _service_commands(commands)
+    _course_commands(commands)
     _grading_commands(commands)
     _workflow_commands(commands)
     return parser

@@ -26,7 +26,6 @@ PARAMETER_RULES: dict[str, str] = {
     "data": "a JSON object as the schema describes",
     "score": "a number from 0 to 100",
     "note": "1 to 2000 characters saying why",
-    "student": "a GitHub login",
     "until": "an ISO 8601 date-time with a zone, or a date",
 }
 # Handler arguments whose query name differs (`format` would shadow the builtin in Python).

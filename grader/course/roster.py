@@ -25,6 +25,7 @@ class RosterEntry:
     student_id: str
     name: str
     email: str
+    line: int = 0  # in the file, for the import's report
 
     @property
     def key(self) -> str:
@@ -80,5 +81,5 @@ def parse_roster(text: str) -> ParsedRoster:
             continue
         logins.add(values["github"].lower())
         ids.add(values["student_id"])
-        entries.append(RosterEntry(**values))
+        entries.append(RosterEntry(**values, line=line))
     return ParsedRoster(entries, rejected)
