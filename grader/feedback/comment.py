@@ -79,7 +79,7 @@ def _adjustment_lines(result: GradeResult, texts: Texts) -> list[str]:
     if result.late is not None:
         late = result.late
         deadline = datetime.fromisoformat(late.deadline).isoformat(sep=" ", timespec="minutes")
-        return [texts.late_notice.format(days=late.days, deadline=inline(deadline, 40), percent=number(late.percent),
+        return [texts.late_notice.format(days=late.days, deadline=deadline, percent=number(late.percent),
                                          before=number(late.score_before), score=number(result.score))]
     return []
 

@@ -101,8 +101,11 @@ async def submission(session: AsyncSession, student: str = "alice", *, number: i
 
 async def result(session: AsyncSession, sub: Submission, *, failing: tuple[str, ...] = (),
                  advisory: bool = False, job_id: int | None = None,
-                 created_at: datetime | None = None) -> Result:
+                 created_at: datetime | None = None, grade: str | None = None) -> Result:
+    """A result of the lesson's shape; `grade` names a band of another rubric (its score stays)."""
     report = grade_report(failing)
+    if grade is not None:
+        report = {**report, "grade": grade}
     row = Result(submission_id=sub.id, job_id=job_id, score=report["score"], grade=report["grade"],
                  report=report, advisory=advisory, duration_seconds=12.5,
                  created_at=created_at or sub.received_at)
