@@ -108,7 +108,8 @@ async def test_gradebook__every_roster_student_with_status_late_penalty_and_flag
 async def test_gradebook__exports_our_csv_canvas_and_moodle_with_roster_students_only(
         course_client: AsyncTestClient, sessionmaker: Sessionmaker) -> None:
     await seed(sessionmaker)
-    ours = list(csv.DictReader(io.StringIO((await course_client.get("/api/gradebook?assignment=hw1&format=csv")).text)))
+    plain = await course_client.get("/api/gradebook?assignment=hw1&format=csv")
+    ours = list(csv.DictReader(io.StringIO(plain.text)))
     assert [(row["github"], row["status"], row["score"], row["late_days"]) for row in ours][:3] == [
         ("alice", "graded", "100", "0"), ("bob", "late", "80", "2"), ("carol", "pending", "", "0")]
     canvas = await course_client.get("/api/gradebook?assignment=hw1&format=canvas")
@@ -118,7 +119,8 @@ async def test_gradebook__exports_our_csv_canvas_and_moodle_with_roster_students
     assert table[1:] == [["Alice Archer", "", "S1", "", "", "100"], ["Bob Baker", "", "S2", "", "", "80"],
                          ["Carol Cole", "", "S3", "", "", ""], ["Dave Dunn", "", "S4", "", "", ""],
                          ["Erin Eve", "", "S5", "", "", ""]]
-    moodle = list(csv.reader(io.StringIO((await course_client.get("/api/gradebook?assignment=hw1&format=moodle")).text)))
+    moodle_export = await course_client.get("/api/gradebook?assignment=hw1&format=moodle")
+    moodle = list(csv.reader(io.StringIO(moodle_export.text)))
     assert moodle[0] == ["ID number", "Email address", "Full name", "SQLAlchemy async", "Feedback"]
     assert moodle[2] == ["S2", "bob@example.org", "Bob Baker", "80", "2 day(s) late"]
 

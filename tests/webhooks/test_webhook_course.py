@@ -61,5 +61,6 @@ async def test_webhook__repository_of_no_assignment_is_acknowledged_and_ignored_
     reasons = [getattr(record, "reason", "") for record in caplog.records]
     assert "course-org/hw9-alice matches no assignment of course db-course-2026" in reasons
     async with sessionmaker() as session:
-        counts = [await session.scalar(select(func.count()).select_from(model)) for model in (Delivery, Submission, Job)]
+        counts = [await session.scalar(select(func.count()).select_from(model))
+                  for model in (Delivery, Submission, Job)]
     assert counts == [0, 0, 0]
