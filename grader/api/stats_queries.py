@@ -47,9 +47,9 @@ async def latest_grades(session: AsyncSession, repository: str | None = None,
     return [LatestGrade(row.login, row.grade, _checks(row.checks)) for row in rows]
 
 
-def _distribution(latest: list[LatestGrade], bands: Sequence[str]) -> list[GradeCount]:
+def grade_distribution(grades: Iterable[str], bands: Sequence[str]) -> list[GradeCount]:
     """Every band of the rubric, best first, then any other grade found (e.g. of an older rubric)."""
-    counts = Counter(item.grade for item in latest)
+    counts = Counter(grades)
     ordered = [*bands, *sorted(set(counts) - set(bands))]
     return [GradeCount(grade=grade, students=counts.get(grade, 0)) for grade in ordered]
 
@@ -76,7 +76,7 @@ def class_stats(latest: list[LatestGrade], bands: Sequence[str]) -> Stats:
                 section_titles.setdefault(link.url, link.title)
         sent_to.update(urls)
     return Stats(
-        students=len(latest), grade_distribution=_distribution(latest, bands),
+        students=len(latest), grade_distribution=grade_distribution((item.grade for item in latest), bands),
         checks=[CheckFailures(id=check_id, title=check_titles[check_id], failing_students=count)
                 for check_id, count in _most_common(failing)],
         sections=[SectionNeed(title=section_titles[url], url=url, students=count)

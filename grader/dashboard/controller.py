@@ -29,7 +29,7 @@ from grader.api.detail_queries import get_submission_detail, read_grade, with_co
 from grader.api.gradebook_queries import activity_by_student, gradebook, grades_by_student
 from grader.api.job_queries import request_regrade
 from grader.api.parameters import MAX_ID
-from grader.api.stats_queries import class_stats_for
+from grader.api.stats_queries import class_stats_for, grade_distribution
 from grader.api.submission_queries import SubmissionFilters, list_submissions
 from grader.api.tokens import find_active_token
 from grader.course.config import Course
@@ -174,12 +174,15 @@ class DashboardController(Controller):
                            page=page_number)
         table = table_page(book.rows, query, bands)
         stats = await class_stats_for(db_session, bands, None, chosen)
-        chart = grade_distribution_svg(stats.grade_distribution, bands)
+        # The chart counts the grades of the table (overrides and late penalties included).
+        graded = [row.grade for row in book.rows if row.grade is not None]
+        chart = grade_distribution_svg(grade_distribution(graded, bands), bands)
         filters = {"assignment": chosen or "", "q": query.search, "status": query.status, "grade": query.grade,
                    "late": query.late}
         return page("gradebook.html", **_common(request), book=book, scope=scope, table=table, query=query,
+                    graded_students=len(graded),
                     bands=bands, stats=stats, chart=chart, columns=SORTABLE, statuses=STATUSES,
-                    column_names=column_labels(_labels(state)),
+                    column_names=column_labels(_labels(state)), has_roster=any(row.on_roster for row in book.rows),
                     filters=filters, link=lambda **changes: "?" + urlencode({**filters, **changes}),
                     notice=notice)
 
