@@ -1,9 +1,11 @@
 """Per-student aggregates: activity, latest and best grade, and the gradebook of an assignment.
 
 Only the service's own results count here: an advisory result (from a workflow the student controls)
-never becomes a student's grade. The gradebook is five statements for any number of students (roster,
-extensions, activity, one narrow scan of the service's results, overrides), reduced in one pass in
-Python by `grader.course.standing` (cheaper than window sorts in SQL on either database).
+never becomes a student's grade. The gradebook is five statements for any number of students and pushes:
+roster, extensions, one aggregate per student (pushes, newest push, best score on time for everyone,
+newest graded push), the few pushes that can still decide a grade (each student's newest graded one, and
+those received after the earliest deadline), overrides. Each submission carries its newest service
+result's score, so none of this joins the results; `grader.course.standing` decides in Python.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, null, select
+from sqlalchemy import Select, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.api.dto import Gradebook, GradebookRow, GradeSummary
@@ -27,7 +29,6 @@ from grader.db.models import (
     Result,
     RosterStudent,
     Submission,
-    UTCDateTime,
 )
 from grader.grading.rubric import Rubric
 
@@ -87,13 +88,14 @@ def _is_better(candidate: GradeSummary, than: GradeSummary | None) -> bool:
 
 
 async def grades_by_student(session: AsyncSession, repository: str | None = None,
-                            student: str | None = None) -> dict[str, StudentGrades]:
+                            student: str | None = None, assignment: str | None = None) -> dict[str, StudentGrades]:
     """Each student's latest and best service grade: one narrow scan, reduced in a single pass.
 
     The scan reads only (login, id, score, grade), which the covering index on results holds.
     """
     connection = await session.connection()  # plain rows: no ORM loading machinery for a 10k-row scan
-    scan = _service_results(repository, student, Submission.author_login, Result.id, Result.score, Result.grade)
+    scan = _service_results(repository, student, Submission.author_login, Result.id, Result.score, Result.grade,
+                            assignment=assignment)
     grades: dict[str, StudentGrades] = {}
     for login, result_id, score, grade in await connection.execute(scan):
         summary = GradeSummary(grade=grade, score=score, result_id=result_id)
@@ -123,19 +125,8 @@ class _Student:
     login: str
     attempts: int = 0
     last_activity: datetime | None = None
-    pushes: dict[int, tuple[int, GradedPush]] = field(default_factory=dict)  # submission → (result id, push)
+    pushes: list[GradedPush] = field(default_factory=list)  # the pushes that can decide the grade
     override: Mark | None = None
-
-
-def _late_at(scope: GradebookScope, extensions: dict[str, datetime]) -> Any:
-    """The receipt time of pushes that may be late for someone (the earliest deadline of any student);
-    NULL for the rest, so the scan parses no time at all for on-time pushes."""
-    deadline = scope.assignment.deadline if scope.assignment else None
-    if deadline is None:
-        return null().label("late_at")
-    cutoff = min([deadline, *extensions.values()])
-    return case((Submission.received_at > literal(cutoff, UTCDateTime()), Submission.received_at),
-                else_=null()).label("late_at")
 
 
 async def _extensions(connection: AsyncConnection, scope: GradebookScope) -> dict[str, datetime]:
@@ -143,42 +134,88 @@ async def _extensions(connection: AsyncConnection, scope: GradebookScope) -> dic
         return {}
     rows = await connection.execute(select(Extension.login_key, Extension.until)
                                     .where(Extension.assignment_id == scope.assignment.id))
-    return {row.login_key: row.until for row in rows}
+    return {row.login_key: row.until for row in rows.all()}
 
 
 async def _roster(connection: AsyncConnection) -> list[Any]:
-    return list(await connection.execute(
+    return list((await connection.execute(
         select(RosterStudent.github, RosterStudent.login_key, RosterStudent.student_id, RosterStudent.name,
-               RosterStudent.email)))
+               RosterStudent.email))).all())
+
+
+def _cutoff(scope: GradebookScope, extensions: dict[str, datetime]) -> datetime | None:
+    """The earliest deadline of any student: a push received by then is on time for everyone."""
+    deadline = scope.assignment.deadline if scope.assignment else None
+    return None if deadline is None else min([deadline, *extensions.values()])
+
+
+def _graded(statement: Select[Any], scope: GradebookScope) -> Select[Any]:
+    assignment_id = scope.assignment.id if scope.assignment else None
+    return _scoped(statement.where(Submission.score.is_not(None)), scope.repository, None, assignment_id)
+
+
+async def _activity(connection: AsyncConnection, scope: GradebookScope, cutoff: datetime | None,
+                    rubric: Rubric) -> tuple[dict[str, _Student], list[int]]:
+    """One pass over the assignment's pushes (the index alone): per student the number of pushes, the
+    newest, the best score among those on time for everyone; and the ids of each student's newest graded
+    push (and newest on-time one, for the "last" policy)."""
+    graded_id = case((Submission.score.is_not(None), Submission.id))
+    on_time = (lambda column: column) if cutoff is None else (
+        lambda column: case((Submission.received_at <= cutoff, column)))
+    statement = _scoped(select(Submission.author_login, func.count(Submission.id), func.max(Submission.received_at),
+                               func.max(on_time(Submission.score)), func.max(graded_id),
+                               func.max(on_time(graded_id))).group_by(Submission.author_login),
+                        scope.repository, None, scope.assignment.id if scope.assignment else None)
+    students: dict[str, _Student] = {}
+    deciding: list[int] = []
+    for login, attempts, last, best, newest, newest_on_time in (await connection.execute(statement)).all():
+        student = students.setdefault(login.lower(), _Student(login))
+        student.attempts += attempts
+        student.last_activity = last if student.last_activity is None else max(last, student.last_activity)
+        if best is not None:  # stands for every on-time push it beats (0: the earliest, on a tie)
+            student.pushes.append(GradedPush(0, best, rubric.grade_for(best)))
+        deciding += [push for push in (newest, newest_on_time if scope.policy == "last" else None) if push]
+    return students, deciding
+
+
+async def _deciding_pushes(connection: AsyncConnection, scope: GradebookScope, cutoff: datetime | None,
+                           students: dict[str, _Student], extensions: dict[str, datetime], ids: list[int]) -> None:
+    """The pushes that can still decide a grade: `ids` (each student's newest) and every graded push
+    received after the cutoff; with the best on-time score, all that the course's policy needs. Two
+    index range reads (by id; by assignment and receipt time), and receipt times only after the cutoff."""
+    after = Submission.received_at if cutoff is None else case((Submission.received_at > cutoff,
+                                                                  Submission.received_at))
+    columns = (Submission.author_login, Submission.id, Submission.score, Submission.grade, after.label("late_at"))
+    statement: Any = select(*columns).where(Submission.id.in_(ids))
+    if cutoff is not None:
+        statement = union_all(statement, _graded(select(*columns).where(Submission.received_at > cutoff), scope))
+    deadline = scope.assignment.deadline if scope.assignment else None
+    for login, submission_id, score, grade, late_at in (await connection.execute(statement)).all():
+        key = login.lower()
+        days = 0 if late_at is None or cutoff is None else late_days(late_at, extensions.get(key, deadline))
+        students[key].pushes.append(GradedPush(submission_id, score, grade, days))
+
+
+async def _overrides(connection: AsyncConnection, scope: GradebookScope, students: dict[str, _Student],
+                     extensions: dict[str, datetime]) -> None:
+    statement = _scoped(select(Submission.author_login, Override.submission_id, Override.score, Override.grade,
+                               Submission.received_at)
+                        .join(Submission, Submission.id == Override.submission_id).order_by(Override.id),
+                        scope.repository, None, scope.assignment.id if scope.assignment else None)
+    deadline = scope.assignment.deadline if scope.assignment else None
+    for login, submission_id, score, grade, received_at in (await connection.execute(statement)).all():
+        key = login.lower()
+        students[key].override = Mark(score, grade, submission_id,
+                                      late_days(received_at, extensions.get(key, deadline)))
 
 
 async def _students(connection: AsyncConnection, scope: GradebookScope,
                     extensions: dict[str, datetime]) -> dict[str, _Student]:
-    """Everyone who pushed, by login key, with their graded pushes and newest override."""
-    assignment_id = scope.assignment.id if scope.assignment else None
-    students: dict[str, _Student] = {}
-    activity = _scoped(select(Submission.author_login, func.count(Submission.id), func.max(Submission.received_at))
-                       .group_by(Submission.author_login), scope.repository, None, assignment_id)
-    for login, attempts, last in await connection.execute(activity):
-        student = students.setdefault(login.lower(), _Student(login))
-        student.attempts += attempts
-        student.last_activity = last if student.last_activity is None else max(last, student.last_activity)
-    scan = _service_results(scope.repository, None, Submission.author_login, Submission.id, Result.id,
-                            Result.score, Result.grade, _late_at(scope, extensions), assignment=assignment_id)
-    deadline = scope.assignment.deadline if scope.assignment else None
-    for login, submission_id, result_id, score, grade, late_at in await connection.execute(scan):
-        key = login.lower()
-        known = students[key].pushes.get(submission_id)
-        if known is None or result_id > known[0]:
-            days = 0 if late_at is None else late_days(late_at, extensions.get(key, deadline))
-            students[key].pushes[submission_id] = (result_id, GradedPush(submission_id, score, grade, days))
-    overrides = _scoped(select(Submission.author_login, Override.submission_id, Override.score, Override.grade)
-                        .join(Submission, Submission.id == Override.submission_id).order_by(Override.id),
-                        scope.repository, None, assignment_id)
-    for login, submission_id, score, grade in await connection.execute(overrides):
-        student = students[login.lower()]
-        known = student.pushes.get(submission_id)
-        student.override = Mark(score, grade, submission_id, known[1].late_days if known else 0)
+    """Everyone who pushed, by login key, with the pushes that decide their grade and their newest override."""
+    cutoff = _cutoff(scope, extensions)
+    students, newest = await _activity(connection, scope, cutoff, scope.rubric)
+    await _deciding_pushes(connection, scope, cutoff, students, extensions, newest)
+    await _overrides(connection, scope, students, extensions)
     return students
 
 
@@ -186,7 +223,7 @@ def _row(key: str, student: _Student | None, roster: Any, scope: GradebookScope,
          extensions: dict[str, datetime]) -> GradebookRow:
     deadline = extensions.get(key, scope.assignment.deadline if scope.assignment else None)
     last = student.last_activity if student else None
-    state = standing([push for _, push in student.pushes.values()] if student else [], pushed=student is not None,
+    state = standing(student.pushes if student else [], pushed=student is not None,
                      newest_push_late=late_days(last, deadline) > 0 if last else False,
                      override=student.override if student else None, assignment=scope.assignment,
                      rubric=scope.rubric, policy=scope.policy)

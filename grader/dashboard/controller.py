@@ -229,7 +229,7 @@ class DashboardController(Controller):
         activity = (await activity_by_student(db_session, student=login, assignment=assignment)).get(login)
         if activity is None:
             raise NotFoundException(f"No submission is by {login}.")
-        grades = (await grades_by_student(db_session, student=login)).get(login)
+        grades = (await grades_by_student(db_session, student=login, assignment=assignment)).get(login)
         submissions = await list_submissions(db_session, SubmissionFilters(student=login, assignment=assignment),
                                              None)
         return page("student.html", **_common(request), login=login, activity=activity, grades=grades,

@@ -132,7 +132,13 @@ class PullRequest(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("pull_request_id", "head_sha"),)
+    __table_args__ = (
+        UniqueConstraint("pull_request_id", "head_sha"),
+        # The gradebook's per-student aggregates over an assignment, read from the index alone; and its
+        # read of the pushes received after a deadline.
+        Index("ix_submissions_gradebook", "assignment_id", "author_login", "received_at", "score"),
+        Index("ix_submissions_assignment_received", "assignment_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pull_request_id: Mapped[int] = mapped_column(ForeignKey("pull_requests.id", ondelete="CASCADE"))
@@ -144,6 +150,10 @@ class Submission(Base):
     check_run_id: Mapped[int | None] = mapped_column(BigInteger)
     # The course assignment its repository matched when it was received (None without a course file).
     assignment_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The newest service result's score and grade (None: not graded yet), kept with the result in one
+    # transaction: the gradebook aggregates them per student without joining 20,000 results.
+    score: Mapped[float | None] = mapped_column()
+    grade: Mapped[str | None] = mapped_column(String(20))
 
     pull_request: Mapped[PullRequest] = relationship(back_populates="submissions")
     jobs: Mapped[list[Job]] = relationship(back_populates="submission")
@@ -194,7 +204,7 @@ class Result(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), unique=True)
     score: Mapped[float] = mapped_column()
-    grade: Mapped[str] = mapped_column(String(2))
+    grade: Mapped[str] = mapped_column(String(20))  # a band name of the rubric ("S", "pass", …)
     report: Mapped[dict[str, Any]] = mapped_column()
     # A result sent by a workflow the student controls is advice, never the service's own verdict.
     advisory: Mapped[bool] = mapped_column(default=False)

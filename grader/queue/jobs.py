@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grader.db.models import Job, JobKind, JobStatus, Result, utcnow
+from grader.db.models import Job, JobKind, JobStatus, Result, Submission, utcnow
 from grader.queue.enqueue import enqueue_publish
 from grader.settings import QueueSettings
 
@@ -115,6 +115,10 @@ async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | N
     if output is not None:
         session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score,
                            grade=output.grade, report=output.report, duration_seconds=output.duration_seconds))
+        # The newest result is the submission's grade (a regrade replaces the earlier grading).
+        await session.execute(update(Submission).where(Submission.id == job.submission_id)
+                              .values(score=output.score, grade=output.grade)
+                              .execution_options(synchronize_session=False))
         if output.then_publish:
             enqueue_publish(session, job.submission_id)
     await session.flush()

@@ -110,6 +110,8 @@ async def result(session: AsyncSession, sub: Submission, *, failing: tuple[str, 
                  report=report, advisory=advisory, duration_seconds=12.5,
                  created_at=created_at or sub.received_at)
     session.add(row)
+    if not advisory:  # as the queue does: the newest service result is the submission's grade
+        sub.score, sub.grade = row.score, row.grade
     await session.flush()
     return row
 

@@ -1,11 +1,12 @@
-"""course: roster, extensions, overrides, a submission's assignment, job priority, token scope
+"""course: roster, extensions, overrides, a submission's assignment and grade, job priority, token scope
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01 21:58:38
 
 Tokens made before scopes keep what they could do (regrade included): they get the write scope.
-Jobs already in the queue keep the priority of a push.
+Jobs already in the queue keep the priority of a push. A result's grade is any band name of a rubric
+("pass", "excellent"), not only a letter.
 """
 
 from collections.abc import Sequence
@@ -71,15 +72,40 @@ def upgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.alter_column('priority', server_default=None)
 
+    with op.batch_alter_table('results', schema=None) as batch_op:
+        batch_op.alter_column('grade', existing_type=sa.String(length=2), type_=sa.String(length=20),
+                              existing_nullable=False)
+
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignment_id', sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column('score', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('grade', sa.String(length=20), nullable=True))
         batch_op.create_index(batch_op.f('ix_submissions_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index('ix_submissions_gradebook', ['assignment_id', 'author_login', 'received_at', 'score'],
+                              unique=False)
+        batch_op.create_index('ix_submissions_assignment_received', ['assignment_id', 'received_at'], unique=False)
+    # Each submission's newest service result, as the queue keeps it from now on.
+    op.execute("""
+        UPDATE submissions SET
+          score = (SELECT r.score FROM results r WHERE r.submission_id = submissions.id AND r.advisory = false
+                   ORDER BY r.id DESC LIMIT 1),
+          grade = (SELECT r.grade FROM results r WHERE r.submission_id = submissions.id AND r.advisory = false
+                   ORDER BY r.id DESC LIMIT 1)
+    """)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('results', schema=None) as batch_op:
+        batch_op.alter_column('grade', existing_type=sa.String(length=20), type_=sa.String(length=2),
+                              existing_nullable=False)
+
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submissions_assignment_received')
+        batch_op.drop_index('ix_submissions_gradebook')
         batch_op.drop_index(batch_op.f('ix_submissions_assignment_id'))
+        batch_op.drop_column('grade')
+        batch_op.drop_column('score')
         batch_op.drop_column('assignment_id')
 
     with op.batch_alter_table('jobs', schema=None) as batch_op:
