@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, union_all
+from sqlalchemy import Select, case, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.api.dto import Gradebook, GradebookRow, GradeSummary
@@ -183,8 +183,7 @@ async def _deciding_pushes(connection: AsyncConnection, scope: GradebookScope, c
     """The pushes that can still decide a grade: `ids` (each student's newest) and every graded push
     received after the cutoff; with the best on-time score, all that the course's policy needs. Two
     index range reads (by id; by assignment and receipt time), and receipt times only after the cutoff."""
-    after = Submission.received_at if cutoff is None else case((Submission.received_at > cutoff,
-                                                                  Submission.received_at))
+    after = null() if cutoff is None else case((Submission.received_at > cutoff, Submission.received_at))
     columns = (Submission.author_login, Submission.id, Submission.score, Submission.grade, after.label("late_at"))
     statement: Any = select(*columns).where(Submission.id.in_(ids))
     if cutoff is not None:
@@ -192,7 +191,7 @@ async def _deciding_pushes(connection: AsyncConnection, scope: GradebookScope, c
     deadline = scope.assignment.deadline if scope.assignment else None
     for login, submission_id, score, grade, late_at in (await connection.execute(statement)).all():
         key = login.lower()
-        days = 0 if late_at is None or cutoff is None else late_days(late_at, extensions.get(key, deadline))
+        days = 0 if late_at is None else late_days(late_at, extensions.get(key, deadline))
         students[key].pushes.append(GradedPush(submission_id, score, grade, days))
 
 
@@ -244,7 +243,7 @@ def _row(key: str, student: _Student | None, roster: Any, scope: GradebookScope,
 
 async def gradebook(session: AsyncSession, scope: GradebookScope) -> Gradebook:
     """Every roster student and every other student who pushed, ordered by login."""
-    connection = await session.connection()  # plain rows: no ORM loading machinery for a 20k-row scan
+    connection = await session.connection()  # plain rows: no ORM loading machinery
     roster = {row.login_key: row for row in await _roster(connection)}
     extensions = await _extensions(connection, scope)
     students = await _students(connection, scope, extensions)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
@@ -284,7 +284,7 @@ class DashboardController(Controller):
         notice = urlencode({"assignment": assignment.id, "notice": "regrade", "queued": accepted.queued,
                             "already": accepted.already_queued})
         if data.student.strip():
-            return Redirect(f"{HOME_PATH}/students/{data.student.strip()}?{notice}", status_code=303)
+            return Redirect(f"{HOME_PATH}/students/{quote(data.student.strip(), safe='')}?{notice}", status_code=303)
         return Redirect(f"{HOME_PATH}?{notice}", status_code=303)
 
 

@@ -4,19 +4,21 @@ pending, missing), exports for Canvas and Moodle, overrides with their audit tra
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from grader.api.actions import grant_extension
 from grader.app import create_app
 from grader.commands.course import upsert_roster
 from grader.course.roster import parse_roster
-from grader.db.models import Job, JobKind, JobPriority, JobStatus, TokenScope
+from grader.db.models import Job, JobKind, JobPriority, JobStatus, Submission, TokenScope
 from tests.api import factories
 from tests.api.test_api_statement_count import counting_statements
 from tests.conftest import course_rubrics, make_settings, sample_course
@@ -189,3 +191,36 @@ async def test_gradebook__statement_count_does_not_grow_with_the_roster(
     with counting_statements(course_client) as many:
         assert (await course_client.get("/api/gradebook?assignment=hw1&format=canvas")).status_code == 200
     assert len(few) == len(many) <= 8
+
+
+@pytest.mark.parametrize(("policy", "alice", "bob"), [
+    ("best", (100.0, 100.0, 81.0, 0), (90.0, 90.0, 90.0, 0)),
+    ("last", (81.0, 50.0, 81.0, 1), (90.0, 90.0, 90.0, 0)),
+])
+async def test_gradebook__policy_picks_among_on_time_late_and_extended_pushes(
+        database_url: str, sessionmaker: Sessionmaker, policy: str, alice: tuple, bob: tuple) -> None:
+    """alice: on time 100 then 50, then 90 a day late (81); bob: 90 a day after the deadline, within his
+    extension. (score, score at the deadline, latest, late days) per policy."""
+    course = dataclasses.replace(sample_course(), grade_policy=policy)
+    hw1 = course.assignments[0]
+    async with sessionmaker() as session, session.begin():
+        for minutes, failing in ((-90, ()), (-60, ("tests", "quiz"))):
+            await factories.submission(session, "alice", received_at=DEADLINE + timedelta(minutes=minutes),
+                                       failing=failing, assignment="hw1")
+        await factories.result(session, await factories.submission(
+            session, "alice", received_at=DEADLINE + timedelta(hours=3), failing=None, assignment="hw1"),
+            failing=("lint",), created_at=DEADLINE)
+        await factories.submission(session, "bob", number=2, received_at=DEADLINE + timedelta(hours=20),
+                                   failing=("lint",), assignment="hw1")
+        await grant_extension(session, hw1, "bob", DEADLINE + timedelta(days=2), "test")
+    async with sessionmaker() as session, session.begin():  # 90 is what a lint failure scores here
+        await session.execute(update(Submission).where(Submission.author_login == "bob").values(score=90.0))
+        await session.execute(update(Submission).where(Submission.author_login == "alice",
+                                                       Submission.score == 75.0).values(score=90.0))
+    app = create_app(make_settings(database_url, course=course), course_rubrics(), workers=False)
+    async with AsyncTestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {await factories.token(sessionmaker)}"
+        rows = await rows_of(client, "hw1")
+    for name, expected in (("alice", alice), ("bob", bob)):
+        row = rows[name]
+        assert (row["score"], row["score_at_deadline"], row["latest_score"], row["late_days"]) == expected, name
