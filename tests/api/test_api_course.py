@@ -15,6 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.actions import grant_extension
+from grader.api.csv_export import canvas_csv, gradebook_csv, moodle_csv
+from grader.api.dto import Gradebook, GradebookRow
 from grader.app import create_app
 from grader.commands.course import upsert_roster
 from grader.course.roster import parse_roster
@@ -224,3 +226,14 @@ async def test_gradebook__policy_picks_among_on_time_late_and_extended_pushes(
     for name, expected in (("alice", alice), ("bob", bob)):
         row = rows[name]
         assert (row["score"], row["score_at_deadline"], row["latest_score"], row["late_days"]) == expected, name
+
+
+def test_exports__a_cell_a_spreadsheet_would_run_is_kept_as_text() -> None:
+    row = GradebookRow(student="mallory", student_id="=1+1", name='=HYPERLINK("http://x")', email="@x",
+                       on_roster=True, status="graded", score=50.0, grade="C", late_days=0, overridden=False,
+                       score_at_deadline=50.0, grade_at_deadline="C", latest_score=50.0, latest_grade="C",
+                       best_score=50.0, best_grade="C", attempts=1, last_activity=None)
+    book = Gradebook(assignment="hw1", title="T", deadline=None, grade_policy="best", rows=[row])
+    for text in (gradebook_csv(book), canvas_csv(book, "-T"), moodle_csv(book, "+T")):
+        cells = [cell for line in csv.reader(io.StringIO(text)) for cell in line]
+        assert not any(cell[:1] in "=+-@" and cell for cell in cells), cells
