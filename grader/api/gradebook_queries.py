@@ -2,8 +2,8 @@
 
 Only the service's own results count here: an advisory result (from a workflow the student controls)
 never becomes a student's grade. The gradebook is five statements for any number of students and pushes:
-roster, extensions, one aggregate per student (pushes, newest push, best score on time for everyone,
-newest graded push), the few pushes that can still decide a grade (each student's newest graded one, and
+roster, extensions, one aggregate per student (pushes, newest push, best score on time for everyone),
+the few pushes that can still decide a grade (each student's newest graded one, and
 those received after the earliest deadline), overrides. Each submission carries its newest service
 result's score, so none of this joins the results; `grader.course.standing` decides in Python.
 """
@@ -155,37 +155,41 @@ def _graded(statement: Select[Any], scope: GradebookScope) -> Select[Any]:
 
 
 async def _activity(connection: AsyncConnection, scope: GradebookScope, cutoff: datetime | None,
-                    rubric: Rubric) -> tuple[dict[str, _Student], list[int]]:
+                    rubric: Rubric) -> dict[str, _Student]:
     """One pass over the assignment's pushes (the index alone): per student the number of pushes, the
-    newest, the best score among those on time for everyone; and the ids of each student's newest graded
-    push (and newest on-time one, for the "last" policy)."""
-    graded_id = case((Submission.score.is_not(None), Submission.id))
-    on_time = (lambda column: column) if cutoff is None else (
-        lambda column: case((Submission.received_at <= cutoff, column)))
+    newest, and the best score among those on time for everyone."""
+    on_time = Submission.score if cutoff is None else case((Submission.received_at <= cutoff, Submission.score))
     statement = _scoped(select(Submission.author_login, func.count(Submission.id), func.max(Submission.received_at),
-                               func.max(on_time(Submission.score)), func.max(graded_id),
-                               func.max(on_time(graded_id))).group_by(Submission.author_login),
+                               func.max(on_time)).group_by(Submission.author_login),
                         scope.repository, None, scope.assignment.id if scope.assignment else None)
     students: dict[str, _Student] = {}
-    deciding: list[int] = []
-    for login, attempts, last, best, newest, newest_on_time in (await connection.execute(statement)).all():
+    for login, attempts, last, best in (await connection.execute(statement)).all():
         student = students.setdefault(login.lower(), _Student(login))
         student.attempts += attempts
         student.last_activity = last if student.last_activity is None else max(last, student.last_activity)
         if best is not None:  # stands for every on-time push it beats (0: the earliest, on a tie)
             student.pushes.append(GradedPush(0, best, rubric.grade_for(best)))
-        deciding += [push for push in (newest, newest_on_time if scope.policy == "last" else None) if push]
-    return students, deciding
+    return students
+
+
+def _newest_graded(scope: GradebookScope, cutoff: datetime | None) -> Select[Any]:
+    """The id of each student's newest graded push (and, for the "last" policy, newest on-time one)."""
+    newest = _graded(select(func.max(Submission.id)).group_by(Submission.author_login), scope)
+    if cutoff is None or scope.policy != "last":
+        return newest
+    on_time = _graded(select(func.max(Submission.id)).where(Submission.received_at <= cutoff)
+                      .group_by(Submission.author_login), scope)
+    return select(newest.union_all(on_time).subquery().c[0])
 
 
 async def _deciding_pushes(connection: AsyncConnection, scope: GradebookScope, cutoff: datetime | None,
-                           students: dict[str, _Student], extensions: dict[str, datetime], ids: list[int]) -> None:
-    """The pushes that can still decide a grade: `ids` (each student's newest) and every graded push
-    received after the cutoff; with the best on-time score, all that the course's policy needs. Two
-    index range reads (by id; by assignment and receipt time), and receipt times only after the cutoff."""
+                           students: dict[str, _Student], extensions: dict[str, datetime]) -> None:
+    """The pushes that can still decide a grade: each student's newest graded push and every graded push
+    received after the cutoff; with the best on-time score, all that the course's policy needs. The
+    receipt times are read only after the cutoff."""
     after = null() if cutoff is None else case((Submission.received_at > cutoff, Submission.received_at))
     columns = (Submission.author_login, Submission.id, Submission.score, Submission.grade, after.label("late_at"))
-    statement: Any = select(*columns).where(Submission.id.in_(ids))
+    statement: Any = select(*columns).where(Submission.id.in_(_newest_graded(scope, cutoff)))
     if cutoff is not None:
         statement = union_all(statement, _graded(select(*columns).where(Submission.received_at > cutoff), scope))
     deadline = scope.assignment.deadline if scope.assignment else None
@@ -212,8 +216,8 @@ async def _students(connection: AsyncConnection, scope: GradebookScope,
                     extensions: dict[str, datetime]) -> dict[str, _Student]:
     """Everyone who pushed, by login key, with the pushes that decide their grade and their newest override."""
     cutoff = _cutoff(scope, extensions)
-    students, newest = await _activity(connection, scope, cutoff, scope.rubric)
-    await _deciding_pushes(connection, scope, cutoff, students, extensions, newest)
+    students = await _activity(connection, scope, cutoff, scope.rubric)
+    await _deciding_pushes(connection, scope, cutoff, students, extensions)
     await _overrides(connection, scope, students, extensions)
     return students
 
