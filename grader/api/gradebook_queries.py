@@ -3,8 +3,8 @@
 Only the service's own results count here: an advisory result (from a workflow the student controls)
 never becomes a student's grade. The gradebook is five statements for any number of students and pushes:
 roster, extensions, one aggregate per student (pushes, newest push, best score on time for everyone),
-the few pushes that can still decide a grade (each student's newest graded one, and
-those received after the earliest deadline), overrides. Each submission carries its newest service
+the few pushes that can still decide a grade (each student's newest graded one, and those received after
+the earliest deadline), overrides. Each submission carries its newest service
 result's score, so none of this joins the results; `grader.course.standing` decides in Python.
 """
 
