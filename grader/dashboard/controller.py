@@ -33,7 +33,8 @@ from grader.api.stats_queries import class_stats_for, grade_distribution
 from grader.api.submission_queries import SubmissionFilters, list_submissions
 from grader.api.tokens import find_active_token
 from grader.course.config import Course
-from grader.course.presentation import instructor_override, presented
+from grader.course.deadlines import Lateness
+from grader.course.presentation import adjusted, instructor_override
 from grader.dashboard.charts import grade_distribution_svg
 from grader.dashboard.csrf import FIELD, csrf_token, csrf_valid
 from grader.dashboard.labels import Labels, column_labels, labels_for
@@ -41,7 +42,6 @@ from grader.dashboard.markdown import comment_html
 from grader.dashboard.render import page
 from grader.dashboard.session import COOKIE_NAME, SESSION_SECONDS, session_cookie_value, verified_token_id
 from grader.dashboard.table import SORTABLE, STATUSES, TableQuery, table_page
-from grader.db.course_rows import extension_until
 from grader.db.models import ApiToken, Submission, TokenScope
 from grader.db.session import DbSession
 from grader.feedback.comment import CommentContext, render_comment
@@ -208,13 +208,12 @@ class DashboardController(Controller):
         shown = detail.result or detail.advisory_result
         graded = read_grade(shown.report) if shown else None
         rubric = rubrics.for_assignment(detail.assignment)
-        if graded is not None and detail.result is not None:
-            override = detail.override
-            assignment = course.assignment(detail.assignment) if course and detail.assignment else None
-            graded = presented(graded, rubric, assignment, detail.received_at,
-                               await extension_until(db_session, detail.assignment, detail.student),
-                               instructor_override(override.score, override.grade, override.note, override.by,
-                                                   override.at) if override else None)
+        if graded is not None and detail.result is not None:  # as the student's comment shows it
+            late, override = detail.late, detail.override
+            graded = adjusted(graded, rubric,
+                              Lateness(late.days, late.penalty_percent, late.deadline) if late else None,
+                              instructor_override(override.score, override.grade, override.note, override.by,
+                                                  override.at) if override else None)
         context = CommentContext(repo=detail.repository, head_sha=detail.head_sha,
                                  html_url=state.settings.github.html_url)
         comment = comment_html(render_comment(graded, context)) if graded else ""
