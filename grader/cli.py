@@ -55,10 +55,30 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token, printed once")
     create.add_argument("name")
+    create.add_argument("--scope", choices=["read", "write"], default="read",
+                        help="read (default): the API's reads and the dashboard; write: also overrides, "
+                             "regrades and extensions")
     create.set_defaults(run=_lazy("tokens", "create_token_command"))
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     revoke.set_defaults(run=_lazy("tokens", "revoke_token_command"))
+
+
+def _course_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = commands.add_parser("roster", help="the course roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
+    imported = roster_commands.add_parser("import", help="add or update students from a CSV file "
+                                                         "(columns github,student_id,name,email)")
+    imported.add_argument("file")
+    imported.set_defaults(run=_lazy("course", "roster_import_command"))
+
+    extension = commands.add_parser("extension", help="per-student deadline extensions")
+    extension_commands = extension.add_subparsers(dest="extension_command", required=True, metavar="ACTION")
+    grant = extension_commands.add_parser("grant", help="give a student their own deadline for an assignment")
+    grant.add_argument("assignment")
+    grant.add_argument("login")
+    grant.add_argument("until", help="ISO 8601 with a zone (2026-12-12T23:59:00+03:00), or a date (end of day)")
+    grant.set_defaults(run=_lazy("course", "extension_grant_command"))
 
 
 def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -116,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _service_commands(commands)
+    _course_commands(commands)
     _grading_commands(commands)
     _workflow_commands(commands)
     return parser

@@ -39,6 +39,9 @@ class Texts:
     not_graded_title: str
     graded_by_service: str  # {checks}
     not_graded_summary: str  # {reason}
+    late_notice: str  # {days} {deadline} {percent} {before} {score}
+    override_notice: str  # {grade} {score} {before}
+    override_note: str  # {note}
     quotes: tuple[str, str]
     # One-line summaries of the checks (grader.grading.scoring).
     summary_not_finished: str  # {step} {summary}
@@ -88,6 +91,9 @@ RUSSIAN = Texts(
     graded_by_service="_Здесь проверено только открытое: {checks} проверяет сервис курса, и его оценка — "
                       "итоговая._",
     not_graded_summary="Этот коммит не проверен: {reason}",
+    late_notice="⏰ **Сдано после срока** ({deadline}) на {days} дн.: штраф {percent} %, {before} → {score}.",
+    override_notice="✍️ **Оценку выставил преподаватель:** {grade}, {score} из 100 (по проверкам: {before}).",
+    override_note="Комментарий преподавателя: {note}",
     quotes=("«", "»"),
     summary_not_finished="{step}: {summary}",
     summary_findings="замечаний ruff: {count}{top}",
@@ -136,6 +142,10 @@ ENGLISH = Texts(
     graded_by_service="_Only the public checks were graded here: {checks} are graded by the course's service, "
                       "whose grade is the one that counts._",
     not_graded_summary="This commit was not graded: {reason}",
+    late_notice="⏰ **Received {days} day(s) after the deadline** ({deadline}): {percent} % off, {before} → {score}.",
+    override_notice="✍️ **The grade was set by the instructor:** {grade}, {score} out of 100 "
+                    "(the checks gave {before}).",
+    override_note="Instructor's note: {note}",
     quotes=("“", "”"),
     summary_not_finished="{step}: {summary}",
     summary_findings="{count} ruff findings{top}",

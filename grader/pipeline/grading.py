@@ -25,11 +25,11 @@ async def grade_submission(job: ClaimedJob, context: JobContext) -> JobOutput:
     started = time.monotonic()
     push = await load_push(context, job.submission_id)
     await _mark_in_progress(context, push, job.submission_id)
-    runner = context.settings.runner
+    runner = context.runner_for(push.assignment_id)
     with tempfile.TemporaryDirectory(prefix="grader-checkout-") as folder:
         checkout = await fetch_checkout(context.github, push.target, Path(folder) / "src",
                                         runner.max_checkout_bytes)
-        result = await grade_checkout(checkout, context.rubric, runner)
+        result = await grade_checkout(checkout, context.rubric_for(push.assignment_id), runner)
     return JobOutput(score=result.score, grade=result.grade, report=grade_to_dict(result),
                      duration_seconds=round(time.monotonic() - started, 3), then_publish=True)
 

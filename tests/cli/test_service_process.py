@@ -69,7 +69,10 @@ async def test_service__logs_one_json_line_per_delivery_and_never_a_secret(serve
     lines = [json.loads(line) for line in service.log().splitlines() if line.startswith("{")]
     outcomes = sorted(line["outcome"] for line in lines if line["event"] == "delivery")
     assert outcomes == ["duplicate_delivery", "queued", "queued", "queued"]
-    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(lines[0])
+    delivery = next(line for line in lines if line["event"] == "delivery")
+    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(delivery)
+    [rejected] = [line for line in lines if line["event"] == "delivery rejected"]
+    assert (rejected["status"], rejected["delivery_id"]) == (401, forged[1]["x-github-delivery"])
     for secret in secrets.values():
         assert secret not in service.log()
 
