@@ -106,5 +106,5 @@ def export_response(book: Gradebook, kind: str, column: str) -> Response[str]:
                                            "canvas": lambda: canvas_csv(book, column),
                                            "moodle": lambda: moodle_csv(book, column)}
     name = f"{book.assignment or 'gradebook'}-{kind}.csv" if kind != "csv" else f"{book.assignment or 'gradebook'}.csv"
-    return Response(render[kind](), media_type="text/csv; charset=utf-8",
+    return Response(render[kind](), media_type="text/csv",  # Litestar adds "; charset=utf-8" itself
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
