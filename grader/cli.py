@@ -131,6 +131,45 @@ def _workflow_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     send.set_defaults(run=_lazy("workflow", "send_command"))
 
 
+# An example for every command's --help, by the words that name it.
+EXAMPLES: dict[str, str] = {
+    "serve": "grader serve --host 0.0.0.0 --port 8000",
+    "worker": "DATABASE_URL=postgresql+asyncpg://grader:PW@db/grader grader worker --count 2",
+    "db": "grader db upgrade",
+    "db upgrade": "DATABASE_URL=postgresql+asyncpg://grader:PW@db/grader grader db upgrade",
+    "token": "grader token create alice --scope write",
+    "token create": "grader token create teaching-assistant --scope read",
+    "token revoke": "grader token revoke teaching-assistant",
+    "roster": "grader roster import students.csv",
+    "roster import": "grader roster import students.csv    # columns: github,student_id,name,email",
+    "extension": "grader extension grant hw1 octocat 2026-12-14",
+    "extension grant": "grader extension grant hw1 octocat 2026-12-14T23:59:00+03:00",
+    "check": "grader check ./my-submission --format json",
+    "image": "grader image build --base grader-base:bookworm",
+    "image build": "grader image build --rubric rubric/sqlalchemy-async.toml --tag grader-runner:hw1",
+    "rubric": "grader rubric check rubric/*.toml",
+    "rubric check": "grader rubric check rubric/sqlalchemy-async.toml",
+    "quiz": "grader quiz render rubric/sqlalchemy-async.toml > QUIZ.md",
+    "quiz render": "grader quiz render rubric/sqlalchemy-async.toml > QUIZ.md",
+    "publish": 'grader publish --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow": 'grader workflow summary --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow summary": 'grader workflow summary --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow send": ('grader workflow send --report grader-report.json --event "$GITHUB_EVENT_PATH" '
+                      "--service-url https://grader.example.edu"),
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, words: str = "") -> None:
+    """Give every sub-command's --help its example (EXAMPLES), depth first."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                path = f"{words} {name}".strip()
+                sub.epilog = f"example:\n  {EXAMPLES[path]}"
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                _add_examples(sub, path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Autograding of GitHub pull requests.")
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
@@ -139,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     _course_commands(commands)
     _grading_commands(commands)
     _workflow_commands(commands)
+    _add_examples(parser)
     return parser
 
 
