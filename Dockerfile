@@ -19,6 +19,8 @@ RUN groupadd --gid 2000 student && useradd --uid 2000 --gid 2000 --no-create-hom
  && groupadd --gid 2001 hidden && useradd --uid 2001 --gid 2001 --no-create-home --home-dir /work \
       --shell /usr/sbin/nologin hidden
 # A ready cluster with the two non-superuser roles: a run copies it into its tmpfs instead of initdb.
+# `probe` and `probe_models` are the databases of the hidden checks: the student's code works in them
+# as their owner; the hidden tests keep a table of their own in `probe` and read what happened.
 RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
  && su postgres -s /bin/sh -c '/usr/lib/postgresql/15/bin/initdb --no-sync --auth-local=peer \
       --auth-host=reject -U postgres -E UTF8 --locale=C.UTF-8 -D /opt/pg-template >/dev/null \
@@ -27,6 +29,10 @@ RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
     && for role in student hidden; do \
          psql -h /tmp -U postgres -q -c "CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
            -c "ALTER ROLE $role SET statement_timeout = 10000" -c "CREATE DATABASE $role OWNER $role"; \
+       done \
+    && for db in probe probe_models; do \
+         psql -h /tmp -U postgres -q -c "CREATE DATABASE $db OWNER student" \
+         && psql -h /tmp -U postgres -q -d $db -c "GRANT CREATE ON SCHEMA public TO hidden"; \
        done \
     && /usr/lib/postgresql/15/bin/pg_ctl -D /opt/pg-template -w stop >/dev/null'
 ARG RUNNER_PACKAGES="ruff pytest pytest-asyncio coverage httpx sqlalchemy[asyncio] asyncpg aiosqlite alembic"

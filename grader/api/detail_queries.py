@@ -52,7 +52,7 @@ def result_detail(result: Result) -> ResultDetail:
         id=result.id, score=result.score, grade=result.grade, advisory=result.advisory,
         created_at=result.created_at, duration_seconds=result.duration_seconds,
         next_grade=grade.next_grade, to_next_grade=list(grade.to_next_grade), checks=list(grade.checks),
-        timings=timings, provenance=_provenance(result, grade), report=result.report,
+        tamper=list(grade.report.tamper), timings=timings, provenance=_provenance(result, grade), report=result.report,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from grader.grading.report import TamperFinding
 from grader.grading.result import CheckGrade
 
 JobStatusName = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -67,7 +68,8 @@ class ResultDetail(msgspec.Struct, kw_only=True):
     duration_seconds: float
     next_grade: str | None
     to_next_grade: list[str]
-    checks: list[CheckGrade]
+    checks: list[CheckGrade]  # a check with needs_review was withheld because of a tamper finding
+    tamper: list[TamperFinding]  # code that could forge what the student's own process measures
     timings: list[StepTiming]
     provenance: Provenance
     report: dict[str, Any]  # the stored GradeResult, as the student's comment was rendered from it

@@ -121,6 +121,9 @@ class PullRequest(Base):
     author_login: Mapped[str] = mapped_column(String(100), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     latest_head_sha: Mapped[str] = mapped_column(String(40))
+    # GitHub's `pull_request.updated_at` of the delivery that set `latest_head_sha`: a delivery that
+    # arrives late with an older time does not move the head back (None: not known).
+    head_updated_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The one feedback comment, found again by its id (and by a hidden marker if the id is lost).
     comment_id: Mapped[int | None] = mapped_column(BigInteger)

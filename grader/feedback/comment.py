@@ -21,6 +21,7 @@ MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 200
 LINT_SHOWN = 100
 TESTS_SHOWN = 50
 FILES_SHOWN = 5
+REVIEW_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,23 @@ def _links(items: list[Remediation]) -> str:
     return ", ".join(links)
 
 
+def _mark(check: CheckGrade, texts: Texts) -> str:
+    return texts.needs_review if check.needs_review else "✅" if check.passed else "❌"
+
+
 def _table(result: GradeResult, texts: Texts) -> list[str]:
     lines = [f"| {texts.check} | {texts.points} | {texts.result} |", "|---|---:|:---:|"]
     for check in result.checks:
         points = f"{number(check.points)} / {number(check.max_points)}"
-        lines.append(f"| {inline(check.title, 80)} | {points} | {'✅' if check.passed else '❌'} |")
+        lines.append(f"| {inline(check.title, 80)} | {points} | {_mark(check, texts)} |")
     return lines
 
 
 def _failure_line(check: CheckGrade, texts: Texts) -> str:
-    line = f"- ❌ **{inline(check.title, 80)}**: {inline(check.summary, 300)}"
+    mark = "⚠️" if check.needs_review else "❌"
+    line = f"- {mark} **{inline(check.title, 80)}**: {inline(check.summary, 300)}"
     links = _links(check.remediation)
-    return f"{line} — {texts.reread}: {links}" if links else line
+    return f"{line} — {texts.reread}: {links}" if links and not check.needs_review else line
 
 
 def _next_grade_line(result: GradeResult, texts: Texts) -> str:
@@ -90,8 +96,10 @@ def first_screen(result: GradeResult) -> str:
     texts = texts_for(result.language)
     adjustments = _adjustment_lines(result, texts)
     parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), "",
-             *[line + "  " for line in adjustments[:-1]], *adjustments[-1:], *([""] if adjustments else []),
-             *_table(result, texts)]
+             *[line + "  " for line in adjustments[:-1]], *adjustments[-1:], *([""] if adjustments else [])]
+    if result.report.rejected:
+        parts += [texts.rejected.format(reason=inline(result.report.rejected, 500)), ""]
+    parts += _table(result, texts)
     if result.graded_by_service:
         opening, closing = texts.quotes
         names = ", ".join(f"{opening}{inline(title, 80)}{closing}" for title in result.graded_by_service)
@@ -99,6 +107,8 @@ def first_screen(result: GradeResult) -> str:
     failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
     if failures:
         parts += ["", f"**{texts.failures}**", "", *failures]
+    if any(check.needs_review for check in result.checks):
+        parts += ["", f"_{texts.review_note}_"]
     next_line = "" if adjustments else _next_grade_line(result, texts)
     return "\n".join([*parts, "", next_line] if next_line else parts)
 
@@ -147,6 +157,13 @@ def _coverage_items(report: Report, texts: Texts) -> list[str]:
     return [f"| {texts.file} | {texts.coverage} |\n|---|---:|", *rows] if rows else []
 
 
+def _review_items(report: Report, ctx: CommentContext, texts: Texts) -> list[str]:
+    """The tamper scan's findings, each linked to its file and line."""
+    return [f"- {_file_link(ctx, item.file, item.line)} "
+            f"{inline(texts.tamper_kinds.get(item.kind, item.detail).format(name=item.name), 200)}"
+            for item in report.tamper]
+
+
 def _migration_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
     failed = next((step for step in report.migrations if not step.ok), None)
     if failed is None:
@@ -159,6 +176,7 @@ def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tu
     texts, report = texts_for(result.language), result.report
     tests, hidden = _test_items(report.tests, texts), _test_items(report.hidden_tests, texts)
     wanted = [
+        (texts.review_findings.format(count=len(report.tamper)), _review_items(report, ctx, texts), REVIEW_SHOWN),
         (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), LINT_SHOWN),
         (texts.failed_tests.format(count=len(tests)), tests, TESTS_SHOWN),
         (texts.failed_hidden_tests.format(count=len(hidden)), hidden, TESTS_SHOWN),

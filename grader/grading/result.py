@@ -25,6 +25,9 @@ class CheckGrade(msgspec.Struct, frozen=True):
     max_points: float
     summary: str  # one line
     remediation: list[Remediation] = []
+    # The tamper scan found code that could forge what this check measures: not credited until an
+    # instructor has looked (grader.grading.tamper).
+    needs_review: bool = False
 
 
 class LatePenalty(msgspec.Struct, frozen=True):

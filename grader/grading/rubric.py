@@ -18,6 +18,7 @@ CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz"
 PRIVATE_KINDS = ("hidden_tests", "quiz")
 LANGUAGES = ("ru", "en")
 NOQA_MODES = ("ignored", "honoured")
+PRAGMA_MODES = ("ignored", "honoured")  # coverage's exclusion pragmas (`# pragma: no cover`)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class LintRules:
     ignore: tuple[str, ...] = ()
     line_length: int = 100
     noqa: str = "ignored"  # "ignored": suppression comments hide nothing; "honoured": they do
+    exclude: tuple[str, ...] = ()  # ruff patterns of files not linted; nothing else is ever skipped
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,14 @@ class Rubric:
     packages: tuple[str, ...] = ()
     python_paths: tuple[str, ...] = ()
     hidden_tests_dir: Path | None = None
+    probe_path: Path | None = None  # the student-side half of the hidden checks (public, not secret)
     quiz: QuizSpec | None = None
+    coverage_pragmas: str = "ignored"  # "honoured": `# pragma: no cover` excludes code from coverage
 
     def public(self) -> Rubric:
         """This rubric without its private checks, and without their hidden tests and quiz key."""
         return replace(self, checks=tuple(check for check in self.checks if check.kind not in PRIVATE_KINDS),
-                       hidden_tests_dir=None, quiz=None)
+                       hidden_tests_dir=None, probe_path=None, quiz=None)
 
     @property
     def private_checks(self) -> tuple[Check, ...]:

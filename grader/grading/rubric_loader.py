@@ -13,6 +13,7 @@ from grader.grading.rubric import (
     CHECK_KINDS,
     LANGUAGES,
     NOQA_MODES,
+    PRAGMA_MODES,
     Check,
     LintRules,
     QuizSpec,
@@ -101,7 +102,8 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
         checks=_checks(reader, data.get("checks"), sections), path=reader.path.resolve(), sha256=sha256,
         packages=reader.strings(runner, "runner.packages", "packages", []),
         python_paths=_python_paths(reader, runner),
-        hidden_tests_dir=_hidden_tests(reader, data), quiz=_quiz(reader, data),
+        hidden_tests_dir=_hidden_tests(reader, data), probe_path=_probe(reader, data), quiz=_quiz(reader, data),
+        coverage_pragmas=_pragmas(reader, reader.table(data, "coverage", "coverage", required=False)),
     )
 
 
@@ -133,7 +135,15 @@ def _lint(reader: _Reader, table: dict[str, Any]) -> LintRules:
         raise reader.fail("lint.noqa", f"must be one of {', '.join(NOQA_MODES)}")
     line_length = int(reader.number(table, "lint.line_length", "line_length", 100, positive=True))
     return LintRules(select=reader.strings(table, "lint.select", "select", ["E", "F"]),
-                     ignore=reader.strings(table, "lint.ignore", "ignore", []), line_length=line_length, noqa=noqa)
+                     ignore=reader.strings(table, "lint.ignore", "ignore", []), line_length=line_length, noqa=noqa,
+                     exclude=reader.strings(table, "lint.exclude", "exclude", []))
+
+
+def _pragmas(reader: _Reader, table: dict[str, Any]) -> str:
+    pragmas = table.get("pragmas", "ignored")
+    if pragmas not in PRAGMA_MODES:
+        raise reader.fail("coverage.pragmas", f"must be one of {', '.join(PRAGMA_MODES)}")
+    return str(pragmas)
 
 
 def _python_paths(reader: _Reader, runner: dict[str, Any]) -> tuple[str, ...]:
@@ -147,6 +157,11 @@ def _python_paths(reader: _Reader, runner: dict[str, Any]) -> tuple[str, ...]:
 def _hidden_tests(reader: _Reader, data: dict[str, Any]) -> Path | None:
     table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
     return reader.relative_path(table, "hidden_tests.path", "path", must_exist=False) if table else None
+
+
+def _probe(reader: _Reader, data: dict[str, Any]) -> Path | None:
+    table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
+    return reader.relative_path(table, "hidden_tests.probe", "probe", must_exist=False) if "probe" in table else None
 
 
 def _quiz(reader: _Reader, data: dict[str, Any]) -> QuizSpec | None:
@@ -201,6 +216,8 @@ def load_checked_rubric(settings: GradingSettings, path: Path | str | None = Non
     if rubric.hidden_tests_dir is not None and not rubric.hidden_tests_dir.is_dir():
         raise RubricError(f"{rubric.path}: hidden_tests.path points to {rubric.hidden_tests_dir}, "
                           "which is not a folder")
+    if rubric.probe_path is not None and not rubric.probe_path.is_file():
+        raise RubricError(f"{rubric.path}: hidden_tests.probe points to {rubric.probe_path}, which is not a file")
     if rubric.quiz is not None:
         try:
             load_quiz(rubric.quiz.key_path)

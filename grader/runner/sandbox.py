@@ -25,7 +25,7 @@ from grader.settings import RunnerSettings
 
 LABEL = "grader.runner"
 RUN_GRACE_SECONDS = 20  # the harness stops itself at the run limit; the host waits this much longer
-STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # one event line (it carries the step's artifacts)
+STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # one event line (the harness keeps each under 12 MB)
 HOST_OUTPUT_CAP_BYTES = 64 * 1024 * 1024  # everything read from one container
 SYSTEM_TMPFS_MB = 64
 PG_TMPFS_MB = 256
@@ -43,6 +43,7 @@ class ContainerRun:
     timed_out: bool = False  # the host's wall clock ran out and killed the container
     oom_killed: bool = False
     output_capped: bool = False
+    dropped_lines: int = 0  # lines longer than STREAM_LIMIT_BYTES, skipped unread
     stderr_tail: str = ""
     duration_seconds: float = 0.0
 
@@ -175,15 +176,30 @@ class DockerSandbox:
 
     async def _read_lines(self, stdout: asyncio.StreamReader, run: ContainerRun,
                           on_line: Callable[[str], None]) -> None:
-        total = 0
-        while line := await stdout.readline():
-            total += len(line)
+        """Split the output into lines of at most STREAM_LIMIT_BYTES: a longer one is skipped and
+        counted, never an error (and never held in memory whole)."""
+        total, pending, skipping = 0, bytearray(), False
+        while chunk := await stdout.read(65536):
+            total += len(chunk)
             if total > HOST_OUTPUT_CAP_BYTES:
                 run.output_capped = True
                 return
-            text = line.decode("utf-8", "replace").rstrip("\n")
-            run.lines.append(text)
-            on_line(text)
+            searched = len(pending)
+            pending += chunk
+            while (end := pending.find(b"\n", searched)) >= 0:
+                line = bytes(pending[:end])
+                del pending[:end + 1]
+                searched = 0
+                if skipping:  # the rest of an over-long line
+                    skipping = False
+                    continue
+                _keep_line(line, run, on_line)
+            if len(pending) > STREAM_LIMIT_BYTES:
+                run.dropped_lines += 0 if skipping else 1
+                pending.clear()
+                skipping = True
+        if pending and not skipping:
+            _keep_line(bytes(pending), run, on_line)
 
     async def _oom_killed(self, name: str) -> bool:
         with contextlib.suppress(InfrastructureError):
@@ -247,6 +263,12 @@ class DockerSandbox:
             on_line(text)
         if await process.wait() != 0:
             raise InfrastructureError(f"docker build failed: {_last_line(chr(10).join(tail))}")
+
+
+def _keep_line(line: bytes, run: ContainerRun, on_line: Callable[[str], None]) -> None:
+    text = line.decode("utf-8", "replace")
+    run.lines.append(text)
+    on_line(text)
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import urllib.parse
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -36,6 +37,7 @@ class _PullRequest(msgspec.Struct):
     user: _User
     head: _Head
     title: Title = ""
+    updated_at: datetime | None = None  # orders pushes to one PR by GitHub's clock, not by arrival
 
 
 class _Repository(msgspec.Struct):

@@ -105,6 +105,21 @@ async def test_submission_page__escapes_student_text_and_drops_script_links(
     assert 'id="advisory-flag"' in page.text
 
 
+async def test_submission_page__lists_tamper_findings_and_marks_checks_for_review(
+        settings: Settings, sessionmaker: Sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        sub = await factories.submission(session, "trudy", failing=None)
+        await factories.result(session, sub, tamper=[factories.TAMPERED])
+    raw = await factories.token(sessionmaker)
+    async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
+        await client.post("/dashboard/login", data={"token": raw}, follow_redirects=False)
+        page = await client.get(f"/dashboard/submissions/{sub.id}")
+    assert page.status_code == 200
+    assert 'data-check="tests" data-passed="false"\n        data-needs-review="true"' in page.text
+    assert '<tr data-kind="coverage_api"><td><code>backend/tests/test_items.py</code></td>' in page.text
+    assert "imports coverage.py" in page.text
+
+
 async def test_pages__login_required_then_gradebook_student_and_404(settings: Settings,
                                                                    sessionmaker: Sessionmaker) -> None:
     async with sessionmaker() as session, session.begin():
