@@ -112,7 +112,7 @@ async def test_submission_page__lists_tamper_findings_and_marks_checks_for_revie
         await factories.result(session, sub, tamper=[factories.TAMPERED])
     raw = await factories.token(sessionmaker)
     async with AsyncTestClient(create_app(settings, shipped_rubric(), workers=False)) as client:
-        await client.post("/dashboard/login", data={"token": raw}, follow_redirects=False)
+        await log_in(client, raw)
         page = await client.get(f"/dashboard/submissions/{sub.id}")
     assert page.status_code == 200
     assert 'data-check="tests" data-passed="false"\n        data-needs-review="true"' in page.text
