@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from grader import __version__
 from grader.api.controllers import API_CONTROLLERS
+from grader.api.course_controllers import COURSE_CONTROLLERS
 from grader.api.dependencies import provide_grade_bands
 from grader.api.errors import error_response
 from grader.api.openapi import api_components
@@ -33,7 +34,7 @@ from grader.db.engine import check_database_file, make_engine, make_sessionmaker
 from grader.db.errors import DatabaseReplacedError, first_line, is_unavailable
 from grader.db.session import DbSession, provide_db_session
 from grader.github.client import GitHubClient
-from grader.grading.rubric import Rubric
+from grader.grading.rubric import Rubric, RubricSet
 from grader.pipeline import bind_processor, load_processor, prepare_host
 from grader.pipeline.context import JobContext
 from grader.queue.worker import run_workers
@@ -98,28 +99,33 @@ def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return error_response(500, "Internal error; it has been logged.")
 
 
-def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> Litestar:
+def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool = True) -> Litestar:
     """Build the application; the engine is made in the lifespan and disposed when it ends.
 
+    `rubrics`: the rubric, or with a course file the set of every assignment's (`load_rubric_set`).
     `workers=False` leaves grading to `grader worker` processes (and to tests that drive the queue).
     """
     if not settings.session.secret:
         raise SettingsError("GRADER_SESSION_SECRET is empty; grader serve generates one on first start")
     handler = load_processor(settings.queue.processor) if workers else None
+    rubric_set = rubrics if isinstance(rubrics, RubricSet) else RubricSet(rubrics)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
         sessionmaker = make_sessionmaker(engine)
-        app.state.update(settings=settings, rubric=rubric, engine=engine, sessionmaker=sessionmaker,
-                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts),
+        app.state.update(settings=settings, rubric=rubric_set.default, rubrics=rubric_set, engine=engine,
+                         sessionmaker=sessionmaker,
+                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts,
+                                              course=settings.course),
                          pending_bodies=PendingBodies(settings.webhook.max_pending_bodies,
                                                       settings.webhook.max_pending_per_client,
                                                       settings.webhook.pending_wait_seconds))
         stop = asyncio.Event()
         running = None
         if handler is not None and settings.queue.workers > 0:
-            context = JobContext(settings, sessionmaker, rubric, GitHubClient(settings.github))
+            context = JobContext(settings, sessionmaker, rubric_set.default, GitHubClient(settings.github),
+                                 rubric_set.by_assignment)
             await prepare_host(context)
             running = asyncio.create_task(run_workers(sessionmaker, settings, stop, bind_processor(handler, context)))
         try:
@@ -132,7 +138,7 @@ def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> L
 
     return Litestar(
         route_handlers=[root, health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
-                        *API_CONTROLLERS, *DASHBOARD_CONTROLLERS],
+                        *API_CONTROLLERS, *COURSE_CONTROLLERS, *DASHBOARD_CONTROLLERS],
         dependencies={"db_session": Provide(provide_db_session),
                       "grade_bands": Provide(provide_grade_bands, sync_to_thread=False)},
         lifespan=[lifespan],

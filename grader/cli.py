@@ -55,10 +55,30 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token, printed once")
     create.add_argument("name")
+    create.add_argument("--scope", choices=["read", "write"], default="read",
+                        help="read (default): the API's reads and the dashboard; write: also overrides, "
+                             "regrades and extensions")
     create.set_defaults(run=_lazy("tokens", "create_token_command"))
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     revoke.set_defaults(run=_lazy("tokens", "revoke_token_command"))
+
+
+def _course_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = commands.add_parser("roster", help="the course roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
+    imported = roster_commands.add_parser("import", help="add or update students from a CSV file "
+                                                         "(columns github,student_id,name,email)")
+    imported.add_argument("file")
+    imported.set_defaults(run=_lazy("course", "roster_import_command"))
+
+    extension = commands.add_parser("extension", help="per-student deadline extensions")
+    extension_commands = extension.add_subparsers(dest="extension_command", required=True, metavar="ACTION")
+    grant = extension_commands.add_parser("grant", help="give a student their own deadline for an assignment")
+    grant.add_argument("assignment")
+    grant.add_argument("login")
+    grant.add_argument("until", help="ISO 8601 with a zone (2026-12-12T23:59:00+03:00), or a date (end of day)")
+    grant.set_defaults(run=_lazy("course", "extension_grant_command"))
 
 
 def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,13 +131,54 @@ def _workflow_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     send.set_defaults(run=_lazy("workflow", "send_command"))
 
 
+# An example for every command's --help, by the words that name it.
+EXAMPLES: dict[str, str] = {
+    "serve": "grader serve --host 0.0.0.0 --port 8000",
+    "worker": "DATABASE_URL=postgresql+asyncpg://grader:PW@db/grader grader worker --count 2",
+    "db": "grader db upgrade",
+    "db upgrade": "DATABASE_URL=postgresql+asyncpg://grader:PW@db/grader grader db upgrade",
+    "token": "grader token create alice --scope write",
+    "token create": "grader token create teaching-assistant --scope read",
+    "token revoke": "grader token revoke teaching-assistant",
+    "roster": "grader roster import students.csv",
+    "roster import": "grader roster import students.csv    # columns: github,student_id,name,email",
+    "extension": "grader extension grant hw1 octocat 2026-12-14",
+    "extension grant": "grader extension grant hw1 octocat 2026-12-14T23:59:00+03:00",
+    "check": "grader check ./my-submission --format json",
+    "image": "grader image build --base grader-base:bookworm",
+    "image build": "grader image build --rubric rubric/sqlalchemy-async.toml --tag grader-runner:hw1",
+    "rubric": "grader rubric check rubric/*.toml",
+    "rubric check": "grader rubric check rubric/sqlalchemy-async.toml",
+    "quiz": "grader quiz render rubric/sqlalchemy-async.toml > QUIZ.md",
+    "quiz render": "grader quiz render rubric/sqlalchemy-async.toml > QUIZ.md",
+    "publish": 'grader publish --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow": 'grader workflow summary --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow summary": 'grader workflow summary --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow send": ('grader workflow send --report grader-report.json --event "$GITHUB_EVENT_PATH" '
+                      "--service-url https://grader.example.edu"),
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, words: str = "") -> None:
+    """Give every sub-command's --help its example (EXAMPLES), depth first."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                path = f"{words} {name}".strip()
+                sub.epilog = f"example:\n  {EXAMPLES[path]}"
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                _add_examples(sub, path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Autograding of GitHub pull requests.")
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _service_commands(commands)
+    _course_commands(commands)
     _grading_commands(commands)
     _workflow_commands(commands)
+    _add_examples(parser)
     return parser
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from grader.course.config import Course, CourseError, load_course
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./grader.db"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_JOB_PROCESSOR = "grader.pipeline:process_job"
@@ -106,6 +108,14 @@ class GitHubSettings:
     app_id: str = ""
     private_key: str = field(default="", repr=False)
 
+    @property
+    def html_url(self) -> str:
+        """The web address matching the API (github.com, or the GitHub Enterprise host)."""
+        api = self.api_url.rstrip("/")
+        if api == DEFAULT_GITHUB_API_URL:
+            return "https://github.com"
+        return api.removesuffix("/api/v3")
+
 
 @dataclass(frozen=True)
 class QueueSettings:
@@ -184,6 +194,7 @@ class Settings:
     grading: GradingSettings = field(default_factory=GradingSettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
+    course: Course | None = None  # GRADER_COURSE, parsed at start; None: one rubric for every repository
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -404,6 +415,16 @@ def _read_actions(env: Mapping[str, str]) -> ActionsSettings:
     )
 
 
+def _read_course(env: Mapping[str, str]) -> Course | None:
+    path = env.get("GRADER_COURSE", "").strip()
+    if not path:
+        return None
+    try:
+        return load_course(path)
+    except CourseError as exc:
+        raise SettingsError(f"GRADER_COURSE {exc}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read every setting from `env` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -419,4 +440,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         grading=_read_grading(env),
         oidc=_read_oidc(env),
         actions=_read_actions(env),
+        course=_read_course(env),
     )

@@ -40,6 +40,9 @@ class Texts:
     not_graded_title: str
     graded_by_service: str  # {checks}
     not_graded_summary: str  # {reason}
+    late_notice: str  # {days} {deadline} {percent} {before} {score}
+    override_notice: str  # {grade} {score} {before}
+    override_note: str  # {note}
     rejected: str  # {reason}: a push that could not be graded at all, as the comment's first line
     needs_review: str  # the mark of a check withheld for review, in the table
     review_findings: str  # {count}: the collapsed list of the tamper scan's findings
@@ -96,6 +99,9 @@ RUSSIAN = Texts(
     graded_by_service="_Здесь проверено только открытое: {checks} проверяет сервис курса, и его оценка — "
                       "итоговая._",
     not_graded_summary="Этот коммит не проверен: {reason}",
+    late_notice="⏰ **Сдано после срока** ({deadline}) на {days} дн.: штраф {percent} %, {before} → {score}.",
+    override_notice="✍️ **Оценку выставил преподаватель:** {grade}, {score} из 100 (по проверкам: {before}).",
+    override_note="Комментарий преподавателя: {note}",
     rejected="**Этот коммит нельзя проверить:** {reason}. Оценка — за непроверенную работу; исправь и запушь снова.",
     needs_review="⚠️ нужна проверка",
     review_findings="Нужна проверка преподавателем ({count})",
@@ -164,6 +170,10 @@ ENGLISH = Texts(
     graded_by_service="_Only the public checks were graded here: {checks} are graded by the course's service, "
                       "whose grade is the one that counts._",
     not_graded_summary="This commit was not graded: {reason}",
+    late_notice="⏰ **Received {days} day(s) after the deadline** ({deadline}): {percent} % off, {before} → {score}.",
+    override_notice="✍️ **The grade was set by the instructor:** {grade}, {score} out of 100 "
+                    "(the checks gave {before}).",
+    override_note="Instructor's note: {note}",
     rejected="**This commit cannot be graded:** {reason}. It is graded as not done; fix it and push again.",
     needs_review="⚠️ needs review",
     review_findings="Needs review by the instructor ({count})",

@@ -19,11 +19,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from grader.course.config import Course, load_course
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Base
 from grader.db.schema import upgrade_to_head
-from grader.grading.rubric import Rubric
-from grader.grading.rubric_loader import load_checked_rubric
+from grader.grading.rubric import Rubric, RubricSet
+from grader.grading.rubric_loader import load_checked_rubric, load_rubric_set
 from grader.settings import (
     DatabaseSettings,
     GradingSettings,
@@ -41,6 +42,9 @@ from tests.support.servers import running_service
 
 WEBHOOK_SECRET = "test-webhook-secret"
 SESSION_SECRET = "test-session-secret-of-at-least-32-characters"
+# The browser fixtures (`browser`, `page`) of the dashboard and end-to-end tests.
+pytest_plugins = ["tests.support.browser"]
+COURSE_FILE = Path(__file__).resolve().parent / "fixtures" / "course" / "course.toml"
 FAKE_GITHUB_TOKEN = "test-token"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -102,6 +106,18 @@ async def _clear_tables(engine: AsyncEngine) -> None:
 def shipped_rubric() -> Rubric:
     """The lesson's rubric as the service loads it (read once per test session)."""
     return load_checked_rubric(GradingSettings())
+
+
+@functools.cache
+def sample_course() -> Course:
+    """Two assignments: hw1 (the lesson's rubric, a deadline, 10 % a day for at most 3 days) and hw2
+    (pass/fail bands, no late penalty)."""
+    return load_course(COURSE_FILE)
+
+
+@functools.cache
+def course_rubrics() -> RubricSet:
+    return load_rubric_set(make_settings(course=sample_course()))
 
 
 def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **sections: Any) -> Settings:

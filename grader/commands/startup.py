@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 from grader import __version__
-from grader.grading.rubric import Rubric
+from grader.grading.rubric import RubricSet
 from grader.settings import Settings
 
 
-def startup_lines(settings: Settings, rubric: Rubric, host: str, port: int) -> list[str]:
+def startup_lines(settings: Settings, rubrics: RubricSet, host: str, port: int) -> list[str]:
     """The start-up summary, then one `warning:` line per missing setting (never a secret's value)."""
     address = f"http://{host}:{port}"
     database = make_url(settings.database.url).render_as_string(hide_password=True)
@@ -17,11 +17,21 @@ def startup_lines(settings: Settings, rubric: Rubric, host: str, port: int) -> l
              f"  database: {database}",
              f"  workers: {settings.queue.workers} in this process" if settings.queue.workers
              else "  workers: none in this process (run `grader worker`)",
-             f"  rubric: {rubric.id} v{rubric.version} ({rubric.path})",
+             f"  rubric: {rubrics.default.id} v{rubrics.default.version} ({rubrics.default.path})",
+             _course_line(settings, rubrics),
              f"  GitHub: {settings.github.api_url}, " + ("App credentials" if settings.github.app_id
                                                         else "a token" if settings.github.token else "no credentials"),
              "  workflow reports: " + ("accepted" if settings.oidc.enabled else "off (GRADER_OIDC_AUDIENCE not set)")]
     return lines + [f"warning: {problem}" for problem in missing(settings)]
+
+
+def _course_line(settings: Settings, rubrics: RubricSet) -> str:
+    course = settings.course
+    if course is None:
+        return "  course: none (GRADER_COURSE not set): every repository is graded with the rubric above"
+    assignments = ", ".join(f"{assignment.id} ({rubrics.for_assignment(assignment.id).id})"
+                            for assignment in course.assignments)
+    return f"  course: {course.id}, assignments {assignments}"
 
 
 def missing(settings: Settings) -> list[str]:

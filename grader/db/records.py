@@ -43,6 +43,8 @@ class PushRecord:
     head_sha: str
     title: str = ""
     delivery_id: str = ""  # "" when the push came from a workflow report
+    received_at: datetime | None = None  # the service's clock when the push arrived (None: the write's time)
+    assignment_id: str | None = None  # the course assignment its repository matched
     updated_at: datetime | None = None  # GitHub's time of the push (the webhook's `pull_request.updated_at`)
 
 
@@ -198,7 +200,8 @@ async def _submissions(connection: AsyncConnection, sql: _Statements, records: S
         first.setdefault(key, record)
     rows = await connection.execute(sql.new_submissions, [
         {"pull_request_id": key[0], "head_sha": key[1], "author_login": record.author_login,
-         "received_at": now, "delivery_id": record.delivery_id} for key, record in sorted(first.items())])
+         "received_at": record.received_at or now, "delivery_id": record.delivery_id,
+         "assignment_id": record.assignment_id} for key, record in sorted(first.items())])
     ids = {(row.pull_request_id, row.head_sha): row.id for row in rows}
     created = set(ids.values())
     known_before = sorted(set(first) - set(ids))

@@ -7,6 +7,7 @@ the result stays under GitHub's 65,536-character limit: detail lists are cut fir
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
@@ -72,10 +73,30 @@ def _next_grade_line(result: GradeResult, texts: Texts) -> str:
     return texts.to_next_grade.format(grade=result.next_grade, checks=names) if names else ""
 
 
+def _adjustment_lines(result: GradeResult, texts: Texts) -> list[str]:
+    """Why the grade is not what the checks gave: set by the instructor, or cut for lateness."""
+    if result.override is not None:
+        override = result.override
+        lines = [texts.override_notice.format(grade=inline(override.grade, 20), score=number(override.score),
+                                              before=number(override.score_before))]
+        if override.note.strip():
+            lines.append(texts.override_note.format(note=inline(override.note, 500)))
+        return lines
+    if result.late is not None:
+        late = result.late
+        deadline = datetime.fromisoformat(late.deadline).isoformat(sep=" ", timespec="minutes")
+        return [texts.late_notice.format(days=late.days, deadline=deadline, percent=number(late.percent),
+                                         before=number(late.score_before), score=number(result.score))]
+    return []
+
+
 def first_screen(result: GradeResult) -> str:
-    """Grade and score, the table of checks, one line per failure, the way to the next grade."""
+    """Grade and score (and why they differ from the checks' when they do), the table of checks, one line
+    per failure, the way to the next grade."""
     texts = texts_for(result.language)
-    parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), ""]
+    adjustments = _adjustment_lines(result, texts)
+    parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), "",
+             *[line + "  " for line in adjustments[:-1]], *adjustments[-1:], *([""] if adjustments else [])]
     if result.report.rejected:
         parts += [texts.rejected.format(reason=inline(result.report.rejected, 500)), ""]
     parts += _table(result, texts)
@@ -88,7 +109,7 @@ def first_screen(result: GradeResult) -> str:
         parts += ["", f"**{texts.failures}**", "", *failures]
     if any(check.needs_review for check in result.checks):
         parts += ["", f"_{texts.review_note}_"]
-    next_line = _next_grade_line(result, texts)
+    next_line = "" if adjustments else _next_grade_line(result, texts)
     return "\n".join([*parts, "", next_line] if next_line else parts)
 
 

@@ -30,6 +30,26 @@ class CheckGrade(msgspec.Struct, frozen=True):
     needs_review: bool = False
 
 
+class LatePenalty(msgspec.Struct, frozen=True):
+    """The push reached the service after the student's deadline: what that cost."""
+
+    days: int
+    percent: float  # of the earned score
+    deadline: str  # ISO 8601, the deadline that applied (the student's extension, if any)
+    score_before: float  # the score the checks earned
+
+
+class InstructorOverride(msgspec.Struct, frozen=True):
+    """An instructor set the score and grade by hand; it replaces what the checks (and lateness) gave."""
+
+    score: float
+    grade: str
+    note: str
+    by: str  # the API token's name
+    at: str  # ISO 8601
+    score_before: float
+
+
 class GradeResult(msgspec.Struct, kw_only=True):
     score: float  # 0-100
     grade: str  # a band of the rubric (`bands`)
@@ -44,6 +64,8 @@ class GradeResult(msgspec.Struct, kw_only=True):
     rubric_version: str = ""
     language: str = "en"
     report: Report = msgspec.field(default_factory=Report)
+    late: LatePenalty | None = None  # set when shown, never stored: lateness depends on extensions granted later
+    override: InstructorOverride | None = None  # likewise, from the newest override of the submission
 
 
 def grade_to_dict(result: GradeResult) -> dict[str, Any]:

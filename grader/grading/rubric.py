@@ -7,7 +7,7 @@ The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.grading.result import Remediation
@@ -109,3 +109,17 @@ class Rubric:
         names = [name for name, _ in self.grades]
         position = names.index(grade) if grade in names else len(names)
         return self.grades[position - 1] if position > 0 else None
+
+
+@dataclass(frozen=True)
+class RubricSet:
+    """The rubrics a service runs with: the configured one (`GRADER_RUBRIC`) and, with a course file,
+    each assignment's own. A submission of no (or an unknown) assignment is graded with the default."""
+
+    default: Rubric
+    by_assignment: Mapping[str, Rubric] = field(default_factory=dict)
+
+    def for_assignment(self, assignment_id: str | None) -> Rubric:
+        if assignment_id is None:
+            return self.default
+        return self.by_assignment.get(assignment_id, self.default)

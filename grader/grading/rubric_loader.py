@@ -18,9 +18,10 @@ from grader.grading.rubric import (
     LintRules,
     QuizSpec,
     Rubric,
+    RubricSet,
     Section,
 )
-from grader.settings import GradingSettings
+from grader.settings import GradingSettings, Settings
 
 
 class RubricError(ValueError):
@@ -223,3 +224,21 @@ def load_checked_rubric(settings: GradingSettings, path: Path | str | None = Non
         except QuizKeyError as exc:
             raise RubricError(f"{rubric.path}: quiz.key is broken: {exc}") from None
     return rubric
+
+
+def load_rubric_set(settings: Settings) -> RubricSet:
+    """The configured rubric and, with a course file, every assignment's, each checked now (a rubric
+    shared by assignments is loaded once)."""
+    default = load_checked_rubric(settings.grading)
+    if settings.course is None:
+        return RubricSet(default)
+    loaded: dict[Path, Rubric] = {default.path: default}
+    by_assignment: dict[str, Rubric] = {}
+    for assignment in settings.course.assignments:
+        if assignment.rubric_path not in loaded:
+            try:
+                loaded[assignment.rubric_path] = load_checked_rubric(settings.grading, assignment.rubric_path)
+            except RubricError as exc:
+                raise RubricError(f"assignment {assignment.id}: {exc}") from None
+        by_assignment[assignment.id] = loaded[assignment.rubric_path]
+    return RubricSet(default, by_assignment)

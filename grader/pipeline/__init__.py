@@ -59,10 +59,14 @@ def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
 
 
 async def prepare_host(context: JobContext) -> None:
-    """Before the first claim: remove grading containers that dead workers left on this host."""
+    """Before the first claim: the runner image on this host's engine (pulled on first use), and no
+    grading containers that dead workers left behind."""
     if context.settings.queue.processor != DEFAULT_JOB_PROCESSOR:
         return
+    sandbox = DockerSandbox(context.settings.runner)
     with contextlib.suppress(InfrastructureError, OSError):
-        removed = await DockerSandbox(context.settings.runner).remove_orphans()
+        image = await sandbox.pull_if_missing()
+        log.info("runner image", extra={"image": context.settings.runner.image, "state": image})
+        removed = await sandbox.remove_orphans()
         if removed:
             log.info("removed orphan containers", extra={"count": removed})

@@ -35,14 +35,14 @@ async def grade_submission(job: ClaimedJob, context: JobContext) -> JobOutput:
 
 
 async def _grade(context: JobContext, push: Push) -> GradeResult:
-    runner = context.settings.runner
+    runner, rubric = context.runner_for(push.assignment_id), context.rubric_for(push.assignment_id)
     with tempfile.TemporaryDirectory(prefix="grader-checkout-") as folder:
         try:
             checkout = await fetch_checkout(context.github, push.target, Path(folder) / "src",
                                             runner.max_checkout_bytes)
         except UnsafeArchiveError as exc:
-            return grade_rejected(f"submission rejected: {exc.reason}", context.rubric)
-        return await grade_checkout(checkout, context.rubric, runner)
+            return grade_rejected(f"submission rejected: {exc.reason}", rubric)
+        return await grade_checkout(checkout, rubric, runner)
 
 
 async def _mark_in_progress(context: JobContext, push: Push, submission_id: int) -> None:

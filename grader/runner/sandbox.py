@@ -219,6 +219,16 @@ class DockerSandbox:
                 f"runner image {self.settings.image} not found: build it with `grader image build`")
         return result.stdout.strip()
 
+    async def pull_if_missing(self) -> str:
+        """Pull the runner image when this engine does not have it (a worker's first start on a new
+        host); what happened, in a few words. A failed pull is not fatal here: grading then fails with
+        the image's own one-line reason, and the queue retries."""
+        present = await self._docker(["image", "inspect", "--format", "{{.Id}}", self.settings.image], timeout=30)
+        if present.returncode == 0:
+            return "present"
+        pulled = await self._docker(["pull", "--quiet", self.settings.image], timeout=900)
+        return "pulled" if pulled.returncode == 0 else f"not pulled: {_last_line(pulled.stderr)}"
+
     async def remove_orphans(self) -> int:
         """Remove containers of dead workers on this host, and any older than twice the run limit."""
         result = await self._docker(["ps", "--all", "--filter", f"label={LABEL}", "--format",

@@ -17,14 +17,17 @@ statements, built once per dialect and executed with bound parameters.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Insert, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from grader.course.config import Course
+from grader.course.matching import match_repository
 from grader.db.dialect import insert_for
 from grader.db.models import Base, JobKind, JobStatus, utcnow
 from grader.db.records import PushRecord, StoredPushes, store_pushes
@@ -32,12 +35,14 @@ from grader.queue.enqueue import enqueue_pushes
 from grader.webhooks.events import PullRequestEvent
 
 DELIVERIES, JOBS = Base.metadata.tables["deliveries"], Base.metadata.tables["jobs"]
+log = logging.getLogger("grader.webhooks")
 
 
 class IntakeOutcome(enum.Enum):
     QUEUED = "queued"
     DUPLICATE_DELIVERY = "duplicate_delivery"
     DUPLICATE_SHA = "duplicate_sha"
+    NO_ASSIGNMENT = "no_assignment"  # a course file is set and no assignment claims the repository
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,13 @@ class IntakeResult:
 
 @dataclass(frozen=True)
 class Push:
-    """One verified delivery of a pull-request push."""
+    """One verified delivery of a pull-request push, stamped with the service's clock when it arrived:
+    deadlines are judged by this time, never by a commit date the student sets."""
 
     delivery_id: str
     event: PullRequestEvent
+    received_at: datetime = field(default_factory=utcnow)
+    assignment_id: str | None = None
 
     def record(self) -> PushRecord:
         event = self.event
@@ -61,7 +69,8 @@ class Push:
                           installation_id=event.installation.id if event.installation else None,
                           pr_number=event.pull_request.number, author_login=event.pull_request.user.login,
                           head_sha=event.pull_request.head.sha, title=event.pull_request.title,
-                          delivery_id=self.delivery_id, updated_at=event.pull_request.updated_at)
+                          delivery_id=self.delivery_id, received_at=self.received_at,
+                          assignment_id=self.assignment_id, updated_at=event.pull_request.updated_at)
 
 
 @cache
@@ -77,8 +86,35 @@ def _grading_jobs_statement() -> Select[tuple[int, str]]:
                    JOBS.c.kind == JobKind.GRADE.value))
 
 
-async def record_pushes(session: AsyncSession, pushes: Sequence[Push]) -> list[IntakeResult]:
+def _assigned(pushes: Sequence[Push], course: Course | None) -> dict[int, Push]:
+    """The pushes to store, by position, each with its assignment; without a course file, all of them.
+    A push to a repository no assignment claims is left out, and the reason logged."""
+    if course is None:
+        return dict(enumerate(pushes))
+    kept: dict[int, Push] = {}
+    for index, push in enumerate(pushes):
+        match = match_repository(course, push.event.repository.full_name)
+        if match.assignment_id is None:
+            log.info("delivery not graded", extra={"delivery_id": push.delivery_id, "reason": match.reason})
+            continue
+        kept[index] = replace(push, assignment_id=match.assignment_id)
+    return kept
+
+
+async def record_pushes(session: AsyncSession, pushes: Sequence[Push],
+                        course: Course | None = None) -> list[IntakeResult]:
     """Store `pushes` (in arrival order) in the caller's open transaction; one result per push."""
+    assigned = _assigned(pushes, course)
+    results = {index: IntakeResult(IntakeOutcome.NO_ASSIGNMENT) for index in range(len(pushes))
+               if index not in assigned}
+    if assigned:
+        positions = list(assigned)
+        stored = await _record_assigned(session, list(assigned.values()))
+        results.update(zip(positions, stored, strict=True))
+    return [results[index] for index in range(len(pushes))]
+
+
+async def _record_assigned(session: AsyncSession, pushes: Sequence[Push]) -> list[IntakeResult]:
     connection = await session.connection()
     now = utcnow()
     fresh = await _new_deliveries(connection, pushes, now)

@@ -20,6 +20,7 @@ from litestar.exceptions import ClientException, NotAuthorizedException, Service
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.auth import bearer_token
+from grader.course.matching import match_repository
 from grader.db.retry import run_with_retry
 from grader.grading.result import GradeResult
 from grader.json_depth import JsonTooDeepError, check_json_depth
@@ -96,12 +97,15 @@ async def _verified_identity(verifier: OidcVerifier | None, token: str) -> Workf
 async def receive_workflow_report(request: Request[Any, Any, Any], state: State,
                                   oidc_verifier: Verifier) -> Response[dict[str, Any]]:
     identity = await _verified_identity(oidc_verifier, _oidc_token(request))
-    report = parse_report(await request.body(), state.rubric.band_names, state.settings.http.max_json_depth)
+    course = state.settings.course
+    assignment_id = match_repository(course, identity.repository).assignment_id if course else None
+    report = parse_report(await request.body(), state.rubrics.for_assignment(assignment_id).band_names,
+                          state.settings.http.max_json_depth)
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
 
     async def store() -> StoredReport:
         async with sessionmaker() as session, session.begin():
-            return await store_advisory_result(session, identity, report.head_sha, report.result)
+            return await store_advisory_result(session, identity, report.head_sha, report.result, assignment_id)
 
     stored = await run_with_retry(store, attempts=state.settings.database.retry_attempts)
     log.info("workflow report stored", extra={"repo": identity.repository, "pr": identity.pull_request_number,

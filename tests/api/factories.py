@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.tokens import create_token
-from grader.db.models import Job, JobKind, JobStatus, PullRequest, Repository, Result, Submission
+from grader.db.models import Job, JobKind, JobStatus, PullRequest, Repository, Result, Submission, TokenScope
 from grader.grading.report import Report, StepResult, StepStatus, TamperFinding
 from grader.grading.result import CheckGrade, GradeResult, Remediation, grade_to_dict
 from tests.feedback.factories import BANDS
@@ -88,12 +88,12 @@ async def pull_request(session: AsyncSession, student: str, number: int = 1,
 async def submission(session: AsyncSession, student: str = "alice", *, number: int = 1,
                      full_name: str = "course/lesson-1", received_at: datetime | None = None,
                      failing: tuple[str, ...] | None = (), advisory: bool = False,
-                     job_status: JobStatus = JobStatus.DONE) -> Submission:
+                     job_status: JobStatus = JobStatus.DONE, assignment: str | None = None) -> Submission:
     """A push with its grading job and, unless `failing` is None, its result."""
     pr = await pull_request(session, student, number, full_name)
     when = received_at or START + timedelta(minutes=next(_sha))
     sub = Submission(pull_request_id=pr.id, head_sha=f"{next(_sha):040x}", author_login=student,
-                     received_at=when)
+                     received_at=when, assignment_id=assignment)
     session.add(sub)
     await session.flush()
     job = Job(submission_id=sub.id, kind=JobKind.GRADE, status=job_status, attempt=1, run_after=when,
@@ -108,15 +108,22 @@ async def submission(session: AsyncSession, student: str = "alice", *, number: i
 
 async def result(session: AsyncSession, sub: Submission, *, failing: tuple[str, ...] = (),
                  advisory: bool = False, job_id: int | None = None,
-                 created_at: datetime | None = None, tamper: list[TamperFinding] | None = None) -> Result:
+                 created_at: datetime | None = None, grade: str | None = None,
+                 tamper: list[TamperFinding] | None = None) -> Result:
+    """A result of the lesson's shape; `grade` names a band of another rubric (its score stays)."""
     report = grade_report(failing, tamper)
+    if grade is not None:
+        report = {**report, "grade": grade}
     row = Result(submission_id=sub.id, job_id=job_id, score=report["score"], grade=report["grade"],
                  report=report, advisory=advisory, duration_seconds=12.5,
                  created_at=created_at or sub.received_at)
     session.add(row)
+    if not advisory:  # as the queue does: the newest service result is the submission's grade
+        sub.score, sub.grade = row.score, row.grade
     await session.flush()
     return row
 
 
-async def token(sessionmaker: async_sessionmaker[AsyncSession], name: str = "instructor") -> str:
-    return await create_token(sessionmaker, name)
+async def token(sessionmaker: async_sessionmaker[AsyncSession], name: str = "instructor",
+                scope: TokenScope = TokenScope.WRITE) -> str:
+    return await create_token(sessionmaker, name, scope)

@@ -67,9 +67,12 @@ async def test_service__logs_one_json_line_per_delivery_and_never_a_secret(serve
     await post_all(service.base_url, [*deliveries, forged])
     stop(service.process)
     lines = [json.loads(line) for line in service.log().splitlines() if line.startswith("{")]
-    delivery_lines = [line for line in lines if line["event"] == "delivery"]
-    assert sorted(line["outcome"] for line in delivery_lines) == ["duplicate_delivery", "queued", "queued", "queued"]
-    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(delivery_lines[0])
+    outcomes = sorted(line["outcome"] for line in lines if line["event"] == "delivery")
+    assert outcomes == ["duplicate_delivery", "queued", "queued", "queued"]
+    delivery = next(line for line in lines if line["event"] == "delivery")
+    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(delivery)
+    [rejected] = [line for line in lines if line["event"] == "delivery rejected"]
+    assert (rejected["status"], rejected["delivery_id"]) == (401, forged[1]["x-github-delivery"])
     for secret in secrets.values():
         assert secret not in service.log()
 

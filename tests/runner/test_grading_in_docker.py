@@ -247,3 +247,11 @@ def test_shipped_rubric__grades_the_clean_fixture_s(runner_settings: RunnerSetti
     assert (result.score, result.grade) == (100.0, "S")
     assert len(result.report.hidden_tests) >= 5
 
+
+def test_pull_if_missing__present_image_is_left_alone_and_a_missing_one_is_pulled_or_explained(
+        runner_settings: RunnerSettings) -> None:
+    assert asyncio.run(DockerSandbox(runner_settings).pull_if_missing()) == "present"
+    missing = replace(runner_settings, image="grader-runner-never-built:nope")
+    state = asyncio.run(DockerSandbox(missing).pull_if_missing())
+    assert state.startswith("not pulled: ")  # no registry answers here: the reason, in one line
+    assert "\n" not in state

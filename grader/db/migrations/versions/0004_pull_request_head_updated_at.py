@@ -1,7 +1,7 @@
 """pull_requests: head_updated_at, GitHub's time of the push that set the PR's head
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 12:00:00
 
 Pushes to one pull request are ordered by the payload's `pull_request.updated_at`, not by the order their
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
