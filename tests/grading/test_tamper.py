@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.tamper import MAX_FILE_BYTES, scan_checkout, scan_source
+from grader.grading.tamper import CHECKS_AT_RISK, MAX_FILE_BYTES, scan_checkout, scan_source
+from grader.texts import ENGLISH, RUSSIAN
 from tests.runner.submissions import make_submission
 
 
@@ -74,3 +75,8 @@ def test_scan_checkout__pth_files_count_and_skipped_folders_do_not(tmp_path: Pat
     (checkout / ".venv").mkdir()
     (checkout / ".venv" / "coverage_user.py").write_text("import coverage\n")
     assert [(item.file, item.kind) for item in scan_checkout(checkout)] == [("backend/evil.pth", "startup_hook")]
+
+
+def test_every_kind_of_finding_is_worded_in_both_languages_and_names_its_checks() -> None:
+    assert set(RUSSIAN.tamper_kinds) == set(ENGLISH.tamper_kinds) == set(CHECKS_AT_RISK)
+    assert all(checks for checks in CHECKS_AT_RISK.values())

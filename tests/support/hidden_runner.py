@@ -86,9 +86,8 @@ def _pytest_argv(hidden: Path, workdir: Path, plugins: Path) -> list[str]:
     ini = workdir / "pytest-hidden.ini"
     ini.write_text("[pytest]\n")
     argv = [sys.executable, "-I", "-B", "-m", "pytest", "-c", str(ini), f"--rootdir={hidden}", "--noconftest",
-            "-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin", "-o", "addopts=", "-o", f"pythonpath={plugins}",
-            "-p", "grader_results", "-p", "grader_hidden_support", "--assert=plain", "-o", "asyncio_mode=auto",
-            "-o", "asyncio_default_fixture_loop_scope=function", f"--basetemp={workdir / 'basetemp'}", "-q",
+            "-p", "no:cacheprovider", "-o", "addopts=", "-o", f"pythonpath={plugins}", "-p", "grader_results",
+            "-p", "grader_hidden_support", "--assert=plain", f"--basetemp={workdir / 'basetemp'}", "-q",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if (plugins / f"{HIDDEN_PLUGIN_MODULE}.py").is_file():
         argv += ["-p", HIDDEN_PLUGIN_MODULE]

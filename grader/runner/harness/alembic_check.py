@@ -23,9 +23,10 @@ def _describe(diff: Any) -> str:
     if isinstance(diff, list):  # modify_* differences come grouped
         return "; ".join(_describe(item) for item in diff[:3])
     kind = str(diff[0]) if isinstance(diff, tuple) and diff else "difference"
-    found = [getattr(item, "fullname", None) or getattr(item, "name", None) for item in diff[1:]]
-    names = [str(name) for name in found if name] or [str(item) for item in diff[1:3] if isinstance(item, str)]
-    return f"{kind} {'.'.join(names[-2:])}"[:200]
+    found = [item if isinstance(item, str) else getattr(item, "fullname", None) or getattr(item, "name", None)
+             for item in diff[1:]]
+    names = [str(name) for name in found if name]
+    return f"{kind} {'.'.join(names[:2])}"[:200]
 
 
 def declared_tables(metadata: Any) -> dict[str, list[str]]:

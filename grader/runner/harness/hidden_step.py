@@ -52,6 +52,8 @@ def run(ctx: Context) -> dict[str, Any]:
     finally:
         broker.kill()
         broker.wait()
+        if broker.stdout is not None:
+            broker.stdout.close()
     tail = outcome.output if outcome.exit_code in PYTEST_OWN_ERRORS else ""
     return {**outcome_fields(outcome), "output_tail": tail, "expected_tests": list(ctx.expected_hidden),
             "artifacts": {"results.json": channel_text(outcome)}}
@@ -76,12 +78,12 @@ def _env(ctx: Context) -> dict[str, str]:
 
 def pytest_argv(ctx: Context) -> list[str]:
     """Options pinned by the grader: no conftest, ini file, plugin, addopts or cache of anyone else;
-    plain asserts, so a failure message is the test's own words and never a quote of its source."""
+    plain asserts, so a failure message is the test's own words and never a quote of its source. The
+    hidden tests are plain functions (the student's code runs elsewhere): no asyncio plugin is loaded."""
     argv = ["python", "-I", "-B", "-m", "pytest", "-c", f"{PUBLIC_DIR}/pytest-hidden.ini",
-            f"--rootdir={HIDDEN_TESTS_DIR}", "--noconftest", "-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin",
-            "-o", "addopts=", "-o", f"pythonpath={PUBLIC_DIR} {HIDDEN_PLUGIN_DIR}", "-p", "grader_results",
-            "-p", "grader_hidden_support", "--assert=plain", "-o", "asyncio_mode=auto",
-            "-o", "asyncio_default_fixture_loop_scope=function", f"--basetemp={ctx.hidden.tmp}/basetemp", "-q"]
+            f"--rootdir={HIDDEN_TESTS_DIR}", "--noconftest", "-p", "no:cacheprovider", "-o", "addopts=",
+            "-o", f"pythonpath={PUBLIC_DIR} {HIDDEN_PLUGIN_DIR}", "-p", "grader_results", "-p", "grader_hidden_support",
+            "--assert=plain", f"--basetemp={ctx.hidden.tmp}/basetemp", "-q"]
     if os.path.isfile(f"{HIDDEN_PLUGIN_DIR}/{HIDDEN_PLUGIN_MODULE}.py"):
         argv += ["-p", HIDDEN_PLUGIN_MODULE]
     return [*argv, HIDDEN_TESTS_DIR]

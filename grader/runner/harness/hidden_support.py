@@ -4,8 +4,8 @@ Fixtures:
 - `student_code`: starts a process of the student's code (as the student, through the broker) and
   calls the rubric's probe operations in it: `student_code.start(env={...}).call("op", **args)`.
 - `probe_databases`: the run's PostgreSQL databases for the checks, by name ("app", "models"), with
-  the URL the student's code gets and a connection of the hidden side's own, to see for itself what
-  the student's code did.
+  the URL the student's code gets and queries of the hidden side's own (through psql), to see for
+  itself what the student's code did.
 
 Nothing of the hidden tests goes to the student's process but operation names and arguments; every
 answer is bounded, matched to its request by a random id, and parsed defensively.
@@ -13,22 +13,22 @@ answer is bounded, matched to its request by a random id, and parsed defensively
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
 import socket
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # no type stubs
 import pytest
 
 SOCKET_ENV = "GRADER_PROBE_SOCKET"
 DATABASES_ENV = "GRADER_PROBE_DATABASES"
 ANSWER_LIMIT = 4 * 1024 * 1024
 CALL_TIMEOUT_SECONDS = 60.0
+QUERY_TIMEOUT_SECONDS = 30.0
 
 
 class StudentCodeError(Exception):
@@ -104,42 +104,46 @@ class StudentCode:
             process.close()
 
 
+class DatabaseError(Exception):
+    """The hidden side's own query failed; the message is psql's error line."""
+
+
 @dataclass(frozen=True)
 class ProbeDatabase:
     name: str
     student_url: str  # what the student's code is given (DATABASE_URL)
-    dsn: str  # the hidden side's own connection (asyncpg DSN)
+    dsn: str  # the hidden side's own connection (a libpq URI)
     student_role: str | None  # to grant the student's code access to tables the hidden side made
 
-    def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """Rows of one query on the hidden side's own connection (search_path: pg_catalog only)."""
-        async def run() -> list[tuple[Any, ...]]:
-            connection = await asyncpg.connect(self.dsn, timeout=10,
-                                               server_settings={"search_path": "pg_catalog"})
-            try:
-                return [tuple(row) for row in await connection.fetch(sql, *args, timeout=10)]
-            finally:
-                await connection.close()
+    def _psql(self, script: str, params: dict[str, str]) -> str:
+        """Run `script` with psql on the hidden side's own connection (a process of its own: cheaper than
+        importing a driver for a handful of queries). `:'name'` in the script quotes a parameter."""
+        argv = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.dsn]
+        for key, value in params.items():
+            argv += ["-v", f"{key}={value}"]
+        done = subprocess.run(argv, input=f"SET search_path = pg_catalog;\n{script};\n", capture_output=True,
+                              text=True, timeout=QUERY_TIMEOUT_SECONDS, check=False,
+                              env={**os.environ, "PGCONNECT_TIMEOUT": "10"})
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            raise DatabaseError(next((line for line in lines if "ERROR" in line), lines[-1] if lines else "psql"))
+        return done.stdout
 
-        return asyncio.run(run())
+    def value(self, sql: str, **params: str) -> Any:
+        """The one JSON value (a number, or `json_agg(...)`) that `sql` returns."""
+        return json.loads(self._psql(sql, params).strip() or "null")
 
     def execute(self, *statements: str) -> None:
-        async def run() -> None:
-            connection = await asyncpg.connect(self.dsn, timeout=10)
-            try:
-                for statement in statements:
-                    await connection.execute(statement, timeout=10)
-            finally:
-                await connection.close()
-
-        asyncio.run(run())
+        self._psql(";\n".join(statements), {})
 
     def tables(self) -> set[str]:
         """Tables of the database (schema-qualified unless in public), as the server sees them."""
-        rows = self.fetch("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                          "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                          "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'")
-        return {name if schema == "public" else f"{schema}.{name}" for schema, name in rows}
+        found = self.value("SELECT COALESCE(json_agg(CASE WHEN n.nspname = 'public' THEN c.relname "
+                           "ELSE n.nspname || '.' || c.relname END), '[]') FROM pg_class c "
+                           "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
+                           "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                           "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'")
+        return {str(name) for name in found}
 
 
 def _databases() -> dict[str, ProbeDatabase]:

@@ -110,11 +110,13 @@ def main() -> int:
     return 0
 
 
-def _step_accounts(ctx: Context, step_id: str) -> None:
-    """This step's users, each with fresh scratch folders of its own."""
+def _step_accounts(ctx: Context, step_id: str) -> tuple[Account, ...]:
+    """This step's users, each with fresh scratch folders of its own (the hidden user only where it runs)."""
     ctx.student = Account.named(STUDENT_USER, f"{STUDENT_SCRATCH}/{step_id}")
     ctx.hidden = Account.named(HIDDEN_USER, f"{HIDDEN_SCRATCH}/{step_id}")
-    scratch.prepare((ctx.student, ctx.hidden))
+    users = (ctx.student, ctx.hidden) if step_id == "hidden_tests" else (ctx.student,)
+    scratch.prepare(users)
+    return users
 
 
 def _run_steps(ctx: Context) -> None:
@@ -123,11 +125,11 @@ def _run_steps(ctx: Context) -> None:
         if ctx.deadline - time.monotonic() <= 0:
             emit(EVENT_RESULT, step=step_id, outcome="timeout", summary="the run's time limit was reached")
             continue
-        _step_accounts(ctx, step_id)
+        users = _step_accounts(ctx, step_id)
         try:
             result = STEPS[step_id](ctx)
         except Exception as exc:  # the harness' own failure: the host retries the run
             result = {"outcome": OUTCOME_ERROR, "summary": f"{type(exc).__name__}: {exc}"[:300]}
         finally:
-            scratch.clean((ctx.student, ctx.hidden))
+            scratch.clean(users)
         emit(EVENT_RESULT, step=step_id, **result)

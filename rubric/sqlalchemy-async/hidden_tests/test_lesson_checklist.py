@@ -55,7 +55,7 @@ def _marker() -> tuple[int, str]:
 
 
 def _count(database: ProbeDatabase, body: str) -> int:
-    return int(database.fetch(f"SELECT count(*) FROM {NOTES} WHERE body = $1", body)[0][0])
+    return int(database.value(f"SELECT count(*) FROM {NOTES} WHERE body = :'body'", body=body))
 
 
 @pytest.fixture(scope="module")
