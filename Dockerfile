@@ -19,6 +19,9 @@ RUN groupadd --gid 2000 student && useradd --uid 2000 --gid 2000 --no-create-hom
  && groupadd --gid 2001 hidden && useradd --uid 2001 --gid 2001 --no-create-home --home-dir /work \
       --shell /usr/sbin/nologin hidden
 # A ready cluster with the two non-superuser roles: a run copies it into its tmpfs instead of initdb.
+# `student_tests` is the student's tests' database when the rubric runs them on PostgreSQL.
+# `probe` and `probe_models` are the databases of the hidden checks: the student's code works in them
+# as their owner; the hidden tests keep a table of their own in `probe` and read what happened.
 RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
  && su postgres -s /bin/sh -c '/usr/lib/postgresql/15/bin/initdb --no-sync --auth-local=peer \
       --auth-host=reject -U postgres -E UTF8 --locale=C.UTF-8 -D /opt/pg-template >/dev/null \
@@ -29,6 +32,10 @@ RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
            -c "ALTER ROLE $role SET statement_timeout = 10000" -c "CREATE DATABASE $role OWNER $role"; \
        done \
     && psql -h /tmp -U postgres -q -c "CREATE DATABASE student_tests OWNER student" \
+    && for db in probe probe_models; do \
+         psql -h /tmp -U postgres -q -c "CREATE DATABASE $db OWNER student" \
+         && psql -h /tmp -U postgres -q -d $db -c "GRANT CREATE ON SCHEMA public TO hidden"; \
+       done \
     && /usr/lib/postgresql/15/bin/pg_ctl -D /opt/pg-template -w stop >/dev/null'
 ARG RUNNER_PACKAGES="ruff pytest pytest-asyncio coverage httpx sqlalchemy[asyncio] asyncpg aiosqlite alembic"
 COPY docker/build-ca/ /opt/build-ca/
@@ -49,15 +56,23 @@ COPY grader/runner/harness/ /opt/grader/harness/
 ENTRYPOINT ["/opt/venv/bin/python", "-I", "-B", "-c", "import sys, runpy; sys.path.insert(0, '/opt/grader'); runpy.run_module('harness', run_name='__main__')"]
 
 FROM ${BASE_IMAGE} AS service
-ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ENV LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The workers start grading containers through the docker client, on the engine whose socket is
+# mounted into the container (see deploy/README.md for the risk and the alternatives).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends docker.io ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 RUN python3 -m venv /opt/venv
-COPY pyproject.toml /src/
+COPY pyproject.toml setup.py /src/
 COPY grader /src/grader
+COPY rubric /src/rubric
 COPY docker/build-ca/ /opt/build-ca/
+# The built-in rubrics install with the package (grader.rubrics), as they do for the reusable workflow.
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && touch /src/README.md && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src
-COPY rubric /opt/grader/rubric
-ENV GRADER_RUBRIC=/opt/grader/rubric/sqlalchemy-async.toml
+# The embedded SQLite default keeps its file here (production sets DATABASE_URL to PostgreSQL).
+RUN install -d -o 10001 -g 10001 /var/lib/grader
 USER 10001:10001
 WORKDIR /var/lib/grader
 EXPOSE 8000

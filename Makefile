@@ -9,9 +9,16 @@ PYTEST_ARGS ?=
 
 .PHONY: serve test install lint golden
 
-$(STAMP): pyproject.toml
+SERVE_STAMP := $(VENV)/.serve-stamp
+
+# Serving needs the package alone; the tests also need the test tools (pytest, browsers' driver, linters).
+$(SERVE_STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $(SERVE_STAMP)
+
+$(STAMP): $(SERVE_STAMP)
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -23,7 +30,7 @@ $(NODE_TOOLS_STAMP): $(wildcard tools/package-lock.json)
 
 install: $(STAMP) $(NODE_TOOLS_STAMP)
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(VENV)/bin/grader serve
 
 test: install

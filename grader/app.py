@@ -13,31 +13,41 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ServiceUnavailableException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response import Redirect
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from grader import __version__
 from grader.api.controllers import API_CONTROLLERS
+from grader.api.course_controllers import COURSE_CONTROLLERS
 from grader.api.dependencies import provide_grade_bands
 from grader.api.errors import error_response
 from grader.api.openapi import api_components
-from grader.dashboard.controller import DASHBOARD_CONTROLLERS
-from grader.db.engine import make_engine, make_sessionmaker
+from grader.dashboard.controller import DASHBOARD_CONTROLLERS, HOME_PATH
+from grader.db.engine import check_database_file, make_engine, make_sessionmaker
+from grader.db.errors import DatabaseReplacedError, first_line, is_unavailable
 from grader.db.session import DbSession, provide_db_session
 from grader.github.client import GitHubClient
-from grader.grading.rubric import Rubric
+from grader.grading.rubric import Rubric, RubricSet
 from grader.pipeline import bind_processor, load_processor, prepare_host
 from grader.pipeline.context import JobContext
 from grader.queue.worker import run_workers
-from grader.settings import Settings
+from grader.security_headers import security_headers
+from grader.settings import Settings, SettingsError
 from grader.webhooks.batcher import IntakeBatcher
+from grader.webhooks.body import PendingBodies
 from grader.webhooks.controller import receive_github_webhook
 from grader.workflow_reports.controller import workflow_reports_router
 
 log = logging.getLogger("grader.app")
+# Every other body is small (a login form, an override); the webhook and the workflow reports set their own.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
 @get("/health", tags=["service"], summary="The process is alive")
@@ -45,8 +55,18 @@ async def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@get("/ready", tags=["service"], summary="The database answers")
-async def ready(db_session: DbSession) -> dict[str, str]:
+@get("/", include_in_schema=False)
+async def root() -> Redirect:
+    """People who open the service's address land on the dashboard."""
+    return Redirect(HOME_PATH)
+
+
+@get("/ready", tags=["service"], summary="The configured database answers")
+async def ready(db_session: DbSession, state: State) -> dict[str, str]:
+    try:
+        check_database_file(state.engine)
+    except DatabaseReplacedError as exc:
+        raise ServiceUnavailableException(f"Not ready: {exc}.") from None
     await db_session.execute(text("SELECT 1"))
     return {"status": "ready"}
 
@@ -61,9 +81,17 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return response
 
 
-def _database_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.error("database unavailable", extra={"error_type": type(exc).__name__})
-    return error_response(503, "The database is unavailable; try again shortly.")
+def database_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """503 only when the database cannot be used; a data or integrity error is not an outage."""
+    if is_unavailable(exc):
+        log.error("database unavailable", extra={"error_type": type(exc).__name__, "error": first_line(exc)})
+        response = error_response(503, "The database is unavailable; try again shortly.")
+        response.headers["Retry-After"] = "30"
+        return response
+    if isinstance(exc, IntegrityError):
+        log.warning("database integrity error", extra={"path": request.scope.get("path"), "error": first_line(exc)})
+        return error_response(409, "The request conflicts with stored data.")
+    return _unexpected_error(request, exc)
 
 
 def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -71,23 +99,33 @@ def _unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dic
     return error_response(500, "Internal error; it has been logged.")
 
 
-def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> Litestar:
+def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool = True) -> Litestar:
     """Build the application; the engine is made in the lifespan and disposed when it ends.
 
+    `rubrics`: the rubric, or with a course file the set of every assignment's (`load_rubric_set`).
     `workers=False` leaves grading to `grader worker` processes (and to tests that drive the queue).
     """
+    if not settings.session.secret:
+        raise SettingsError("GRADER_SESSION_SECRET is empty; grader serve generates one on first start")
     handler = load_processor(settings.queue.processor) if workers else None
+    rubric_set = rubrics if isinstance(rubrics, RubricSet) else RubricSet(rubrics)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
         sessionmaker = make_sessionmaker(engine)
-        app.state.update(settings=settings, rubric=rubric, engine=engine, sessionmaker=sessionmaker,
-                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts))
+        app.state.update(settings=settings, rubric=rubric_set.default, rubrics=rubric_set, engine=engine,
+                         sessionmaker=sessionmaker,
+                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts,
+                                              course=settings.course),
+                         pending_bodies=PendingBodies(settings.webhook.max_pending_bodies,
+                                                      settings.webhook.max_pending_per_client,
+                                                      settings.webhook.pending_wait_seconds))
         stop = asyncio.Event()
         running = None
         if handler is not None and settings.queue.workers > 0:
-            context = JobContext(settings, sessionmaker, rubric, GitHubClient(settings.github))
+            context = JobContext(settings, sessionmaker, rubric_set.default, GitHubClient(settings.github),
+                                 rubric_set.by_assignment)
             await prepare_host(context)
             running = asyncio.create_task(run_workers(sessionmaker, settings, stop, bind_processor(handler, context)))
         try:
@@ -99,18 +137,22 @@ def create_app(settings: Settings, rubric: Rubric, *, workers: bool = True) -> L
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
-                        *API_CONTROLLERS, *DASHBOARD_CONTROLLERS],
+        route_handlers=[root, health, ready, receive_github_webhook, workflow_reports_router(settings.oidc),
+                        *API_CONTROLLERS, *COURSE_CONTROLLERS, *DASHBOARD_CONTROLLERS],
         dependencies={"db_session": Provide(provide_db_session),
                       "grade_bands": Provide(provide_grade_bands, sync_to_thread=False)},
         lifespan=[lifespan],
+        middleware=[security_headers],
+        request_max_body_size=DEFAULT_MAX_BODY_BYTES,
         exception_handlers={
             HTTPException: _http_error,
-            DBAPIError: _database_error,
-            ConnectionError: _database_error,
+            DBAPIError: database_error_response,
+            PoolTimeoutError: database_error_response,
+            ConnectionError: database_error_response,  # asyncpg's refused connection; a replaced SQLite file
             Exception: _unexpected_error,
         },
+        # The schema as JSON only: the HTML viewers load scripts from CDNs, which the CSP forbids.
         openapi_config=OpenAPIConfig(title="grader", version=__version__, path="/schema",
-                                     components=api_components()),
+                                     components=api_components(), render_plugins=[JsonRenderPlugin()]),
         debug=False,
     )

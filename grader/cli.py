@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
+from grader.db.errors import first_line
 from grader.errors import CommandError
 from grader.grading.rubric_loader import RubricError
 from grader.settings import Settings, SettingsError, load_settings
@@ -54,10 +55,30 @@ def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser("create", help="create a token, printed once")
     create.add_argument("name")
+    create.add_argument("--scope", choices=["read", "write"], default="read",
+                        help="read (default): the API's reads and the dashboard; write: also overrides, "
+                             "regrades and extensions")
     create.set_defaults(run=_lazy("tokens", "create_token_command"))
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     revoke.set_defaults(run=_lazy("tokens", "revoke_token_command"))
+
+
+def _course_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = commands.add_parser("roster", help="the course roster")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
+    imported = roster_commands.add_parser("import", help="add or update students from a CSV file "
+                                                         "(columns github,student_id,name,email)")
+    imported.add_argument("file")
+    imported.set_defaults(run=_lazy("course", "roster_import_command"))
+
+    extension = commands.add_parser("extension", help="per-student deadline extensions")
+    extension_commands = extension.add_subparsers(dest="extension_command", required=True, metavar="ACTION")
+    grant = extension_commands.add_parser("grant", help="give a student their own deadline for an assignment")
+    grant.add_argument("assignment")
+    grant.add_argument("login")
+    grant.add_argument("until", help="ISO 8601 with a zone (2026-12-12T23:59:00+03:00), or a date (end of day)")
+    grant.set_defaults(run=_lazy("course", "extension_grant_command"))
 
 
 def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,14 +86,19 @@ def _grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     check.add_argument("path")
     check.add_argument("--rubric", default=None, help="rubric TOML file (default: GRADER_RUBRIC or the built-in)")
     check.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    check.add_argument("--public", action="store_true",
+                       help="grade only the public checks (no hidden tests, no quiz key), as in a student's own "
+                            "repository; the rest is left to the service")
     check.set_defaults(run=_lazy("check", "check_command"))
 
     image = commands.add_parser("image", help="the runner image")
     image_commands = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
-    build = image_commands.add_parser("build", help="build the runner image")
+    build = image_commands.add_parser("build", help="build the runner image (or the service's)")
     build.add_argument("--base", default=None, help="base image (default: the Dockerfile's python slim image)")
     build.add_argument("--rubric", default=None, help="rubric whose package list goes into the image")
-    build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE)")
+    build.add_argument("--tag", default=None, help="image tag (default: GRADER_IMAGE for the runner)")
+    build.add_argument("--target", choices=["runner", "service"], default="runner",
+                       help="runner: the grading sandbox; service: grader serve / grader worker with a docker client")
     build.set_defaults(run=_lazy("image", "image_build_command"))
 
     rubric = commands.add_parser("rubric", help="rubric files")
@@ -105,20 +131,55 @@ def _workflow_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     send.set_defaults(run=_lazy("workflow", "send_command"))
 
 
+# An example for every command's --help, by the words that name it.
+EXAMPLES: dict[str, str] = {
+    "serve": "grader serve --host 0.0.0.0 --port 8000",
+    "worker": "DATABASE_URL=postgresql+asyncpg://grader:PW@db/grader grader worker --count 2",
+    "db": "grader db upgrade",
+    "db upgrade": "DATABASE_URL=postgresql+asyncpg://grader:PW@db/grader grader db upgrade",
+    "token": "grader token create alice --scope write",
+    "token create": "grader token create teaching-assistant --scope read",
+    "token revoke": "grader token revoke teaching-assistant",
+    "roster": "grader roster import students.csv",
+    "roster import": "grader roster import students.csv    # columns: github,student_id,name,email",
+    "extension": "grader extension grant hw1 octocat 2026-12-14",
+    "extension grant": "grader extension grant hw1 octocat 2026-12-14T23:59:00+03:00",
+    "check": "grader check ./my-submission --format json",
+    "image": "grader image build --base grader-base:bookworm",
+    "image build": "grader image build --rubric rubric/sqlalchemy-async.toml --tag grader-runner:hw1",
+    "rubric": "grader rubric check rubric/*.toml",
+    "rubric check": "grader rubric check rubric/sqlalchemy-async.toml",
+    "quiz": "grader quiz render rubric/sqlalchemy-async.toml > QUIZ.md",
+    "quiz render": "grader quiz render rubric/sqlalchemy-async.toml > QUIZ.md",
+    "publish": 'grader publish --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow": 'grader workflow summary --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow summary": 'grader workflow summary --report grader-report.json --event "$GITHUB_EVENT_PATH"',
+    "workflow send": ('grader workflow send --report grader-report.json --event "$GITHUB_EVENT_PATH" '
+                      "--service-url https://grader.example.edu"),
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, words: str = "") -> None:
+    """Give every sub-command's --help its example (EXAMPLES), depth first."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                path = f"{words} {name}".strip()
+                sub.epilog = f"example:\n  {EXAMPLES[path]}"
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                _add_examples(sub, path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Autograding of GitHub pull requests.")
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _service_commands(commands)
+    _course_commands(commands)
     _grading_commands(commands)
     _workflow_commands(commands)
+    _add_examples(parser)
     return parser
-
-
-def _first_line(exc: BaseException) -> str:
-    """The driver's own message, without SQLAlchemy's statement dump (which could hold values)."""
-    origin = getattr(exc, "orig", None) or exc
-    return (str(origin).strip().splitlines() or [type(origin).__name__])[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,10 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except DBAPIError as exc:
-        print(f"grader: the database cannot be used: {_first_line(exc)}", file=sys.stderr)
+        print(f"grader: the database cannot be used: {first_line(exc)}", file=sys.stderr)
         return 1
     except ConnectionError as exc:
-        print(f"grader: cannot connect: {_first_line(exc)}", file=sys.stderr)
+        print(f"grader: cannot connect: {first_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from grader.course.config import Course, CourseError, load_course
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./grader.db"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_JOB_PROCESSOR = "grader.pipeline:process_job"
-SHIPPED_RUBRIC = Path(__file__).resolve().parents[1] / "rubric" / "sqlalchemy-async.toml"
 GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"  # the account a workflow's GITHUB_TOKEN comments as
 # The docker client's own environment: how to reach the engine, nothing else of the service.
@@ -29,8 +30,21 @@ INDEX_CLIENT_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "http
 DEFAULT_PACKAGE_INDEX_URL = "https://pypi.org/simple"
 # GitHub caps webhook payloads at 25 MB; we accept exactly that much and no more.
 GITHUB_PAYLOAD_CAP_BYTES = 25 * 1024 * 1024
+# Where a generated dashboard session secret is kept when GRADER_SESSION_SECRET is not set.
+SESSION_SECRET_FILE_NAME = "grader-session-secret"  # noqa: S105 - a file name
+MIN_SESSION_SECRET_LENGTH = 32
 
 T = TypeVar("T")
+
+
+def _built_in_rubrics() -> Path:
+    """The rubrics that ship with the grader: inside an installed package (`grader/rubrics`), or the
+    checkout's `rubric/` folder when running from the repository."""
+    installed = Path(__file__).resolve().parent / "rubrics"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "rubric"
+
+
+SHIPPED_RUBRIC = _built_in_rubrics() / "sqlalchemy-async.toml"
 
 
 class SettingsError(ValueError):
@@ -58,6 +72,37 @@ class DatabaseSettings:
 class WebhookSettings:
     secret: str = field(default="", repr=False)
     max_body_bytes: int = GITHUB_PAYLOAD_CAP_BYTES
+    # Bodies being received and not yet verified, at once; the next delivery waits for a slot up to
+    # `pending_wait_seconds`, then gets 503 with Retry-After.
+    max_pending_bodies: int = 32
+    max_pending_per_client: int = 8  # per client address (the TLS front's X-Forwarded-For, when trusted)
+    pending_wait_seconds: float = 2.0
+    # Each pending body is kept in memory up to this size, the rest in an unlinked temporary file.
+    memory_bytes: int = 256 * 1024
+    spool_dir: Path | None = None  # None: the system's temporary directory
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """What the HTTP server allows a client, whichever endpoint it calls."""
+
+    header_timeout_seconds: float = 10.0  # from connecting (or from the first byte of the next request)
+    body_timeout_seconds: float = 15.0  # from the end of the request head to the end of its body
+    idle_timeout_seconds: float = 5.0  # a kept-alive connection with no request
+    max_header_bytes: int = 16 * 1024
+    max_json_depth: int = 64  # nesting of arrays and objects in a JSON body, checked before parsing
+    # Proxies whose X-Forwarded-Proto/-For are believed (the TLS front); "*" trusts every peer.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Dashboard sessions: cookies signed with a server secret that is never stored in the database."""
+
+    secret: str = field(default="", repr=False)
+    # Where `grader serve` keeps the secret it generates on first start when GRADER_SESSION_SECRET is unset.
+    secret_file: Path = Path(SESSION_SECRET_FILE_NAME)
+    lifetime_seconds: int = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -66,6 +111,14 @@ class GitHubSettings:
     token: str = field(default="", repr=False)
     app_id: str = ""
     private_key: str = field(default="", repr=False)
+
+    @property
+    def html_url(self) -> str:
+        """The web address matching the API (github.com, or the GitHub Enterprise host)."""
+        api = self.api_url.rstrip("/")
+        if api == DEFAULT_GITHUB_API_URL:
+            return "https://github.com"
+        return api.removesuffix("/api/v3")
 
 
 @dataclass(frozen=True)
@@ -151,6 +204,8 @@ class ActionsSettings:
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
     github: GitHubSettings = field(default_factory=GitHubSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     runner: RunnerSettings = field(default_factory=RunnerSettings)
@@ -158,6 +213,7 @@ class Settings:
     grading: GradingSettings = field(default_factory=GradingSettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
+    course: Course | None = None  # GRADER_COURSE, parsed at start; None: one rubric for every repository
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -212,6 +268,60 @@ def _read_database(env: Mapping[str, str]) -> DatabaseSettings:
         pool_pre_ping=_parsed(env, "GRADER_DB_POOL_PRE_PING", True, _boolean, "true or false"),
         sqlite_busy_timeout_ms=_parsed(env, "GRADER_SQLITE_BUSY_TIMEOUT_MS", 5000, _positive_int, "a positive integer"),
         retry_attempts=_parsed(env, "GRADER_DB_RETRY_ATTEMPTS", 5, _positive_int, "a positive integer"),
+    )
+
+
+def _read_webhook(env: Mapping[str, str]) -> WebhookSettings:
+    number = "a positive integer"
+    max_body_mb = _parsed(env, "GRADER_WEBHOOK_MAX_BODY_MB", 25, _positive_int, number)
+    if max_body_mb * 1024 * 1024 > GITHUB_PAYLOAD_CAP_BYTES:
+        raise SettingsError("GRADER_WEBHOOK_MAX_BODY_MB must be at most 25 (GitHub's own cap)")
+    spool_dir = env.get("GRADER_WEBHOOK_SPOOL_DIR", "").strip()
+    if spool_dir and not Path(spool_dir).is_dir():
+        raise SettingsError(f"GRADER_WEBHOOK_SPOOL_DIR must be an existing directory, got {spool_dir!r}")
+    return WebhookSettings(
+        secret=env.get("GITHUB_WEBHOOK_SECRET", ""),
+        max_body_bytes=max_body_mb * 1024 * 1024,
+        max_pending_bodies=_parsed(env, "GRADER_WEBHOOK_MAX_PENDING", 32, _positive_int, number),
+        max_pending_per_client=_parsed(env, "GRADER_WEBHOOK_MAX_PENDING_PER_CLIENT", 8, _positive_int, number),
+        pending_wait_seconds=_parsed(env, "GRADER_WEBHOOK_PENDING_WAIT", 2.0, _positive_float,
+                                     "a positive number of seconds"),
+        memory_bytes=_parsed(env, "GRADER_WEBHOOK_MEMORY_KB", 256, _positive_int, number) * 1024,
+        spool_dir=Path(spool_dir) if spool_dir else None,
+    )
+
+
+def _read_http(env: Mapping[str, str]) -> HttpSettings:
+    seconds = "a positive number of seconds"
+    return HttpSettings(
+        header_timeout_seconds=_parsed(env, "GRADER_HTTP_HEADER_TIMEOUT", 10.0, _positive_float, seconds),
+        body_timeout_seconds=_parsed(env, "GRADER_HTTP_BODY_TIMEOUT", 15.0, _positive_float, seconds),
+        idle_timeout_seconds=_parsed(env, "GRADER_HTTP_IDLE_TIMEOUT", 5.0, _positive_float, seconds),
+        max_header_bytes=_parsed(env, "GRADER_HTTP_MAX_HEADER_KB", 16, _positive_int, "a positive integer") * 1024,
+        max_json_depth=_parsed(env, "GRADER_JSON_MAX_DEPTH", 64, _positive_int, "a positive integer"),
+        forwarded_allow_ips=_text(env, "GRADER_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+
+
+def _default_secret_file(database: DatabaseSettings) -> Path:
+    """Next to the SQLite database file; in the working directory otherwise (PostgreSQL, in-memory)."""
+    path = database.url.split("///", 1)[1] if database.is_sqlite and "///" in database.url else ""
+    path = path.split("?", 1)[0]
+    if path and path != ":memory:":
+        return Path(path).parent / SESSION_SECRET_FILE_NAME
+    return Path(SESSION_SECRET_FILE_NAME)
+
+
+def _read_session(env: Mapping[str, str], database: DatabaseSettings) -> SessionSettings:
+    secret = env.get("GRADER_SESSION_SECRET", "").strip()
+    if secret and len(secret) < MIN_SESSION_SECRET_LENGTH:
+        raise SettingsError(f"GRADER_SESSION_SECRET must be at least {MIN_SESSION_SECRET_LENGTH} characters "
+                            "(e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    secret_file = env.get("GRADER_SESSION_SECRET_FILE", "").strip()
+    return SessionSettings(
+        secret=secret,
+        secret_file=Path(secret_file) if secret_file else _default_secret_file(database),
+        lifetime_seconds=_parsed(env, "GRADER_SESSION_HOURS", 12, _positive_int, "a positive integer") * 3600,
     )
 
 
@@ -339,12 +449,25 @@ def _read_actions(env: Mapping[str, str]) -> ActionsSettings:
     )
 
 
+def _read_course(env: Mapping[str, str]) -> Course | None:
+    path = env.get("GRADER_COURSE", "").strip()
+    if not path:
+        return None
+    try:
+        return load_course(path)
+    except CourseError as exc:
+        raise SettingsError(f"GRADER_COURSE {exc}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read every setting from `env` (default: the process environment)."""
     env = os.environ if env is None else env
+    database = _read_database(env)
     return Settings(
-        database=_read_database(env),
-        webhook=WebhookSettings(secret=env.get("GITHUB_WEBHOOK_SECRET", "")),
+        database=database,
+        webhook=_read_webhook(env),
+        http=_read_http(env),
+        session=_read_session(env, database),
         github=_read_github(env),
         queue=_read_queue(env),
         runner=_read_runner(env),
@@ -352,4 +475,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         grading=_read_grading(env),
         oidc=_read_oidc(env),
         actions=_read_actions(env),
+        course=_read_course(env),
     )

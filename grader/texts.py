@@ -8,6 +8,7 @@ named in the comment beside each.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -57,7 +58,15 @@ class Texts:
     failed: str
     no_message: str
     not_graded_title: str
+    graded_by_service: str  # {checks}
     not_graded_summary: str  # {reason}
+    late_notice: str  # {days} {deadline} {percent} {before} {score}
+    override_notice: str  # {grade} {score} {before}
+    override_note: str  # {note}
+    rejected: str  # {reason}: a push that could not be graded at all, as the comment's first line
+    needs_review: str  # the mark of a check withheld for review, in the table
+    review_findings: str  # {count}: the collapsed list of the tamper scan's findings
+    review_note: str  # why the marked checks are not credited
     quotes: tuple[str, str]
     # One-line summaries of the checks (grader.grading.scoring).
     summary_not_finished: str  # {step} {summary}
@@ -71,6 +80,7 @@ class Texts:
     summary_migrations: str  # {ok} {total} {failed}
     summary_quiz: str  # {correct} {total} {target}
     summary_no_quiz: str
+    summary_needs_review: str  # {detail} {where} {more}
     # What is wrong with a quiz answers file, then what it must look like (grader.grading.quiz).
     quiz_outside: str  # {file}
     quiz_missing: str  # {file}
@@ -78,6 +88,8 @@ class Texts:
     quiz_toml: str  # {file} {detail}
     quiz_option: str  # {file} {qid} {options}
     quiz_format: str  # {file} {example}
+    # What the tamper scan found, by kind (grader.grading.tamper); {name} is the construct.
+    tamper_kinds: Mapping[str, str]
 
 
 RUSSIAN = Texts(
@@ -138,7 +150,17 @@ RUSSIAN = Texts(
     failed="не пройдено",
     no_message="без сообщения",
     not_graded_title="Не удалось проверить",
+    graded_by_service="_Здесь проверено только открытое: {checks} проверяет сервис курса, и его оценка — "
+                      "итоговая._",
     not_graded_summary="Этот коммит не проверен: {reason}",
+    late_notice="⏰ **Сдано после срока** ({deadline}) на {days} дн.: штраф {percent} %, {before} → {score}.",
+    override_notice="✍️ **Оценку выставил преподаватель:** {grade}, {score} из 100 (по проверкам: {before}).",
+    override_note="Комментарий преподавателя: {note}",
+    rejected="**Этот коммит нельзя проверить:** {reason}. Оценка — за непроверенную работу; исправь и запушь снова.",
+    needs_review="⚠️ нужна проверка",
+    review_findings="Нужна проверка преподавателем ({count})",
+    review_note="Отмеченные проверки не засчитаны, пока их не посмотрит преподаватель: код в репозитории может "
+                "влиять на то, что они измеряют. Убери такой код из решения или спроси преподавателя.",
     quotes=("«", "»"),
     summary_not_finished="{step}: {summary}",
     summary_findings="замечаний ruff: {count}{top}",
@@ -151,6 +173,7 @@ RUSSIAN = Texts(
     summary_migrations="шагов миграций пройдено: {ok} из {total}{failed}",
     summary_quiz="верных ответов: {correct} из {total} (зачёт от {target:.0f} %)",
     summary_no_quiz="проверка квиза недоступна",
+    summary_needs_review="нужна проверка преподавателем: {where} {detail}{more}",
     quiz_outside="{file} должен быть обычным файлом внутри репозитория",
     quiz_missing="файл {file} не найден",
     quiz_large="{file} больше {kb} КБ",
@@ -158,6 +181,20 @@ RUSSIAN = Texts(
     quiz_option="{file}: ответ на {qid} должен быть одним из {options}",
     quiz_format="в {file} нужна строка на каждый вопрос: его идентификатор и буква выбранного варианта "
                 "в кавычках, например {example} (вопросы — в QUIZ.md)",
+    tamper_kinds={
+        "coverage_api": "импортирует coverage.py",
+        "pytest_internals": "импортирует внутренности pytest (_pytest)",
+        "pytest_hook": "определяет хук pytest {name}, который может менять или отбрасывать результаты тестов",
+        "junit_writer": "пишет JUnit XML",
+        "process_exit": "завершает процесс в обход конца сессии pytest ({name})",
+        "module_surgery": "меняет sys.modules",
+        "builtins_surgery": "лезет в builtins",
+        "dynamic_code": "выполняет код, собранный на лету ({name})",
+        "native_code": "загружает нативный код ({name})",
+        "startup_hook": "хук запуска интерпретатора ({name})",
+        "grader_paths": "обращается к путям или переменным проверяющей системы ({name})",
+        "unscannable": "не удалось просканировать ({name})",
+    },
 )
 
 ENGLISH = Texts(
@@ -217,7 +254,18 @@ ENGLISH = Texts(
     failed="failed",
     no_message="no message",
     not_graded_title="Could not grade",
+    graded_by_service="_Only the public checks were graded here: {checks} are graded by the course's service, "
+                      "whose grade is the one that counts._",
     not_graded_summary="This commit was not graded: {reason}",
+    late_notice="⏰ **Received {days} day(s) after the deadline** ({deadline}): {percent} % off, {before} → {score}.",
+    override_notice="✍️ **The grade was set by the instructor:** {grade}, {score} out of 100 "
+                    "(the checks gave {before}).",
+    override_note="Instructor's note: {note}",
+    rejected="**This commit cannot be graded:** {reason}. It is graded as not done; fix it and push again.",
+    needs_review="⚠️ needs review",
+    review_findings="Needs review by the instructor ({count})",
+    review_note="The marked checks are not credited until an instructor has looked: code in the repository can "
+                "change what they measure. Remove such code from the solution or ask your instructor.",
     quotes=("“", "”"),
     summary_not_finished="{step}: {summary}",
     summary_findings="{count} ruff findings{top}",
@@ -230,6 +278,7 @@ ENGLISH = Texts(
     summary_migrations="{ok} of {total} migration steps passed{failed}",
     summary_quiz="{correct} of {total} answers right (pass at {target:.0f} %)",
     summary_no_quiz="quiz grading not available",
+    summary_needs_review="needs review by the instructor: {where} {detail}{more}",
     quiz_outside="{file} must be a regular file inside the repository",
     quiz_missing="{file} was not found",
     quiz_large="{file} is larger than {kb} KB",
@@ -237,6 +286,20 @@ ENGLISH = Texts(
     quiz_option="{file}: {qid} must be one of {options}",
     quiz_format="{file} must hold one line per question: its id and the letter of the chosen option in quotes, "
                 "e.g. {example} (the questions are in QUIZ.md)",
+    tamper_kinds={
+        "coverage_api": "imports coverage.py",
+        "pytest_internals": "imports pytest's internals (_pytest)",
+        "pytest_hook": "defines the pytest hook {name}, which can change or drop test outcomes",
+        "junit_writer": "writes JUnit XML",
+        "process_exit": "ends the process without pytest's session end ({name})",
+        "module_surgery": "changes sys.modules",
+        "builtins_surgery": "reaches into builtins",
+        "dynamic_code": "runs code built at run time ({name})",
+        "native_code": "loads native code ({name})",
+        "startup_hook": "is an interpreter start-up hook ({name})",
+        "grader_paths": "names the grader's own paths or variables ({name})",
+        "unscannable": "could not be scanned ({name})",
+    },
 )
 
 

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from grader.course.config import Course, load_course
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Base
 from grader.db.schema import upgrade_to_head
-from grader.grading.rubric import Rubric
-from grader.grading.rubric_loader import load_checked_rubric
+from grader.grading.rubric import Rubric, RubricSet
+from grader.grading.rubric_loader import load_checked_rubric, load_rubric_set
 from grader.settings import (
     DatabaseSettings,
     GradingSettings,
     QueueSettings,
     RunnerSettings,
+    SessionSettings,
     Settings,
     WebhookSettings,
     load_settings,
@@ -38,6 +41,10 @@ from tests.support.docker import runner_settings_or_reason
 from tests.support.servers import running_service
 
 WEBHOOK_SECRET = "test-webhook-secret"
+SESSION_SECRET = "test-session-secret-of-at-least-32-characters"
+# The browser fixtures (`browser`, `page`) of the dashboard and end-to-end tests.
+pytest_plugins = ["tests.support.browser"]
+COURSE_FILE = Path(__file__).resolve().parent / "fixtures" / "course" / "course.toml"
 FAKE_GITHUB_TOKEN = "test-token"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -101,12 +108,25 @@ def shipped_rubric() -> Rubric:
     return load_checked_rubric(GradingSettings())
 
 
+@functools.cache
+def sample_course() -> Course:
+    """Two assignments: hw1 (the lesson's rubric, a deadline, 10 % a day for at most 3 days) and hw2
+    (pass/fail bands, no late penalty)."""
+    return load_course(COURSE_FILE)
+
+
+@functools.cache
+def course_rubrics() -> RubricSet:
+    return load_rubric_set(make_settings(course=sample_course()))
+
+
 def make_settings(database_url: str = "sqlite+aiosqlite:///:memory:", **sections: Any) -> Settings:
     """Settings for a test: defaults from an empty environment, then the given sections."""
     base = load_settings({})
     values: dict[str, Any] = {
         "database": DatabaseSettings(url=database_url),
         "webhook": WebhookSettings(secret=WEBHOOK_SECRET),
+        "session": SessionSettings(secret=SESSION_SECRET),
         "queue": QueueSettings(workers=0),
     }
     values.update(sections)
@@ -143,6 +163,20 @@ async def postgres_sessionmaker(postgres_url: str) -> AsyncIterator[async_sessio
         await _clear_tables(engine)
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture(params=["suite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def each_database(request: pytest.FixtureRequest) -> Database:
+    """The suite's database, then PostgreSQL whatever the suite's database is; emptied first."""
+    if request.param == "suite":
+        return Database(request.getfixturevalue("database_url"), request.getfixturevalue("sessionmaker"))
+    return Database(request.getfixturevalue("postgres_url"), request.getfixturevalue("postgres_sessionmaker"))
 
 
 @pytest.fixture

@@ -7,9 +7,14 @@ from typing import TypeAlias
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from grader.api.parameters import AssignmentFilter
+from grader.grading.rubric import RubricSet
+
 GradeBands: TypeAlias = NamedDependency[list[str]]
 
 
-def provide_grade_bands(state: State) -> list[str]:
-    """The rubric's grade bands, best first: the order of distributions and grade sorting."""
-    return list(state.rubric.band_names)
+def provide_grade_bands(state: State, assignment: AssignmentFilter = None) -> list[str]:
+    """The grade bands, best first, of the requested assignment's rubric (the configured rubric's
+    without one): the order of distributions and grade sorting."""
+    rubrics: RubricSet = state.rubrics
+    return list(rubrics.for_assignment(assignment).band_names)

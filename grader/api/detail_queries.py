@@ -1,4 +1,5 @@
-"""One submission in full: three statements (the submission, its results, its jobs)."""
+"""One submission in full: three statements (the submission, its results, its jobs), and two more for
+how the course shows it (overrides, extension)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,23 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grader.api.dto import JobView, Provenance, ResultDetail, ResultSummary, StepTiming, SubmissionDetail
+from grader.api.actions import override_view
+from grader.api.dto import (
+    JobView,
+    LateView,
+    Provenance,
+    ResultDetail,
+    ResultSummary,
+    StepTiming,
+    SubmissionDetail,
+)
+from grader.course.config import Course
+from grader.course.deadlines import lateness
+from grader.course.presentation import instructor_override, presented
+from grader.db.course_rows import extension_until, overrides_of
 from grader.db.models import Job, PullRequest, Repository, Result, Submission
 from grader.grading.result import GradeResult, grade_from_dict
+from grader.grading.rubric import RubricSet
 
 
 def read_grade(report: dict[str, Any]) -> GradeResult:
@@ -37,7 +52,7 @@ def result_detail(result: Result) -> ResultDetail:
         id=result.id, score=result.score, grade=result.grade, advisory=result.advisory,
         created_at=result.created_at, duration_seconds=result.duration_seconds,
         next_grade=grade.next_grade, to_next_grade=list(grade.to_next_grade), checks=list(grade.checks),
-        timings=timings, provenance=_provenance(result, grade), report=result.report,
+        tamper=list(grade.report.tamper), timings=timings, provenance=_provenance(result, grade), report=result.report,
     )
 
 
@@ -72,9 +87,33 @@ async def get_submission_detail(session: AsyncSession, submission_id: int) -> Su
     jobs = await session.scalars(
         select(Job).where(Job.submission_id == submission_id).order_by(Job.id.desc()))
     return SubmissionDetail(
-        id=submission.id, repository=row.full_name, pull_request=row.number, pull_request_title=row.title,
+        id=submission.id, assignment=submission.assignment_id, repository=row.full_name, pull_request=row.number,
+        pull_request_title=row.title,
         student=submission.author_login, head_sha=submission.head_sha, received_at=submission.received_at,
         check_run_id=submission.check_run_id, result=_newest(results, False),
         advisory_result=_newest(results, True), results=[result_summary(result) for result in results],
         jobs=[job_view(job) for job in jobs],
     )
+
+
+async def with_course_view(session: AsyncSession, detail: SubmissionDetail, course: Course | None,
+                           rubrics: RubricSet) -> SubmissionDetail:
+    """The submission as the course shows it: its lateness, the overrides (newest first, the first in
+    force) and the score and grade the student's comment shows. Two statements."""
+    overrides = [override_view(row) for row in await overrides_of(session, detail.id)]
+    extension = await extension_until(session, detail.assignment, detail.student)
+    assignment = course.assignment(detail.assignment) if course and detail.assignment else None
+    late = lateness(assignment, detail.received_at, extension)
+    late_view = (LateView(days=late.days, penalty_percent=late.penalty_percent, deadline=late.deadline)
+                 if late else None)
+    shown_score = shown_grade = None
+    if detail.result is not None:
+        stored = detail.result
+        override = overrides[0] if overrides else None
+        graded = GradeResult(score=stored.score, grade=stored.grade, checks=[])
+        shown = presented(graded, rubrics.for_assignment(detail.assignment), assignment, detail.received_at,
+                          extension, instructor_override(override.score, override.grade, override.note,
+                                                         override.by, override.at) if override else None)
+        shown_score, shown_grade = shown.score, shown.grade
+    return msgspec.structs.replace(detail, late=late_view, override=overrides[0] if overrides else None,
+                                   overrides=overrides, shown_score=shown_score, shown_grade=shown_grade)

@@ -17,10 +17,16 @@ PARAMETER_RULES: dict[str, str] = {
     "grade": "a grade band of the rubric",
     "since": "an ISO 8601 date-time such as 2026-01-31T12:00:00Z",
     "status": "one of queued, running, done, failed, cancelled",
-    "format": "json or csv",
+    "format": "one of json, csv, canvas, moodle",
+    "assignment": "an assignment id of the course file",
+    "assignment_id": "an assignment id of the course file",
     "sort": "one of the gradebook's column names",
     "submission_id": "a submission id (a positive integer)",
     "login": "a GitHub login",
+    "data": "a JSON object as the schema describes",
+    "score": "a number from 0 to 100",
+    "note": "1 to 2000 characters saying why",
+    "until": "an ISO 8601 date-time with a zone, or a date",
 }
 # Handler arguments whose query name differs (`format` would shadow the builtin in Python).
 _QUERY_NAMES = {"output_format": "format"}

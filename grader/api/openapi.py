@@ -31,6 +31,7 @@ def api_components() -> Components:
 def error_responses(*status_codes: int) -> dict[int, ResponseSpec]:
     descriptions = {400: "A parameter is not valid; the error names it and says what it must be.",
                     401: "The bearer token is missing, unknown or revoked.",
+                    403: "The token has the read scope; this change needs the write scope.",
                     404: "No such resource."}
     return {code: ResponseSpec(data_container=ErrorBody, description=descriptions[code],
                                generate_examples=False) for code in status_codes}

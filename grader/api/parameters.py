@@ -15,6 +15,7 @@ from litestar.params import PathParameter, QueryParameter
 from grader.api.dto import JobStatusName
 
 MAX_ID = 2_147_483_647
+ASSIGNMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 LOGIN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[bot\])?$"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$"
 
@@ -32,6 +33,11 @@ GradeFilter = Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9+\-]{1,2
                                                     description="The grade of the newest service result, "
                                                                 "a band of the rubric.")]
 Since = Annotated[datetime | None, QueryParameter(description="Only pushes received at or after this time.")]
+AssignmentFilter = Annotated[str | None, QueryParameter(pattern=ASSIGNMENT_PATTERN, max_length=100,
+                                                        description="An assignment id of the course file.")]
+AssignmentId = Annotated[str, PathParameter(pattern=ASSIGNMENT_PATTERN, max_length=100,
+                                            description="An assignment id of the course file.")]
+SearchText = Annotated[str | None, QueryParameter(max_length=100, description="Part of a name, login or student id.")]
 JobStatusFilter = Annotated[JobStatusName | None, QueryParameter(description="Only jobs in this state.")]
 
 

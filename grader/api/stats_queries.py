@@ -36,19 +36,20 @@ def _checks(raw: Any) -> list[CheckGrade]:
         return []
 
 
-async def latest_grades(session: AsyncSession, repository: str | None = None) -> list[LatestGrade]:
+async def latest_grades(session: AsyncSession, repository: str | None = None,
+                        assignment: str | None = None) -> list[LatestGrade]:
     # Only the checks leave the database, not the whole report (lint findings, test lists, ...).
     rows = (await session.execute(
         select(Submission.author_login.label("login"), Result.grade, Result.report["checks"].label("checks"))
         .join(Result, Result.submission_id == Submission.id)
-        .where(Result.id.in_(latest_result_ids(repository)))
+        .where(Result.id.in_(latest_result_ids(repository, assignment=assignment)))
     )).all()
     return [LatestGrade(row.login, row.grade, _checks(row.checks)) for row in rows]
 
 
-def _distribution(latest: list[LatestGrade], bands: Sequence[str]) -> list[GradeCount]:
+def grade_distribution(grades: Iterable[str], bands: Sequence[str]) -> list[GradeCount]:
     """Every band of the rubric, best first, then any other grade found (e.g. of an older rubric)."""
-    counts = Counter(item.grade for item in latest)
+    counts = Counter(grades)
     ordered = [*bands, *sorted(set(counts) - set(bands))]
     return [GradeCount(grade=grade, students=counts.get(grade, 0)) for grade in ordered]
 
@@ -75,7 +76,7 @@ def class_stats(latest: list[LatestGrade], bands: Sequence[str]) -> Stats:
                 section_titles.setdefault(link.url, link.title)
         sent_to.update(urls)
     return Stats(
-        students=len(latest), grade_distribution=_distribution(latest, bands),
+        students=len(latest), grade_distribution=grade_distribution((item.grade for item in latest), bands),
         checks=[CheckFailures(id=check_id, title=check_titles[check_id], failing_students=count)
                 for check_id, count in _most_common(failing)],
         sections=[SectionNeed(title=section_titles[url], url=url, students=count)
@@ -83,5 +84,6 @@ def class_stats(latest: list[LatestGrade], bands: Sequence[str]) -> Stats:
     )
 
 
-async def class_stats_for(session: AsyncSession, bands: Sequence[str], repository: str | None = None) -> Stats:
-    return class_stats(await latest_grades(session, repository), bands)
+async def class_stats_for(session: AsyncSession, bands: Sequence[str], repository: str | None = None,
+                          assignment: str | None = None) -> Stats:
+    return class_stats(await latest_grades(session, repository, assignment), bands)

@@ -24,6 +24,7 @@ from grader.db.models import Job, PullRequest, Repository, Result, Submission
 @dataclass(frozen=True)
 class SubmissionFilters:
     repository: str | None = None
+    assignment: str | None = None
     student: str | None = None
     pr: int | None = None
     grade: str | None = None
@@ -54,8 +55,8 @@ def _result_columns(result: type[Result], prefix: str) -> list[Label[Any]]:
 def summary_select() -> Select[Any]:
     """Submissions with repository, PR, newest job and newest results, as plain columns."""
     return (
-        select(Submission.id, Repository.full_name, PullRequest.number, Submission.author_login,
-               Submission.head_sha, Submission.received_at, _JOB.status.label("job_status"),
+        select(Submission.id, Submission.assignment_id, Repository.full_name, PullRequest.number,
+               Submission.author_login, Submission.head_sha, Submission.received_at, _JOB.status.label("job_status"),
                *_result_columns(_SERVICE, "service"), *_result_columns(_ADVISORY, "advisory"))
         .join(PullRequest, PullRequest.id == Submission.pull_request_id)
         .join(Repository, Repository.id == PullRequest.repository_id)
@@ -68,6 +69,7 @@ def summary_select() -> Select[Any]:
 def _filtered(statement: Select[Any], filters: SubmissionFilters) -> Select[Any]:
     conditions: dict[str, Callable[[Any], ColumnElement[bool]]] = {
         "repository": lambda value: Repository.full_name == value,
+        "assignment": lambda value: Submission.assignment_id == value,
         "student": lambda value: Submission.author_login == value,
         "pr": lambda value: PullRequest.number == value,
         "grade": lambda value: _SERVICE.grade == value,
@@ -91,8 +93,8 @@ def _result_summary(row: Row[Any], prefix: str) -> ResultSummary | None:
 def summary_from_row(row: Row[Any]) -> SubmissionSummary:
     status = row.job_status
     return SubmissionSummary(
-        id=row.id, repository=row.full_name, pull_request=row.number, student=row.author_login,
-        head_sha=row.head_sha, received_at=row.received_at,
+        id=row.id, assignment=row.assignment_id, repository=row.full_name, pull_request=row.number,
+        student=row.author_login, head_sha=row.head_sha, received_at=row.received_at,
         job_status=None if status is None else str(getattr(status, "value", status)),
         result=_result_summary(row, "service"), advisory_result=_result_summary(row, "advisory"),
     )

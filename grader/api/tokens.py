@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from grader.db.models import ApiToken, utcnow
+from grader.db.models import ApiToken, TokenScope, utcnow
 from grader.db.results import affected_rows
 
 TOKEN_PREFIX = "grd_"  # noqa: S105 - a marker that makes a leaked token recognisable, not a secret
@@ -35,11 +35,13 @@ async def find_active_token(session: AsyncSession, raw: str) -> ApiToken | None:
     )
 
 
-async def create_token(sessionmaker: async_sessionmaker[AsyncSession], name: str) -> str:
-    """Store a new token under a name no other token has; return the raw token (its only copy)."""
+async def create_token(sessionmaker: async_sessionmaker[AsyncSession], name: str,
+                       scope: TokenScope = TokenScope.READ) -> str:
+    """Store a new token under a name no other token has; return the raw token (its only copy).
+    `read` (the default) reads; `write` also overrides, regrades and grants extensions."""
     raw = new_token()
     async with sessionmaker() as session, session.begin():
-        session.add(ApiToken(name=name, token_hash=hash_token(raw), created_at=utcnow()))
+        session.add(ApiToken(name=name, token_hash=hash_token(raw), scope=scope, created_at=utcnow()))
     return raw
 
 

@@ -31,6 +31,8 @@ def text_table(result: GradeResult) -> str:
     lines.append(f"score {number(result.score)}/100, grade {result.grade}")
     if result.next_grade and result.to_next_grade:
         lines.append(f"to reach {result.next_grade}: fix {', '.join(result.to_next_grade)}")
+    if result.graded_by_service:
+        lines.append(f"graded by the service, not here: {', '.join(result.graded_by_service)}")
     for check in result.checks:
         for link in check.remediation:
             lines.append(f"  reread for {check.id}: {link.title} <{link.url}>")
@@ -45,7 +47,7 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
     progress = (lambda line: print(line, flush=True)) if args.format == "text" else None
     try:
         result = asyncio.run(grade_checkout(checkout.resolve(), rubric, settings.runner, progress,
-                                            settings.dependencies))
+                                            public_only=args.public, dependencies=settings.dependencies))
     except InfrastructureError as exc:
         raise CommandError(f"could not grade: {exc}") from None
     if args.format == "json":

@@ -1,4 +1,4 @@
-"""`grader token create NAME` and `grader token revoke NAME`: instructor API tokens."""
+"""`grader token create NAME [--scope read|write]` and `grader token revoke NAME`: instructor API tokens."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grader.api.tokens import MAX_NAME_LENGTH, create_token, revoke_token
 from grader.commands.database import run_with_database
+from grader.db.models import TokenScope
 from grader.errors import CommandError
 from grader.settings import Settings
 
@@ -21,8 +22,9 @@ def _validated_name(name: str) -> str:
 
 def create_token_command(args: argparse.Namespace, settings: Settings) -> int:
     name = _validated_name(args.name)
+    scope = TokenScope(args.scope)
     try:
-        raw = run_with_database(settings, lambda sessionmaker: create_token(sessionmaker, name))
+        raw = run_with_database(settings, lambda sessionmaker: create_token(sessionmaker, name, scope))
     except IntegrityError:
         raise CommandError(f"a token named {name!r} already exists (revoked names stay taken); "
                            "pick another name") from None

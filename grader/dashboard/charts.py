@@ -51,6 +51,5 @@ def grade_distribution_svg(distribution: list[GradeCount], bands: Sequence[str])
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" id="grade-distribution" role="img" '
         f'aria-label="{escape(label)}" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'style="max-width: 100%; height: auto" '
         f'font-family="sans-serif" font-size="13"><title>{escape(label)}</title>{bars}</svg>'
     )

@@ -23,5 +23,5 @@ def environment() -> Environment:
 
 def page(template: str, status_code: int = 200, **context: Any) -> Response[str]:
     html = environment().get_template(template).render(**context)
-    return Response(html, media_type=MediaType.HTML, status_code=status_code,
-                    headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+    # The security headers (CSP and the rest) are added to every response by grader.security_headers.
+    return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"Cache-Control": "no-store"})

@@ -1,13 +1,17 @@
-"""The dashboard's login session: a cookie naming an API token, signed with a key only that token opens.
+"""The dashboard's login session: a cookie naming an API token, signed with the server's session secret.
 
-The signing key is derived from the token's stored hash, so the cookie needs no server-side secret
-setting, survives restarts, works across processes, and dies the moment the token is revoked.
+`{token id}.{expiry}.{signature}`, the signature an HMAC under `GRADER_SESSION_SECRET` (which is never
+stored in the database) of the token id, the token's stored hash and the expiry. So reading the
+`api_tokens` table is not enough to make a cookie; a session ends when its token is revoked (the token
+must still be active) or replaced; and an expiry further ahead than one session lifetime is refused
+even when correctly signed, so no cookie outlives the lifetime the server allows now.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 
@@ -15,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import ApiToken
+from grader.settings import SessionSettings
 
 COOKIE_NAME = "grader_dashboard"
-SESSION_SECONDS = 12 * 3600
-_PURPOSE = b"grader dashboard session v1"
+_PURPOSE = "grader dashboard session v2"
+_COOKIE = re.compile(r"([0-9]{1,10})\.([0-9]{1,12})\.([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -28,35 +33,33 @@ class SessionClaim:
     signature: str
 
 
-def _key(token_hash: str) -> bytes:
-    return hmac.new(bytes.fromhex(token_hash), _PURPOSE, hashlib.sha256).digest()
+def _signature(secret: str, token_id: int, token_hash: str, expires_at: int) -> str:
+    message = f"{_PURPOSE}|{token_id}|{token_hash}|{expires_at}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _signature(token_id: int, expires_at: int, token_hash: str) -> str:
-    return hmac.new(_key(token_hash), f"{token_id}.{expires_at}".encode(), hashlib.sha256).hexdigest()
-
-
-def session_cookie_value(token: ApiToken, now: float | None = None) -> str:
-    expires_at = int(now if now is not None else time.time()) + SESSION_SECONDS
-    return f"{token.id}.{expires_at}.{_signature(token.id, expires_at, token.token_hash)}"
+def session_cookie_value(settings: SessionSettings, token: ApiToken, now: float | None = None) -> str:
+    expires_at = int(now if now is not None else time.time()) + settings.lifetime_seconds
+    return f"{token.id}.{expires_at}.{_signature(settings.secret, token.id, token.token_hash, expires_at)}"
 
 
 def parse_cookie(value: str) -> SessionClaim | None:
-    parts = value.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 10:
+    match = _COOKIE.fullmatch(value)
+    if match is None:
         return None
-    return SessionClaim(int(parts[0]), int(parts[1]), parts[2])
+    return SessionClaim(int(match.group(1)), int(match.group(2)), match.group(3))
 
 
-async def verified_token_id(session: AsyncSession, cookie: str | None,
+async def verified_token_id(session: AsyncSession, settings: SessionSettings, cookie: str | None,
                             now: float | None = None) -> int | None:
     """The id of the active token the cookie was signed for, or None (absent, forged, expired, revoked)."""
     claim = parse_cookie(cookie) if cookie else None
-    if claim is None or claim.expires_at < (now if now is not None else time.time()):
+    now = now if now is not None else time.time()
+    if claim is None or not now < claim.expires_at <= now + settings.lifetime_seconds:
         return None
     token = await session.scalar(select(ApiToken).where(ApiToken.id == claim.token_id,
                                                         ApiToken.revoked_at.is_(None)))
     if token is None:
         return None
-    expected = _signature(claim.token_id, claim.expires_at, token.token_hash)
+    expected = _signature(settings.secret, claim.token_id, token.token_hash, claim.expires_at)
     return token.id if hmac.compare_digest(expected, claim.signature) else None

@@ -3,6 +3,10 @@
 SQLite is tuned for a web server: WAL so readers never block the writer, a busy timeout, foreign
 keys on, and every transaction opened with BEGIN IMMEDIATE so concurrent writers queue for the
 lock instead of failing later with "database is locked" when a read transaction tries to write.
+
+A SQLite file can also be deleted or replaced under a running service: its open connections would go
+on writing to a file nobody will read again. So every transaction first checks that the configured
+path is still the file the engine opened (one `stat`), and refuses with `DatabaseReplacedError` if not.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from grader.db.errors import DatabaseReplacedError
 from grader.settings import DatabaseSettings
 
 
@@ -101,8 +107,48 @@ def write_turn(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
     return lock
 
 
+class SqliteFile:
+    """Which file an engine's connections opened, and whether the configured path still names it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self.opened: tuple[int, int] | None = None  # (device, inode) when the first connection opened it
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def connected(self) -> None:
+        if self.opened is None:
+            self.opened = self._identity()
+
+    def check(self) -> None:
+        """Raise DatabaseReplacedError if the path is gone or is another file than the one opened."""
+        if self.opened is not None and self._identity() != self.opened:
+            raise DatabaseReplacedError(f"the SQLite file {self.path} was deleted or replaced while in use; "
+                                        "restore it or restart the service")
+
+
+_sqlite_files: weakref.WeakKeyDictionary[Any, SqliteFile] = weakref.WeakKeyDictionary()
+
+
+def check_database_file(engine: AsyncEngine) -> None:
+    """Raise DatabaseReplacedError when the engine's SQLite file is not the configured one any more
+    (a no-op for PostgreSQL and in-memory SQLite)."""
+    guard = _sqlite_files.get(engine.sync_engine)
+    if guard is not None:
+        guard.check()
+
+
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-    is_memory = make_url(engine.url).database in (None, "", ":memory:")
+    database = make_url(engine.url).database
+    is_memory = database in (None, "", ":memory:")
+    guard = None if is_memory else SqliteFile(Path(str(database)))
+    if guard is not None:
+        _sqlite_files[engine.sync_engine] = guard
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -117,7 +163,11 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        if guard is not None:
+            guard.connected()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if guard is not None:
+            guard.check()
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -79,6 +80,19 @@ class JobKind(enum.StrEnum):
     PUBLISH = "publish"
 
 
+class JobPriority(enum.IntEnum):
+    """Claim order, lower first, before `run_after`: new pushes are graded before instructors' regrades.
+    (A kind that should jump the queue, e.g. publishing, takes a lower number.)"""
+
+    PUSH = 10
+    REGRADE = 20
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"  # the API's GET endpoints and the dashboard's pages
+    WRITE = "write"  # also overrides, regrades and extensions
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as plain strings with a CHECK constraint: portable, and readable in SQL.
     return Enum(cls, name=name, native_enum=False, values_callable=lambda members: [m.value for m in members],
@@ -107,6 +121,9 @@ class PullRequest(Base):
     author_login: Mapped[str] = mapped_column(String(100), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     latest_head_sha: Mapped[str] = mapped_column(String(40))
+    # GitHub's `pull_request.updated_at` of the delivery that set `latest_head_sha`: a delivery that
+    # arrives late with an older time does not move the head back (None: not known).
+    head_updated_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The one feedback comment, found again by its id (and by a hidden marker if the id is lost).
     comment_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -118,7 +135,13 @@ class PullRequest(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("pull_request_id", "head_sha"),)
+    __table_args__ = (
+        UniqueConstraint("pull_request_id", "head_sha"),
+        # The gradebook's per-student aggregates over an assignment, read from the index alone; and its
+        # read of the pushes received after a deadline.
+        Index("ix_submissions_gradebook", "assignment_id", "author_login", "received_at", "score"),
+        Index("ix_submissions_assignment_received", "assignment_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pull_request_id: Mapped[int] = mapped_column(ForeignKey("pull_requests.id", ondelete="CASCADE"))
@@ -128,10 +151,17 @@ class Submission(Base):
     # The GitHub delivery that brought this push first (later deliveries of the same SHA add nothing).
     delivery_id: Mapped[str] = mapped_column(String(100), default="")
     check_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The course assignment its repository matched when it was received (None without a course file).
+    assignment_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The newest service result's score and grade (None: not graded yet), kept with the result in one
+    # transaction: the gradebook aggregates them per student without joining 20,000 results.
+    score: Mapped[float | None] = mapped_column()
+    grade: Mapped[str | None] = mapped_column(String(20))
 
     pull_request: Mapped[PullRequest] = relationship(back_populates="submissions")
     jobs: Mapped[list[Job]] = relationship(back_populates="submission")
     results: Mapped[list[Result]] = relationship(back_populates="submission")
+    overrides: Mapped[list[Override]] = relationship(back_populates="submission")
 
 
 class Delivery(Base):
@@ -146,12 +176,13 @@ class Delivery(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"),)
+    __table_args__ = (Index("ix_jobs_status_priority_run_after", "status", "priority", "run_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[JobKind] = mapped_column(_enum(JobKind, "job_kind"), default=JobKind.GRADE)
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=JobPriority.PUSH.value)
     # Incremented at every claim; a worker may only write while the attempt it claimed is current.
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
@@ -176,7 +207,7 @@ class Result(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), unique=True)
     score: Mapped[float] = mapped_column()
-    grade: Mapped[str] = mapped_column(String(2))
+    grade: Mapped[str] = mapped_column(String(20))  # a band name of the rubric ("S", "pass", …)
     report: Mapped[dict[str, Any]] = mapped_column()
     # A result sent by a workflow the student controls is advice, never the service's own verdict.
     advisory: Mapped[bool] = mapped_column(default=False)
@@ -192,5 +223,54 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[TokenScope] = mapped_column(_enum(TokenScope, "token_scope"), default=TokenScope.READ)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class RosterStudent(Base):
+    """A student of the course, by GitHub login (`login_key`: the login in lower case, as GitHub
+    compares them)."""
+
+    __tablename__ = "roster"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    github: Mapped[str] = mapped_column(String(100))
+    login_key: Mapped[str] = mapped_column(String(100), unique=True)
+    student_id: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Extension(Base):
+    """A student's own deadline for an assignment, replacing the course file's."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (UniqueConstraint("assignment_id", "login_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(100))
+    github: Mapped[str] = mapped_column(String(100))
+    login_key: Mapped[str] = mapped_column(String(100))
+    until: Mapped[datetime] = mapped_column()
+    granted_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Override(Base):
+    """An instructor's score for a submission, with the reason. Rows are never changed or deleted: the
+    newest is in force, all of them are the audit trail."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column()
+    grade: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="overrides")

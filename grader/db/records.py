@@ -5,16 +5,20 @@ push meet on the same rows. Writes are INSERT … ON CONFLICT DO NOTHING (or, fo
 is newest, DO UPDATE), in key order, so duplicates racing each other create nothing twice and
 concurrent transactions on PostgreSQL lock rows in the same order. A batch of any size costs a few
 multi-row Core statements, built once per dialect.
+
+A pull request's head is the push GitHub says is newest (the payload's `pull_request.updated_at`),
+not the delivery that arrived last: an older push delivered late never moves the head back, and a
+push back to an earlier SHA (A → B → A) does move it, which the intake sees (`StoredPushes.moved`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, select, tuple_, update
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, case, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,6 +43,9 @@ class PushRecord:
     head_sha: str
     title: str = ""
     delivery_id: str = ""  # "" when the push came from a workflow report
+    received_at: datetime | None = None  # the service's clock when the push arrived (None: the write's time)
+    assignment_id: str | None = None  # the course assignment its repository matched
+    updated_at: datetime | None = None  # GitHub's time of the push (the webhook's `pull_request.updated_at`)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class StoredPushes:
     pull_request_ids: list[int]  # per record, in the order given
     submission_ids: list[int]  # per record
     created: set[int]  # the submission ids this call created
+    heads: dict[int, str] = field(default_factory=dict)  # PR id -> its head SHA after these pushes (webhook)
+    moved: set[int] = field(default_factory=set)  # PR ids whose head these pushes changed (or that are new)
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,10 @@ class _Statements:
     repositories_by_github_id: Select[tuple[int, int, str, int | None]]
     new_repositories: Insert
     update_repository: Update
-    upsert_pull_requests: Insert  # the webhook's word on a PR's newest head wins
+    upsert_pull_requests: Insert  # the webhook's word on a PR's newest head wins, if it is newer
     new_pull_requests: Insert  # a workflow report never moves a PR's head
     pull_requests_by_key: Select[tuple[int, int, int]]
+    locked_heads: Select[tuple[int, int, int, str]]
     new_submissions: Insert
     submissions_by_key: Select[tuple[int, str, int]]
 
@@ -67,6 +77,8 @@ def _statements(dialect: str) -> _Statements:
 
     pull_requests = insert(PULL_REQUESTS)
     pr_columns = (PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number, PULL_REQUESTS.c.id)
+    keys = tuple_(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).in_(bindparam("keys", expanding=True))
+    newer = _newer(pull_requests.excluded.head_updated_at)
     return _Statements(
         repositories_by_github_id=select(REPOSITORIES.c.github_id, REPOSITORIES.c.id, REPOSITORIES.c.full_name,
                                          REPOSITORIES.c.installation_id)
@@ -76,12 +88,14 @@ def _statements(dialect: str) -> _Statements:
         .values(full_name=bindparam("new_full_name"), installation_id=bindparam("new_installation_id")),
         upsert_pull_requests=pull_requests.on_conflict_do_update(
             index_elements=["repository_id", "number"],
-            set_={"latest_head_sha": pull_requests.excluded.latest_head_sha, "title": pull_requests.excluded.title,
-                  "updated_at": pull_requests.excluded.updated_at},
-        ).returning(*pr_columns),
+            set_={name: case((newer, getattr(pull_requests.excluded, name)), else_=PULL_REQUESTS.c[name])
+                  for name in ("latest_head_sha", "head_updated_at", "title")}
+            | {"updated_at": pull_requests.excluded.updated_at},
+        ).returning(*pr_columns, PULL_REQUESTS.c.latest_head_sha),
         new_pull_requests=insert(PULL_REQUESTS).on_conflict_do_nothing(index_elements=["repository_id", "number"]),
-        pull_requests_by_key=select(*pr_columns).where(
-            tuple_(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).in_(bindparam("keys", expanding=True))),
+        pull_requests_by_key=select(*pr_columns).where(keys),
+        locked_heads=select(*pr_columns, PULL_REQUESTS.c.latest_head_sha).where(keys)
+        .order_by(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).with_for_update(),
         new_submissions=insert(SUBMISSIONS).on_conflict_do_nothing(index_elements=["pull_request_id", "head_sha"])
         .returning(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha, SUBMISSIONS.c.id),
         submissions_by_key=select(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha, SUBMISSIONS.c.id)
@@ -89,20 +103,34 @@ def _statements(dialect: str) -> _Statements:
     )
 
 
+def _newer(pushed_at: ColumnElement[datetime | None]) -> ColumnElement[bool]:
+    """Whether a push (its GitHub time) may replace the PR's stored head: not older than it, or either
+    time unknown (then the later arrival wins, as before the time was recorded)."""
+    stored = PULL_REQUESTS.c.head_updated_at
+    return or_(pushed_at.is_(None), stored.is_(None), pushed_at >= stored)
+
+
+def _age(record: PushRecord) -> tuple[bool, datetime]:
+    """Sort key of a PR's records: by GitHub's time, a record without one counting as the newest."""
+    return record.updated_at is None, record.updated_at or datetime.min.replace(tzinfo=UTC)
+
+
 async def store_pushes(connection: AsyncConnection, records: Sequence[PushRecord], now: datetime, *,
                        authoritative: bool) -> StoredPushes:
     """Find or create the rows of each record in the caller's open transaction.
 
     `authoritative` (the webhook): a repository's name and installation, and a PR's newest head and
-    title, are updated from the records (the last record of a PR wins). Otherwise (a workflow report,
-    which the student controls) existing rows are left as they are.
+    title, are updated from the records (the newest record of a PR by GitHub's time wins, and only if
+    it is not older than the stored head). Otherwise (a workflow report, which the student controls)
+    existing rows are left as they are.
     """
     sql = _statements(connection.dialect.name)
     repository_ids = await _repository_ids(connection, sql, records, now, authoritative)
-    pull_request_ids = await _pull_request_ids(connection, sql, records, repository_ids, now, authoritative)
+    pull_request_ids, heads, moved = await _pull_request_ids(connection, sql, records, repository_ids, now,
+                                                             authoritative)
     keys = [(pull_request_ids[index], record.head_sha) for index, record in enumerate(records)]
     submissions, created = await _submissions(connection, sql, records, keys, now)
-    return StoredPushes(pull_request_ids, [submissions[key] for key in keys], created)
+    return StoredPushes(pull_request_ids, [submissions[key] for key in keys], created, heads, moved)
 
 
 def _repository_values(record: PushRecord) -> dict[str, object]:
@@ -137,21 +165,31 @@ async def _known_repositories(connection: AsyncConnection, sql: _Statements,
 
 
 async def _pull_request_ids(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
-                            repository_ids: dict[int, int], now: datetime, authoritative: bool) -> list[int]:
-    """Each PR written once (its last record wins); returns the PR id of every record."""
+                            repository_ids: dict[int, int], now: datetime,
+                            authoritative: bool) -> tuple[list[int], dict[int, str], set[int]]:
+    """Each PR written once (its newest record by GitHub's time, the last one on a tie); returns the PR
+    id of every record, each PR's head afterwards and the PRs whose head moved (webhook only)."""
     latest: dict[tuple[int, int], PushRecord] = {}
     for record in records:
-        latest[(repository_ids[record.repository_id], record.pr_number)] = record
+        key = (repository_ids[record.repository_id], record.pr_number)
+        if key not in latest or _age(record) >= _age(latest[key]):
+            latest[key] = record
     values = [{"repository_id": key[0], "number": key[1], "author_login": record.author_login,
-               "title": record.title[:300], "latest_head_sha": record.head_sha, "updated_at": now}
-              for key, record in sorted(latest.items())]
+               "title": record.title[:300], "latest_head_sha": record.head_sha, "head_updated_at": record.updated_at,
+               "updated_at": now} for key, record in sorted(latest.items())]
+    heads: dict[int, str] = {}
+    moved: set[int] = set()
     if authoritative:
-        rows = await connection.execute(sql.upsert_pull_requests, values)
+        before = {(row.repository_id, row.number): row.latest_head_sha
+                  for row in await connection.execute(sql.locked_heads, {"keys": sorted(latest)})}
+        rows = list(await connection.execute(sql.upsert_pull_requests, values))
+        heads = {row.id: row.latest_head_sha for row in rows}
+        moved = {row.id for row in rows if before.get((row.repository_id, row.number)) != row.latest_head_sha}
     else:
         await connection.execute(sql.new_pull_requests, values)
-        rows = await connection.execute(sql.pull_requests_by_key, {"keys": sorted(latest)})
+        rows = list(await connection.execute(sql.pull_requests_by_key, {"keys": sorted(latest)}))
     ids = {(row.repository_id, row.number): row.id for row in rows}
-    return [ids[(repository_ids[record.repository_id], record.pr_number)] for record in records]
+    return [ids[(repository_ids[record.repository_id], record.pr_number)] for record in records], heads, moved
 
 
 async def _submissions(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
@@ -162,7 +200,8 @@ async def _submissions(connection: AsyncConnection, sql: _Statements, records: S
         first.setdefault(key, record)
     rows = await connection.execute(sql.new_submissions, [
         {"pull_request_id": key[0], "head_sha": key[1], "author_login": record.author_login,
-         "received_at": now, "delivery_id": record.delivery_id} for key, record in sorted(first.items())])
+         "received_at": record.received_at or now, "delivery_id": record.delivery_id,
+         "assignment_id": record.assignment_id} for key, record in sorted(first.items())])
     ids = {(row.pull_request_id, row.head_sha): row.id for row in rows}
     created = set(ids.values())
     known_before = sorted(set(first) - set(ids))

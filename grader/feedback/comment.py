@@ -7,6 +7,7 @@ the result stays under GitHub's 65,536-character limit: detail lists are cut fir
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
@@ -19,6 +20,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 200
 TESTS_SHOWN = 50
 FILES_SHOWN = 5
+REVIEW_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,23 @@ def _links(items: list[Remediation]) -> str:
     return ", ".join(links)
 
 
+def _mark(check: CheckGrade, texts: Texts) -> str:
+    return texts.needs_review if check.needs_review else "✅" if check.passed else "❌"
+
+
 def _table(result: GradeResult, texts: Texts) -> list[str]:
     lines = [f"| {texts.check} | {texts.points} | {texts.result} |", "|---|---:|:---:|"]
     for check in result.checks:
         points = f"{number(check.points)} / {number(check.max_points)}"
-        lines.append(f"| {inline(check.title, 80)} | {points} | {'✅' if check.passed else '❌'} |")
+        lines.append(f"| {inline(check.title, 80)} | {points} | {_mark(check, texts)} |")
     return lines
 
 
 def _failure_line(check: CheckGrade, texts: Texts) -> str:
-    line = f"- ❌ **{inline(check.title, 80)}**: {inline(check.summary, 300)}"
+    mark = "⚠️" if check.needs_review else "❌"
+    line = f"- {mark} **{inline(check.title, 80)}**: {inline(check.summary, 300)}"
     links = _links(check.remediation)
-    return f"{line} — {texts.reread}: {links}" if links else line
+    return f"{line} — {texts.reread}: {links}" if links and not check.needs_review else line
 
 
 def _next_grade_line(result: GradeResult, texts: Texts) -> str:
@@ -81,19 +88,46 @@ def dependency_line(report: DependencyReport | None, texts: Texts) -> str:
     return texts.deps_in_image.format(source=source) if report.from_image else texts.deps_none
 
 
+def _adjustment_lines(result: GradeResult, texts: Texts) -> list[str]:
+    """Why the grade is not what the checks gave: set by the instructor, or cut for lateness."""
+    if result.override is not None:
+        override = result.override
+        lines = [texts.override_notice.format(grade=inline(override.grade, 20), score=number(override.score),
+                                              before=number(override.score_before))]
+        if override.note.strip():
+            lines.append(texts.override_note.format(note=inline(override.note, 500)))
+        return lines
+    if result.late is not None:
+        late = result.late
+        deadline = datetime.fromisoformat(late.deadline).isoformat(sep=" ", timespec="minutes")
+        return [texts.late_notice.format(days=late.days, deadline=deadline, percent=number(late.percent),
+                                         before=number(late.score_before), score=number(result.score))]
+    return []
+
+
 def first_screen(result: GradeResult) -> str:
-    """Grade and score, the table of checks, what was installed, one line per failure, the way to the
-    next grade."""
+    """Grade and score (and why they differ from the checks' when they do), the table of checks, what
+    was installed, one line per failure, the way to the next grade."""
     texts = texts_for(result.language)
-    parts = [texts.grade_heading.format(grade=inline(result.grade, 2), score=number(result.score)), "",
-             *_table(result, texts)]
+    adjustments = _adjustment_lines(result, texts)
+    parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), "",
+             *[line + "  " for line in adjustments[:-1]], *adjustments[-1:], *([""] if adjustments else [])]
+    if result.report.rejected:
+        parts += [texts.rejected.format(reason=inline(result.report.rejected, 500)), ""]
+    parts += _table(result, texts)
+    if result.graded_by_service:
+        opening, closing = texts.quotes
+        names = ", ".join(f"{opening}{inline(title, 80)}{closing}" for title in result.graded_by_service)
+        parts += ["", texts.graded_by_service.format(checks=names)]
     dependencies = dependency_line(result.report.dependencies, texts)
     if dependencies:
         parts += ["", dependencies]
     failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
     if failures:
         parts += ["", f"**{texts.failures}**", "", *failures]
-    next_line = _next_grade_line(result, texts)
+    if any(check.needs_review for check in result.checks):
+        parts += ["", f"_{texts.review_note}_"]
+    next_line = "" if adjustments else _next_grade_line(result, texts)
     return "\n".join([*parts, "", next_line] if next_line else parts)
 
 
@@ -170,6 +204,13 @@ def _image_version_items(report: Report, texts: Texts) -> list[str]:
             for item in deps.image_versions]
 
 
+def _review_items(report: Report, ctx: CommentContext, texts: Texts) -> list[str]:
+    """The tamper scan's findings, each linked to its file and line."""
+    return [f"- {_file_link(ctx, item.file, item.line)} "
+            f"{inline(texts.tamper_kinds.get(item.kind, item.detail).format(name=item.name), 200)}"
+            for item in report.tamper]
+
+
 def _migration_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
     failed = next((step for step in report.migrations if not step.ok), None)
     if failed is None:
@@ -187,6 +228,7 @@ def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tu
         (texts.deps_left_out.format(count=len(left_out)), left_out, 20),
         (texts.deps_image_versions.format(count=len(replaced)), replaced, 20),
         (*_startup_section(report, texts), 1),
+        (texts.review_findings.format(count=len(report.tamper)), _review_items(report, ctx, texts), REVIEW_SHOWN),
         (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), result.lint_shown),
         (texts.failed_tests.format(count=len(tests)), tests, TESTS_SHOWN),
         (texts.failed_hidden_tests.format(count=len(hidden)), hidden, TESTS_SHOWN),

@@ -46,10 +46,7 @@ class GitHubClient:
     @property
     def html_url(self) -> str:
         """The web address matching the API (github.com, or the GitHub Enterprise host)."""
-        api = self.settings.api_url.rstrip("/")
-        if api == "https://api.github.com":
-            return "https://github.com"
-        return api.removesuffix("/api/v3")
+        return self.settings.html_url
 
     def connection(self, installation_id: int | None) -> Github:
         """The cached connection for an installation (App auth) or the token (installation None)."""

@@ -17,7 +17,7 @@ from github.Repository import Repository
 from grader.github.checks import CheckOutput, complete_check, create_check, start_check
 from grader.github.client import GitHubClient
 from grader.github.comments import CommentRef, upsert_comment
-from grader.github.errors import RetryLater
+from grader.github.errors import PermanentGitHubError, RetryLater
 from grader.github.tarball import fetch_tree
 
 
@@ -55,6 +55,9 @@ class PublishOutcome:
 
     state: PublishState
     retry: RetryLater | None = None
+    # Why GitHub refused the check run while the comment went out: a personal token cannot create
+    # check runs (GitHub reserves the Checks API to GitHub Apps).
+    check_run_refused: str = ""
 
 
 def _repo(client: GitHubClient, target: PublishTarget) -> Repository:
@@ -99,11 +102,17 @@ async def publish(client: GitHubClient, target: PublishTarget, comment: str, che
     The check run goes first: it belongs to this SHA whatever happens to the pull request, so a
     comment GitHub refuses (the PR is gone) still leaves a completed check behind.
     """
+    refused = ""
     try:
-        state = await complete_check_run(client, target, check, state)
+        try:
+            state = await complete_check_run(client, target, check, state)
+        except PermanentGitHubError as exc:
+            if exc.status != 403:
+                raise
+            refused = str(exc)
         if not target.is_stale:
             ref = await asyncio.to_thread(_upsert, client, target, comment, state.comment_id)
             state = replace(state, comment_id=ref.id, comment_sha=target.head_sha)
     except RetryLater as exc:
         return PublishOutcome(state, retry=exc)
-    return PublishOutcome(state)
+    return PublishOutcome(state, check_run_refused=refused)

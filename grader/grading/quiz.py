@@ -77,18 +77,26 @@ def example_line(questions: list[Question]) -> str:
 
 
 def _read_answers(checkout: Path, answers_file: str) -> dict[str, object] | tuple[str, dict[str, object]]:
-    """The parsed answers table, or the message key and fields saying why it cannot be used."""
+    """The parsed answers table, or the message key and fields saying why it cannot be used.
+
+    The file is the student's: it may be a link, huge, nested thousands of levels deep (tomllib
+    recurses) or hold integers Python refuses to convert; each is a message, never an exception.
+    """
     path = checkout / answers_file
-    if path.is_symlink() or not path.resolve().is_relative_to(checkout.resolve()):
-        return "outside", {}
-    if not path.is_file():
-        return "missing", {}
-    if path.stat().st_size > MAX_ANSWERS_BYTES:
-        return "large", {"kb": MAX_ANSWERS_BYTES // 1024}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return "toml", {"detail": str(exc)}
+        if path.is_symlink() or not path.resolve().is_relative_to(checkout.resolve()):
+            return "outside", {}
+        if not path.is_file():
+            return "missing", {}
+        if path.stat().st_size > MAX_ANSWERS_BYTES:
+            return "large", {"kb": MAX_ANSWERS_BYTES // 1024}
+        return tomllib.loads(path.read_bytes()[:MAX_ANSWERS_BYTES].decode("utf-8"))
+    except RecursionError:  # before RuntimeError, its base
+        return "toml", {"detail": "nested too deeply"}
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop on the way
+        return "toml", {"detail": type(exc).__name__}
+    except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError, and int() past its digit limit
+        return "toml", {"detail": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}
 
 
 def _check_answers(answers: dict[str, object], questions: list[Question]) -> tuple[str, dict[str, object]] | None:

@@ -1,8 +1,8 @@
 """The grading report: what happened inside the sandbox, as typed, versioned, JSON-serialisable data.
 
 A report says what ran and what came out, never what it is worth: points and grades come from the
-rubric (`grader.grading.scoring`). Only machine-readable tool output (ruff JSON, JUnit XML, coverage JSON,
-the migration harness' JSON) is parsed into it.
+rubric (`grader.grading.scoring`). Only machine-readable output (ruff JSON, the grader's pytest plugin
+results with coverage JSON, the migration test's findings, the tamper scan) is parsed into it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import enum
 
 import msgspec
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 
 
 class StepStatus(enum.StrEnum):
@@ -20,6 +20,7 @@ class StepStatus(enum.StrEnum):
     TIMEOUT = "timeout"  # the student's code ran past the step's wall-clock limit
     OOM = "oom"  # the student's code ran out of memory
     NOT_RUN = "not_run"  # a precondition was missing (e.g. no Alembic set-up)
+    INCOMPLETE = "incomplete"  # the tool never reached its own end (e.g. pytest's session end): nothing counts
 
 
 class LintFinding(msgspec.Struct, frozen=True):
@@ -103,6 +104,21 @@ class DependencyReport(msgspec.Struct, frozen=True):
     from_image: list[str] = []  # declared names the image provides (not installed again)
 
 
+class TamperFinding(msgspec.Struct, frozen=True):
+    """Code in the submission that could forge what a check measures in the student's own process.
+
+    Listed for the instructor; the checks named in `checks` (by kind) are marked "needs review"
+    instead of being credited.
+    """
+
+    file: str
+    line: int
+    kind: str  # e.g. "coverage_api", "process_exit" (grader.grading.tamper, grader.texts.tamper_kinds)
+    detail: str  # in English, for the instructor
+    name: str = ""  # the construct found, e.g. "os._exit"
+    checks: list[str] = []
+
+
 class StepResult(msgspec.Struct, frozen=True):
     id: str  # "dependencies", "lint", "tests", "hidden_tests", "migrations", "quiz"
     status: StepStatus
@@ -131,6 +147,8 @@ class Report(msgspec.Struct, kw_only=True):
     started_at: str = ""
     duration_seconds: float = 0.0
     truncated: list[str] = []  # what was cut, e.g. "tests output after 1,000,000 bytes"
+    tamper: list[TamperFinding] = []
+    rejected: str = ""  # why the push could not be graded at all (unsafe archive, too large, ...)
 
     def step(self, step_id: str) -> StepResult | None:
         return next((step for step in self.steps if step.id == step_id), None)

@@ -7,17 +7,21 @@ The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.grading.result import Remediation
 
 CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz")
+# Checks whose ground truth must stay private (hidden tests, the quiz key): a run in a repository the
+# student controls (the reusable workflow) cannot grade them; the service does.
+PRIVATE_KINDS = ("hidden_tests", "quiz")
 LANGUAGES = ("ru", "en")
 NOQA_MODES = ("ignored", "honoured")
 DEPENDENCY_POLICIES = ("image", "allowlist", "declared")
 TEST_DATABASES = ("sqlite", "postgres")
 DEFAULT_GROUPS = ("dev", "test", "tests", "testing")
+PRAGMA_MODES = ("ignored", "honoured")  # coverage's exclusion pragmas (`# pragma: no cover`)
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ class LintRules:
     ignore: tuple[str, ...] = ()
     line_length: int = 100
     noqa: str = "ignored"  # "ignored": suppression comments hide nothing; "honoured": they do
+    exclude: tuple[str, ...] = ()  # ruff patterns of files not linted; nothing else is ever skipped
     # ruff settings passed through as `--config KEY=VALUE` (e.g. "lint.flake8-bugbear.extend-immutable-calls",
-    # "lint.per-file-ignores", "target-version", "extend-exclude"), values as TOML would hold them
+    # "lint.per-file-ignores", "target-version"), values as TOML would hold them
     settings: tuple[tuple[str, object], ...] = ()
     comment_max_findings: int = 20  # findings listed in the PR comment; the rest are counted
 
@@ -105,8 +110,19 @@ class Rubric:
     dependencies: DependencyRules = DependencyRules()
     environment: RunnerEnvironment = RunnerEnvironment()
     hidden_tests_dir: Path | None = None
-    hidden_package: str = ""  # the package the hidden tests import (e.g. "app"), found wherever the student put it
+    probe_path: Path | None = None  # the student-side half of the hidden checks (public, not secret)
+    hidden_package: str = ""  # the package the hidden checks import (e.g. "app"), found wherever the student put it
     quiz: QuizSpec | None = None
+    coverage_pragmas: str = "ignored"  # "honoured": `# pragma: no cover` excludes code from coverage
+
+    def public(self) -> Rubric:
+        """This rubric without its private checks, and without their hidden tests and quiz key."""
+        return replace(self, checks=tuple(check for check in self.checks if check.kind not in PRIVATE_KINDS),
+                       hidden_tests_dir=None, probe_path=None, quiz=None)
+
+    @property
+    def private_checks(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.kind in PRIVATE_KINDS)
 
     @property
     def max_points(self) -> float:
@@ -131,3 +147,17 @@ class Rubric:
         names = [name for name, _ in self.grades]
         position = names.index(grade) if grade in names else len(names)
         return self.grades[position - 1] if position > 0 else None
+
+
+@dataclass(frozen=True)
+class RubricSet:
+    """The rubrics a service runs with: the configured one (`GRADER_RUBRIC`) and, with a course file,
+    each assignment's own. A submission of no (or an unknown) assignment is graded with the default."""
+
+    default: Rubric
+    by_assignment: Mapping[str, Rubric] = field(default_factory=dict)
+
+    def for_assignment(self, assignment_id: str | None) -> Rubric:
+        if assignment_id is None:
+            return self.default
+        return self.by_assignment.get(assignment_id, self.default)

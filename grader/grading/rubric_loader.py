@@ -16,19 +16,22 @@ from grader.grading.rubric import (
     DEPENDENCY_POLICIES,
     LANGUAGES,
     NOQA_MODES,
+    PRAGMA_MODES,
     TEST_DATABASES,
     Check,
     DependencyRules,
     LintRules,
     QuizSpec,
     Rubric,
+    RubricSet,
     RunnerEnvironment,
     Section,
 )
-from grader.settings import GradingSettings
+from grader.settings import GradingSettings, Settings
 
-# ruff settings a rubric may pass through; the grader's own (rules, line length, sources) are not among them.
-RUFF_SETTING = re.compile(r"(target-version|extend-exclude|lint\.(extend-per-file-ignores|per-file-ignores|"
+# ruff settings a rubric may pass through; the grader's own (rules, line length, sources, what is linted:
+# `lint.exclude` is the one way to leave files out) are not among them.
+RUFF_SETTING = re.compile(r"(target-version|lint\.(extend-per-file-ignores|per-file-ignores|"
                           r"dummy-variable-rgx|typing-modules|allowed-confusables|"
                           r"(flake8-[a-z0-9-]+|isort|pyupgrade|pydocstyle|pycodestyle|pep8-naming|mccabe|"
                           r"pylint|pyflakes)\.[a-z0-9-]+))")
@@ -118,8 +121,9 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
         python_paths=_python_paths(reader, runner),
         dependencies=_dependencies(reader, reader.table(data, "dependencies", "dependencies", required=False)),
         environment=_environment(reader, runner),
-        hidden_tests_dir=_hidden_tests(reader, data), hidden_package=_hidden_package(reader, data),
-        quiz=_quiz(reader, data),
+        hidden_tests_dir=_hidden_tests(reader, data), probe_path=_probe(reader, data),
+        hidden_package=_hidden_package(reader, data), quiz=_quiz(reader, data),
+        coverage_pragmas=_pragmas(reader, reader.table(data, "coverage", "coverage", required=False)),
     )
 
 
@@ -154,14 +158,14 @@ def _lint(reader: _Reader, table: dict[str, Any]) -> LintRules:
     return LintRules(select=reader.strings(table, "lint.select", "select", ["E", "F"]),
                      ignore=reader.strings(table, "lint.ignore", "ignore", []), line_length=line_length, noqa=noqa,
                      settings=_ruff_settings(reader, reader.table(table, "lint.settings", "settings", required=False)),
-                     comment_max_findings=shown)
+                     exclude=reader.strings(table, "lint.exclude", "exclude", []), comment_max_findings=shown)
 
 
 def _ruff_settings(reader: _Reader, table: dict[str, Any]) -> tuple[tuple[str, object], ...]:
     for key, value in table.items():
         if not RUFF_SETTING.fullmatch(key):
             raise reader.fail(f"lint.settings.{key}", "is not a ruff setting a rubric may set (target-version, "
-                                                      "extend-exclude, lint.per-file-ignores, lint.<plugin>.<option>)")
+                                                      "lint.per-file-ignores, lint.<plugin>.<option>)")
         if not _plain_toml(value):
             raise reader.fail(f"lint.settings.{key}", "must be a string, number, boolean, list or table of those")
     return tuple(sorted(table.items()))
@@ -206,6 +210,13 @@ def _environment(reader: _Reader, runner: dict[str, Any]) -> RunnerEnvironment:
     return RunnerEnvironment(env=tuple(sorted(env.items())), tests_database=database)
 
 
+def _pragmas(reader: _Reader, table: dict[str, Any]) -> str:
+    pragmas = table.get("pragmas", "ignored")
+    if pragmas not in PRAGMA_MODES:
+        raise reader.fail("coverage.pragmas", f"must be one of {', '.join(PRAGMA_MODES)}")
+    return str(pragmas)
+
+
 def _python_paths(reader: _Reader, runner: dict[str, Any]) -> tuple[str, ...]:
     paths = reader.strings(runner, "runner.python_paths", "python_paths", [])
     for path in paths:
@@ -227,6 +238,9 @@ def _hidden_package(reader: _Reader, data: dict[str, Any]) -> str:
     if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", package):
         raise reader.fail("hidden_tests.package", "must be a dotted module name, e.g. \"app\"")
     return package
+def _probe(reader: _Reader, data: dict[str, Any]) -> Path | None:
+    table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
+    return reader.relative_path(table, "hidden_tests.probe", "probe", must_exist=False) if "probe" in table else None
 
 
 def _quiz(reader: _Reader, data: dict[str, Any]) -> QuizSpec | None:
@@ -281,9 +295,29 @@ def load_checked_rubric(settings: GradingSettings, path: Path | str | None = Non
     if rubric.hidden_tests_dir is not None and not rubric.hidden_tests_dir.is_dir():
         raise RubricError(f"{rubric.path}: hidden_tests.path points to {rubric.hidden_tests_dir}, "
                           "which is not a folder")
+    if rubric.probe_path is not None and not rubric.probe_path.is_file():
+        raise RubricError(f"{rubric.path}: hidden_tests.probe points to {rubric.probe_path}, which is not a file")
     if rubric.quiz is not None:
         try:
             load_quiz(rubric.quiz.key_path)
         except QuizKeyError as exc:
             raise RubricError(f"{rubric.path}: quiz.key is broken: {exc}") from None
     return rubric
+
+
+def load_rubric_set(settings: Settings) -> RubricSet:
+    """The configured rubric and, with a course file, every assignment's, each checked now (a rubric
+    shared by assignments is loaded once)."""
+    default = load_checked_rubric(settings.grading)
+    if settings.course is None:
+        return RubricSet(default)
+    loaded: dict[Path, Rubric] = {default.path: default}
+    by_assignment: dict[str, Rubric] = {}
+    for assignment in settings.course.assignments:
+        if assignment.rubric_path not in loaded:
+            try:
+                loaded[assignment.rubric_path] = load_checked_rubric(settings.grading, assignment.rubric_path)
+            except RubricError as exc:
+                raise RubricError(f"assignment {assignment.id}: {exc}") from None
+        by_assignment[assignment.id] = loaded[assignment.rubric_path]
+    return RubricSet(default, by_assignment)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from grader.grading.report import Report, StepStatus, TestCase
+from grader.grading.report import Report, StepStatus, TamperFinding, TestCase
 from grader.grading.result import CheckGrade, GradeResult
 from grader.grading.rubric import Check, Rubric
 from grader.texts import texts_for
@@ -35,7 +35,7 @@ def _unfinished(report: Report, check: Check, rubric: Rubric) -> str | None:
     step = report.step(STEP_OF_KIND.get(check.kind, ""))
     if step is None or step.status in (StepStatus.OK, StepStatus.FAILED):
         return None
-    if step.status is StepStatus.NOT_RUN:
+    if step.status in (StepStatus.NOT_RUN, StepStatus.INCOMPLETE):
         return step.summary
     return _text(rubric, "not_finished", step=step.status.value, summary=step.summary)
 
@@ -116,17 +116,35 @@ SCORERS: dict[str, Callable[[Report, Check, Rubric], Scored]] = {
 }
 
 
-def grade_check(report: Report, check: Check, rubric: Rubric) -> CheckGrade:
+def _scored(report: Report, check: Check, rubric: Rubric) -> Scored:
     """One check's points; a step stopped by a limit scores 0 (migrations keep the steps that passed)."""
+    if report.rejected:
+        return 0.0, False, report.rejected
     unfinished = _unfinished(report, check, rubric)
     if unfinished and check.kind != "migrations":
-        points, passed, summary = 0.0, False, unfinished
-    else:
-        points, passed, summary = SCORERS[check.kind](report, check, rubric)
-        passed, summary = (False, unfinished) if unfinished else (passed, summary)
+        return 0.0, False, unfinished
+    points, passed, summary = SCORERS[check.kind](report, check, rubric)
+    return (points, False, unfinished) if unfinished else (points, passed, summary)
+
+
+def _review(findings: list[TamperFinding], rubric: Rubric) -> str:
+    """The summary of a check withheld for review: its first finding, and how many more there are."""
+    first, texts = findings[0], texts_for(rubric.language)
+    detail = texts.tamper_kinds.get(first.kind, first.detail).format(name=first.name)
+    more = f" (+{len(findings) - 1})" if len(findings) > 1 else ""
+    return _text(rubric, "needs_review", where=f"{first.file}:{first.line}", detail=detail, more=more)
+
+
+def grade_check(report: Report, check: Check, rubric: Rubric) -> CheckGrade:
+    """One check's grade; a check the tamper scan puts at risk is withheld ("needs review"), not credited."""
+    points, passed, summary = _scored(report, check, rubric)
+    at_risk = [item for item in report.tamper if check.kind in item.checks] if not report.rejected else []
+    if at_risk:
+        points, passed, summary = 0.0, False, _review(at_risk, rubric)
     return CheckGrade(id=check.id, title=check.title, passed=passed, points=round(points, 2),
                       max_points=check.points, summary=summary.splitlines()[0] if summary else "",
-                      remediation=[] if passed else rubric.section_links(check.sections))
+                      remediation=[] if passed else rubric.section_links(check.sections),
+                      needs_review=bool(at_risk))
 
 
 def percent(points: float, rubric: Rubric) -> float:
@@ -150,12 +168,13 @@ def to_next_grade(checks: list[CheckGrade], rubric: Rubric, grade: str) -> tuple
     return band[0], chosen
 
 
-def score(report: Report, rubric: Rubric) -> GradeResult:
+def score(report: Report, rubric: Rubric, left_out: tuple[Check, ...] = ()) -> GradeResult:
+    """The graded result; `left_out` are checks of the full rubric this run did not grade."""
     checks = [grade_check(report, check, rubric) for check in rubric.checks]
     value = percent(sum(check.points for check in checks), rubric)
     grade = rubric.grade_for(value)
     next_grade, needed = to_next_grade(checks, rubric, grade)
     return GradeResult(score=value, grade=grade, bands=rubric.band_names, checks=checks, next_grade=next_grade,
-                       to_next_grade=needed,
+                       to_next_grade=needed, graded_by_service=[check.title for check in left_out],
                        rubric_id=rubric.id, rubric_version=rubric.version, language=rubric.language,
                        lint_shown=rubric.lint.comment_max_findings, report=report)

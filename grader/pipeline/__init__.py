@@ -60,16 +60,25 @@ def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
 
 
 async def prepare_host(context: JobContext) -> None:
-    """Before the first claim: remove grading containers that dead workers left on this host, and
-    install the rubric's own dependency set (best effort: a job would install it too)."""
+    """Before the first claim: the runner image on this host's engine (pulled on first use), no grading
+    containers that dead workers left behind, and the rubrics' own dependency sets installed."""
     if context.settings.queue.processor != DEFAULT_JOB_PROCESSOR:
         return
     sandbox = DockerSandbox(context.settings.runner)
     with contextlib.suppress(InfrastructureError, OSError):
+        image = await sandbox.pull_if_missing()
+        log.info("runner image", extra={"image": context.settings.runner.image, "state": image})
         removed = await sandbox.remove_orphans()
         if removed:
             log.info("removed orphan containers", extra={"count": removed})
-    with contextlib.suppress(InfrastructureError, OSError):
-        built = await prebuild(context.rubric, sandbox, context.settings.dependencies)
-        if built is not None:
-            log.info("rubric dependencies ready", extra={"summary": built.step.summary})
+    await _prebuild_dependencies(context)
+
+
+async def _prebuild_dependencies(context: JobContext) -> None:
+    """Each rubric's own dependency set, in its assignment's image (best effort: a job would install it too)."""
+    for assignment_id, rubric in [(None, context.rubric), *context.assignment_rubrics.items()]:
+        sandbox = DockerSandbox(context.runner_for(assignment_id))
+        with contextlib.suppress(InfrastructureError, OSError):
+            built = await prebuild(rubric, sandbox, context.settings.dependencies)
+            if built is not None:
+                log.info("rubric dependencies ready", extra={"rubric": rubric.id, "summary": built.step.summary})

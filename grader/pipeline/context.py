@@ -3,7 +3,9 @@ they share: the push a job is about, and the GitHub state stored between attempt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,15 +16,30 @@ from grader.github.client import GitHubClient
 from grader.github.publisher import PublishState, PublishTarget
 from grader.grading.rubric import Rubric
 from grader.queue.jobs import FinalFailure
-from grader.settings import Settings
+from grader.settings import RunnerSettings, Settings
 
 
 @dataclass(frozen=True)
 class JobContext:
+    """`rubric` grades a submission of no assignment (no course file); with a course file each
+    assignment's own rubric is in `assignment_rubrics`."""
+
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     rubric: Rubric
     github: GitHubClient
+    assignment_rubrics: Mapping[str, Rubric] = field(default_factory=dict)
+
+    def rubric_for(self, assignment_id: str | None) -> Rubric:
+        return self.assignment_rubrics.get(assignment_id, self.rubric) if assignment_id else self.rubric
+
+    def runner_for(self, assignment_id: str | None) -> RunnerSettings:
+        """The runner settings, with the assignment's own image when the course file names one."""
+        course = self.settings.course
+        assignment = course.assignment(assignment_id) if course and assignment_id else None
+        if assignment is None or not assignment.image:
+            return self.settings.runner
+        return replace(self.settings.runner, image=assignment.image)
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,9 @@ class Push:
 
     target: PublishTarget
     state: PublishState
+    assignment_id: str | None
+    author_login: str
+    received_at: datetime
 
 
 async def load_push(context: JobContext, submission_id: int) -> Push:
@@ -43,7 +63,9 @@ async def load_push(context: JobContext, submission_id: int) -> Push:
     pr = submission.pull_request
     target = PublishTarget(repo=pr.repository.full_name, pr_number=pr.number, head_sha=submission.head_sha,
                            installation_id=pr.repository.installation_id, latest_head_sha=pr.latest_head_sha)
-    return Push(target, PublishState(pr.comment_id, pr.comment_sha, submission.check_run_id))
+    return Push(target, PublishState(pr.comment_id, pr.comment_sha, submission.check_run_id),
+                assignment_id=submission.assignment_id, author_login=submission.author_login,
+                received_at=submission.received_at)
 
 
 async def save_state(context: JobContext, submission_id: int, push: Push, state: PublishState) -> None:

@@ -1,14 +1,19 @@
 """A publish job: show the submission's newest outcome on GitHub.
 
-A graded result becomes the PR comment and the completed check run; a grading that ended failed
-completes the check run with the reason, so no push is left "in progress" forever. Rendering is
-`grader.feedback`'s; `grader.github` only posts what it is given.
+A graded result becomes the PR comment and the completed check run, as the course shows it: with the
+instructor's override, or the late penalty of the push. A grading that ended failed completes the check
+run with the reason, so no push is left "in progress" forever. Rendering is `grader.feedback`'s;
+`grader.github` only posts what it is given.
 """
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
+from grader.course.presentation import instructor_override, presented
+from grader.db.course_rows import extension_until, overrides_of
 from grader.db.models import Job, JobKind, JobStatus, Result
 from grader.feedback.check_run import CheckRunOutput, not_graded_check_run, render_feedback
 from grader.feedback.comment import CommentContext
@@ -18,16 +23,21 @@ from grader.pipeline.context import JobContext, Push, load_push, save_state
 from grader.queue.jobs import ClaimedJob, FinalFailure
 
 NOT_GRADED = "grading did not finish"
+log = logging.getLogger("grader.pipeline")
 
 
 async def publish_outcome(job: ClaimedJob, context: JobContext) -> None:
     push = await load_push(context, job.submission_id)
     outcome = await _newest_outcome(context, job.submission_id)
     if isinstance(outcome, GradeResult):
-        published = await _publish_result(context, push, outcome)
+        published = await _publish_result(context, push, await _as_shown(context, push, job.submission_id, outcome))
     else:
-        published = await _publish_not_graded(context, push, not_graded_check_run(outcome, context.rubric.language))
+        language = context.rubric_for(push.assignment_id).language
+        published = await _publish_not_graded(context, push, not_graded_check_run(outcome, language))
     await save_state(context, job.submission_id, push, published.state)
+    if published.check_run_refused:
+        log.warning("check run refused; the comment was posted", extra={
+            "submission_id": job.submission_id, "error": published.check_run_refused})
     if published.retry is not None:
         raise published.retry
 
@@ -46,6 +56,19 @@ async def _newest_outcome(context: JobContext, submission_id: int) -> GradeResul
     if stored is None:
         raise FinalFailure("no graded result to publish")
     return grade_from_dict(stored.report)
+
+
+async def _as_shown(context: JobContext, push: Push, submission_id: int, result: GradeResult) -> GradeResult:
+    """The result with the newest override of the submission, or the push's late penalty."""
+    course = context.settings.course
+    assignment = course.assignment(push.assignment_id) if course and push.assignment_id else None
+    async with context.sessionmaker() as session:
+        overrides = await overrides_of(session, submission_id)
+        extension = await extension_until(session, push.assignment_id, push.author_login)
+    override = overrides[0] if overrides else None
+    shown = None if override is None else instructor_override(override.score, override.grade, override.note,
+                                                              override.created_by, override.created_at)
+    return presented(result, context.rubric_for(push.assignment_id), assignment, push.received_at, extension, shown)
 
 
 async def _publish_result(context: JobContext, push: Push, result: GradeResult) -> PublishOutcome:

@@ -7,6 +7,7 @@ is about are stored, or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import Insert, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.db.dialect import insert_for
-from grader.db.models import Base, Job, JobKind, JobStatus, Submission, utcnow
+from grader.db.models import Base, Job, JobKind, JobPriority, JobStatus, Submission, utcnow
 from grader.db.results import affected_rows
 
 SUPERSEDED = "superseded by a newer push to the same pull request"
@@ -41,7 +42,7 @@ def _insert_jobs(dialect: str) -> Insert:
 def _grading_values(submission_id: int, queued: bool, now: datetime) -> dict[str, Any]:
     status = JobStatus.QUEUED if queued else JobStatus.CANCELLED
     return {"submission_id": submission_id, "kind": JobKind.GRADE.value, "status": status.value, "attempt": 0,
-            "run_after": now, "created_at": now, "updated_at": now,
+            "priority": JobPriority.PUSH.value, "run_after": now, "created_at": now, "updated_at": now,
             "finished_at": None if queued else now, "last_error": None if queued else SUPERSEDED}
 
 
@@ -65,7 +66,7 @@ async def enqueue_pushes(connection: AsyncConnection, ordered: Sequence[int], ne
 
 async def enqueue_regrade(session: AsyncSession, submission_id: int) -> tuple[Job, bool] | None:
     """A grading job for an instructor's regrade, and whether it is new; None when there is no such
-    submission.
+    submission. Regrades wait behind new pushes (`JobPriority.REGRADE`).
 
     A grading job of this submission that is still queued or running is returned instead of a second one:
     two clicks on "regrade" grade the code once. On PostgreSQL the submission row is locked first, so
@@ -82,10 +83,34 @@ async def enqueue_regrade(session: AsyncSession, submission_id: int) -> tuple[Jo
         return active, False
     now = utcnow()
     job = Job(submission_id=submission_id, kind=JobKind.GRADE, status=JobStatus.QUEUED, attempt=0,
-              run_after=now, created_at=now, updated_at=now)
+              priority=JobPriority.REGRADE, run_after=now, created_at=now, updated_at=now)
     session.add(job)
     await session.flush()
     return job, True
+
+
+@dataclass(frozen=True)
+class QueuedRegrades:
+    created: int  # new grading jobs
+    already_queued: int  # submissions whose grading was already queued or running
+
+
+async def enqueue_regrades(session: AsyncSession, submission_ids: Sequence[int]) -> QueuedRegrades:
+    """Low-priority grading jobs for many submissions at once (an assignment, a student): one statement
+    to find the ones already being graded, one to queue the rest."""
+    wanted = sorted(set(submission_ids))
+    if not wanted:
+        return QueuedRegrades(0, 0)
+    active = set(await session.scalars(
+        select(Job.submission_id).where(Job.submission_id.in_(wanted), Job.kind == JobKind.GRADE,
+                                        Job.status.in_(_ACTIVE))))
+    now = utcnow()
+    fresh = [submission_id for submission_id in wanted if submission_id not in active]
+    if fresh:
+        values = [{**_grading_values(submission_id, True, now), "priority": JobPriority.REGRADE.value}
+                  for submission_id in fresh]
+        await session.execute(JOBS.insert(), values)
+    return QueuedRegrades(len(fresh), len(active))
 
 
 def enqueue_publish(session: AsyncSession, submission_id: int) -> None:

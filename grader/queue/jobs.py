@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grader.db.models import Job, JobKind, JobStatus, Result, utcnow
+from grader.db.models import Job, JobKind, JobStatus, Result, Submission, utcnow
 from grader.db.results import affected_rows
 from grader.queue.enqueue import enqueue_publish
 from grader.settings import QueueSettings
@@ -67,13 +67,14 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 
 async def claim_next(session: AsyncSession, worker_id: str, settings: QueueSettings) -> ClaimedJob | None:
-    """Claim the oldest runnable job, or a job whose worker's lease ran out; None when there is none."""
+    """Claim the most urgent runnable job (lowest priority number, then oldest), or a job whose worker's
+    lease ran out; None when there is none."""
     while True:
         now = utcnow()
         row = (await session.execute(
             select(Job.id, Job.submission_id, Job.kind, Job.attempt, Job.status)
             .where(_claimable(now))
-            .order_by(Job.run_after, Job.id)
+            .order_by(Job.priority, Job.run_after, Job.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )).first()
@@ -115,6 +116,10 @@ async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | N
     if output is not None:
         session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score,
                            grade=output.grade, report=output.report, duration_seconds=output.duration_seconds))
+        # The newest result is the submission's grade (a regrade replaces the earlier grading).
+        await session.execute(update(Submission).where(Submission.id == job.submission_id)
+                              .values(score=output.score, grade=output.grade)
+                              .execution_options(synchronize_session=False))
         if output.then_publish:
             enqueue_publish(session, job.submission_id)
     await session.flush()

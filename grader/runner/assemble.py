@@ -23,14 +23,18 @@ from grader.runner.harness.protocol import (
     STEP_IDS,
     parse_event,
 )
-from grader.runner.parse import parse_coverage, parse_junit, parse_ruff, startup_error_lines
+from grader.runner.parse import TestRun, parse_results, parse_ruff, startup_error_lines
 from grader.runner.sandbox import ContainerRun
 
 OUTCOME_STATUS = {OUTCOME_TIMEOUT: StepStatus.TIMEOUT, OUTCOME_OOM: StepStatus.OOM, OUTCOME_NOT_RUN: StepStatus.NOT_RUN}
-FORGED = "hidden test results do not match the hidden tests that ran; none is counted"
+LINT_FINDINGS_KEPT = 500  # enough to grade and annotate; a generated file can have tens of thousands
+FINISHED_EXIT_STATUSES = (0, 1, 5)  # pytest ran its tests to the end: all passed, some failed, none found
+NOT_FINISHED = "tests did not finish: pytest did not reach the end of its session"
+NOT_REPORTED = "no result was reported for this hidden test"
+SKIPPED = "skipped: a hidden test that does not run counts as failed"
+UNREADABLE = "the step's report could not be read"
 TESTS_NOT_STARTED = "tests could not start"
 PYTEST_STOPPED = (2, 3, 4)  # interrupted by collection errors, internal error, usage error
-LINT_FINDINGS_KEPT = 500  # enough to grade and annotate; a generated file can have tens of thousands
 
 
 @dataclass
@@ -44,7 +48,8 @@ class _Assembly:
 
 def rejected_report(reason: str, steps: tuple[str, ...] = STEP_IDS) -> Report:
     """A submission that was not run at all: every step failed with the same reason."""
-    return Report(steps=[StepResult(id=step, status=StepStatus.FAILED, summary=reason) for step in steps])
+    return Report(steps=[StepResult(id=step, status=StepStatus.FAILED, summary=reason) for step in steps],
+                  rejected=reason)
 
 
 def assemble(run: ContainerRun, output_limit: int, steps: tuple[str, ...] = STEP_IDS) -> Report:
@@ -73,11 +78,13 @@ def _apply(work: _Assembly, event: dict[str, Any] | None) -> None:
         return
     kind = event["event"]
     if kind == EVENT_HELLO:
-        work.report.tool_versions = {str(k): str(v) for k, v in dict(event.get("tool_versions", {})).items()}
-    elif kind == EVENT_RESULT:
-        work.results[str(event.get("step"))] = event
+        versions = event.get("tool_versions")
+        work.report.tool_versions = {str(k)[:40]: str(v)[:40] for k, v in list(versions.items())[:40]} \
+            if isinstance(versions, dict) else {}
+    elif kind == EVENT_RESULT and isinstance(event.get("step"), str):
+        work.results[event["step"]] = event
     elif kind == EVENT_REJECTED:
-        work.rejected = f"submission rejected: {event.get('reason', 'unreadable archive')}"
+        work.rejected = f"submission rejected: {str(event.get('reason', 'unreadable archive'))[:500]}"
     elif kind == EVENT_DONE:
         work.done = True
 
@@ -85,9 +92,7 @@ def _apply(work: _Assembly, event: dict[str, Any] | None) -> None:
 def _add_step(work: _Assembly, step: str, run: ContainerRun) -> None:
     event = work.results.get(step)
     if event is None:
-        status = StepStatus.OOM if run.oom_killed and not run.timed_out else StepStatus.TIMEOUT
-        reason = "out of memory" if status is StepStatus.OOM else "the run's time limit was reached"
-        work.report.steps.append(StepResult(id=step, status=status, summary=f"not finished: {reason}"))
+        work.report.steps.append(_missing_step(step, run, work.done))
         return
     if event.get("outcome") == OUTCOME_ERROR:
         raise InfrastructureError(f"{step}: {event.get('summary', 'the harness could not run the step')}")
@@ -100,9 +105,31 @@ def _add_step(work: _Assembly, step: str, run: ContainerRun) -> None:
     error_lines = startup_error_lines(startup) if summary.startswith(TESTS_NOT_STARTED) else []
     if error_lines:
         summary = f"{TESTS_NOT_STARTED}: {error_lines[0]}"
+    output = str(event.get("output_tail", ""))[-3000:]
+    error_lines = startup_error_lines(str(event.get("startup_output") or output)) \
+        if summary.startswith(TESTS_NOT_STARTED) else []
+    if error_lines:
+        summary = f"{TESTS_NOT_STARTED}: {error_lines[0]}"
     work.report.steps.append(StepResult(
-        id=step, status=status, summary=summary, duration_seconds=float(event.get("duration_seconds", 0.0)),
+        id=step, status=status, summary=summary[:500], duration_seconds=_seconds(event.get("duration_seconds")),
         truncated=truncated, output_tail=output, error_lines=error_lines))
+
+
+def _missing_step(step: str, run: ContainerRun, done: bool) -> StepResult:
+    """A step the harness never reported: its line was unreadable, or the run was cut short."""
+    if done:
+        return StepResult(id=step, status=StepStatus.FAILED, summary=UNREADABLE)
+    status = StepStatus.OOM if run.oom_killed and not run.timed_out else StepStatus.TIMEOUT
+    reason = "out of memory" if status is StepStatus.OOM else "the run's time limit was reached"
+    return StepResult(id=step, status=status, summary=f"not finished: {reason}")
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def _limit_status(event: dict[str, Any]) -> tuple[StepStatus, str] | None:
@@ -116,8 +143,15 @@ def _limit_status(event: dict[str, Any]) -> tuple[StepStatus, str] | None:
 
 
 def _artifact(event: dict[str, Any], name: str) -> str | None:
-    value = (event.get("artifacts") or {}).get(name)
+    artifacts = event.get("artifacts")
+    value = artifacts.get(name) if isinstance(artifacts, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _why_missing(event: dict[str, Any], default: str) -> str:
+    """Why a step's results are missing: the harness' reason when it gave one."""
+    reason = event.get("dropped") or event.get("summary")
+    return f"{default} ({reason})" if isinstance(reason, str) and reason else default
 
 
 def _lint(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
@@ -127,22 +161,36 @@ def _lint(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
         if len(findings) > LINT_FINDINGS_KEPT:
             report.truncated.append(f"lint findings after the first {LINT_FINDINGS_KEPT} of {len(findings)}")
         return (StepStatus.FAILED if findings else StepStatus.OK), f"{len(findings)} findings"
-    return _limit_status(event) or (StepStatus.FAILED, "ruff produced no report")
+    return _limit_status(event) or (StepStatus.FAILED, _why_missing(event, "ruff produced no report"))
 
 
 def _tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
-    cases = parse_junit(_artifact(event, "junit.xml"))
-    report.coverage = parse_coverage(_artifact(event, "coverage.json"))
+    """Counted only when pytest reached its session end; anything else is "did not finish"."""
     limited = _limit_status(event)
     if limited is not None:
         return limited
-    if cases is None or (event.get("exit_code") in PYTEST_STOPPED and not _any_test_ran(cases)):
-        report.coverage = None  # what was measured is the import of a failing module, not the tests
+    run = parse_results(_artifact(event, "results.json"))
+    if _not_started(event, run):
         return StepStatus.FAILED, TESTS_NOT_STARTED
-    if not cases:
+    if run is None:
+        return StepStatus.INCOMPLETE, _why_missing(event, NOT_FINISHED)
+    report.tests, report.coverage = run.cases, run.coverage
+    if run.exit_status not in FINISHED_EXIT_STATUSES:
+        report.coverage = None
+        return StepStatus.INCOMPLETE, f"tests did not finish: pytest stopped early (exit status {run.exit_status})"
+    if not run.cases:
         report.coverage = None  # no test ran: what was measured is the import of conftest files
-    report.tests = cases
-    return _verdict(cases)
+    return _verdict(run.cases)
+
+
+def _not_started(event: dict[str, Any], run: TestRun | None) -> bool:
+    """pytest stopped before running any test (a conftest or test module that does not import, an
+    option it does not know): nothing is counted, and the student is shown why."""
+    if not event.get("startup_output"):
+        return False
+    if run is None:
+        return event.get("exit_code") in PYTEST_STOPPED
+    return run.exit_status in PYTEST_STOPPED and not run.cases
 
 
 def _any_test_ran(cases: list[TestCase]) -> bool:
@@ -161,30 +209,44 @@ def _hidden_tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, st
     limited = _limit_status(event)
     if limited is not None:
         return limited
-    cases = parse_junit(_artifact(event, "junit.xml"))
-    if cases is None:
-        return StepStatus.FAILED, "no hidden test results: the test run did not finish"
-    if not _consistent(cases, event):
-        report.hidden_tests = [TestCase(id=case.id, outcome="failed", message=FORGED) for case in cases]
-        return StepStatus.FAILED, FORGED
-    report.hidden_tests = cases
-    return _verdict(cases)
+    run = parse_results(_artifact(event, "results.json"))
+    if run is None:
+        return StepStatus.INCOMPLETE, _why_missing(event, "no hidden test results: the test run did not finish")
+    expected = [str(name) for name in event.get("expected_tests") or [] if isinstance(name, str)]
+    report.hidden_tests = hidden_verdicts(expected, run)
+    passed = sum(case.outcome == "passed" for case in report.hidden_tests)
+    status = StepStatus.OK if expected and passed == len(expected) else StepStatus.FAILED
+    return status, f"{passed} of {len(expected)} hidden checks passed"
 
 
-def _consistent(cases: list[TestCase], event: dict[str, Any]) -> bool:
-    """The JUnit file names exactly the hidden test functions, and agrees with pytest's exit code."""
-    expected = set(event.get("expected_tests") or [])
-    seen = {case.id.rsplit("::", 1)[-1].split("[", 1)[0] for case in cases}
-    all_passed = all(case.outcome in ("passed", "skipped") for case in cases)
-    exit_ok = event.get("exit_code") == 0
-    return seen == expected and all_passed == exit_ok
+def hidden_verdicts(expected: list[str], run: TestRun) -> list[TestCase]:
+    """One verdict per expected hidden test, known before the run: passed only if every case of it
+    ran and passed; skipped, errored or unreported counts as failed; results of any other name are
+    not counted."""
+    by_name: dict[str, list[TestCase]] = {}
+    for case in run.cases:
+        by_name.setdefault(case.id.rsplit("::", 1)[-1].split("[", 1)[0], []).append(case)
+    verdicts = []
+    for name in expected:
+        cases = by_name.get(name, [])
+        bad = next((case for case in cases if case.outcome != "passed"), None)
+        if not cases:
+            verdicts.append(TestCase(id=name, outcome="failed", message=NOT_REPORTED))
+        elif bad is None:
+            verdicts.append(TestCase(id=name, outcome="passed"))
+        else:
+            message = SKIPPED if bad.outcome == "skipped" else bad.message
+            verdicts.append(TestCase(id=name, outcome="failed" if bad.outcome != "error" else "error",
+                                     message=message))
+    return verdicts
 
 
 def _migrations(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
-    steps = [MigrationStep(name=str(item.get("name")), ok=bool(item.get("ok")),
-                           duration_seconds=float(item.get("duration_seconds", 0.0)),
-                           error_lines=[str(line) for line in item.get("error_lines", [])][:10])
-             for item in event.get("migrations") or []]
+    items = _list(event.get("migrations"))
+    steps = [MigrationStep(name=str(item.get("name"))[:40], ok=item.get("ok") is True,
+                           duration_seconds=_seconds(item.get("duration_seconds")),
+                           error_lines=[str(line)[:300] for line in _list(item.get("error_lines"))][:10])
+             for item in items[:10] if isinstance(item, dict)]
     report.migrations = steps
     if not steps:
         return _limit_status(event) or (StepStatus.FAILED, "the migration test did not run")

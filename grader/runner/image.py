@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CONTEXT_ENTRIES = ("Dockerfile", "pyproject.toml", "grader", "rubric", "docker/build-ca")
+CONTEXT_ENTRIES = ("Dockerfile", "pyproject.toml", "setup.py", "grader", "rubric", "docker/build-ca")
 CA_NAME = "docker/build-ca/ca-bundle.crt"
 HARNESS_DIR = "grader/runner/harness"
 SKIPPED = ("__pycache__", ".pytest_cache", ".ruff_cache", "*.pyc")

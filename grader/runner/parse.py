@@ -1,21 +1,56 @@
-"""Machine-readable tool output into report parts: ruff JSON, JUnit XML, coverage JSON.
+"""Machine-readable tool output into report parts: ruff JSON and the grader plugin's test results
+(with coverage.py's JSON report).
 
-Everything parsed here was written inside the sandbox, so it is untrusted: malformed input is a
-finding about the submission ("no test results"), never an exception, and XML with a DOCTYPE
-(entity tricks) is refused.
+Everything parsed here came out of the sandbox, so it is untrusted: it is bounded on the way out of
+the container, malformed input is a finding about the submission ("no test results"), never an
+exception, and every string kept is cut short.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET  # DOCTYPE/ENTITY are refused before parsing
+from dataclasses import dataclass
 from typing import Any
 
 from grader.grading.report import Coverage, FileCoverage, LintFinding, TestCase
 from grader.runner.harness.protocol import SUBMISSION_DIR
 
 SYNTAX_ERROR_CODE = "syntax-error"
+TEXT_CHARS = 300
+MAX_TESTS = 5000
+MAX_FILES = 2000
+MAX_MISSING_LINES = 500
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What the grader's pytest plugin sent at the end of a session."""
+
+    exit_status: int
+    cases: list[TestCase]
+    coverage: Coverage | None
+
+
+def _loads(text: str | None) -> Any:
+    try:
+        return json.loads(text or "")
+    except (ValueError, RecursionError):
+        return None
+
+
+def _text(value: Any, limit: int = TEXT_CHARS) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31 else default
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= 100 else None
 
 
 def relative_path(path: str) -> str:
@@ -25,10 +60,7 @@ def relative_path(path: str) -> str:
 
 def parse_ruff(text: str | None) -> list[LintFinding] | None:
     """ruff's `--output-format json`; None when it is missing or not ruff's format."""
-    try:
-        items = json.loads(text or "")
-    except ValueError:
-        return None
+    items = _loads(text)
     if not isinstance(items, list):
         return None
     return [finding for item in items if (finding := _ruff_finding(item)) is not None]
@@ -37,39 +69,32 @@ def parse_ruff(text: str | None) -> list[LintFinding] | None:
 def _ruff_finding(item: Any) -> LintFinding | None:
     if not isinstance(item, dict):
         return None
-    start, end = item.get("location") or {}, item.get("end_location") or {}
+    start, end = item.get("location"), item.get("end_location")
+    start, end = (start if isinstance(start, dict) else {}), (end if isinstance(end, dict) else {})
     return LintFinding(
-        file=relative_path(str(item.get("filename", ""))), line=int(start.get("row") or 0),
-        column=int(start.get("column") or 0), code=str(item.get("code") or SYNTAX_ERROR_CODE),
-        message=str(item.get("message", "")), url=str(item.get("url") or ""),
-        end_line=end.get("row"), end_column=end.get("column"))
+        file=relative_path(_text(item.get("filename"))), line=_int(start.get("row")),
+        column=_int(start.get("column")), code=_text(item.get("code"), 40) or SYNTAX_ERROR_CODE,
+        message=_text(item.get("message"), 1000), url=_text(item.get("url")),
+        end_line=_int(end.get("row"), 0) or None, end_column=_int(end.get("column"), 0) or None)
 
 
-def parse_junit(text: str | None) -> list[TestCase] | None:
-    """JUnit XML (pytest's xunit2); None when there is no usable file."""
-    if not text or "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+def parse_results(text: str | None) -> TestRun | None:
+    """The grader plugin's document; None unless pytest reached its own session end and said so."""
+    data = _loads(text)
+    if not isinstance(data, dict) or data.get("finished") is not True or not isinstance(data.get("tests"), list):
         return None
-    try:
-        root = ET.fromstring(text)  # noqa: S314 - see the module docstring
-    except ET.ParseError:
+    cases = [case for item in data["tests"][:MAX_TESTS] if (case := _result_case(item)) is not None]
+    coverage = data.get("coverage")
+    return TestRun(exit_status=_int(data.get("exitstatus"), -1), cases=cases,
+                   coverage=coverage_from(coverage) if isinstance(coverage, dict) else None)
+
+
+def _result_case(item: Any) -> TestCase | None:
+    if not isinstance(item, dict) or item.get("outcome") not in ("passed", "failed", "error", "skipped"):
         return None
-    return [_test_case(case) for case in root.iter("testcase")]
-
-
-def _test_case(case: ET.Element) -> TestCase:
-    classname, name = case.get("classname", ""), case.get("name", "")
-    outcome, message = "passed", ""
-    for child in case:
-        if child.tag in ("failure", "error", "skipped"):
-            outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
-            message = _first_line(child.get("message") or child.text or "")
-            break
-    try:
-        duration = float(case.get("time", "0") or 0)
-    except ValueError:
-        duration = 0.0
-    test_id = f"{classname}::{name}" if classname else name
-    return TestCase(id=test_id, outcome=outcome, message=message, duration_seconds=duration)
+    test_id = _text(item.get("id"))
+    return TestCase(id=test_id, outcome=item["outcome"], message=_first_line(_text(item.get("message"), 2000))) \
+        if test_id else None
 
 
 def _first_line(text: str, limit: int = 300) -> str:
@@ -78,18 +103,34 @@ def _first_line(text: str, limit: int = 300) -> str:
 
 
 def parse_coverage(text: str | None) -> Coverage | None:
+    """coverage.py's JSON report as text (see `coverage_from`)."""
+    data = _loads(text)
+    return coverage_from(data) if isinstance(data, dict) else None
+
+
+def coverage_from(data: dict[str, Any]) -> Coverage | None:
     """coverage.py's JSON report: total percent (branch-aware) and each file's missing lines."""
-    try:
-        data = json.loads(text or "")
-        percent = float(data["totals"]["percent_covered"])
-        files = [FileCoverage(path=relative_path(path), percent=float(entry["summary"]["percent_covered"]),
-                              missing_lines=[int(line) for line in entry.get("missing_lines", [])])
-                 for path, entry in sorted(data.get("files", {}).items())]
-    except (ValueError, KeyError, TypeError):
+    totals, files = data.get("totals"), data.get("files")
+    percent = _number(totals.get("percent_covered")) if isinstance(totals, dict) else None
+    if percent is None:
         return None
-    return Coverage(percent=round(percent, 2), files=files)
+    kept = [item for path, entry in sorted(files.items())[:MAX_FILES] if (item := _file_coverage(path, entry))] \
+        if isinstance(files, dict) else []
+    return Coverage(percent=round(percent, 2), files=kept)
 
 
+def _file_coverage(path: str, entry: Any) -> FileCoverage | None:
+    summary = entry.get("summary") if isinstance(entry, dict) else None
+    percent = _number(summary.get("percent_covered")) if isinstance(summary, dict) else None
+    if percent is None:
+        return None
+    missing = entry.get("missing_lines")
+    lines = [_int(line) for line in missing[:MAX_MISSING_LINES]] if isinstance(missing, list) else []
+    return FileCoverage(path=relative_path(_text(path)), percent=percent, missing_lines=lines)
+
+
+STARTUP_OUTPUT_CHARS = 16_000  # what the harness sends of a run that stopped before its tests
+LINE_CHARS = 500
 STARTUP_NOISE = re.compile(r"^(=+|!+|_+|-+)( .* (=+|!+|_+|-+))?$"
                            r"|^(Interrupted|short test summary info|ERROR: not found)"
                            r"|CoverageWarning|^self\._?warn\(")
@@ -98,7 +139,8 @@ STARTUP_NOISE = re.compile(r"^(=+|!+|_+|-+)( .* (=+|!+|_+|-+))?$"
 def startup_error_lines(output: str, keep: int = 12) -> list[str]:
     """Why pytest stopped before running a test: the error's headline, then the output's last lines
     (paths inside the sandbox shown relative to the repository)."""
-    lines = [line.rstrip().replace(SUBMISSION_DIR + "/", "") for line in output.splitlines()]
+    lines = [line.rstrip()[:LINE_CHARS].replace(SUBMISSION_DIR + "/", "")
+             for line in output[-STARTUP_OUTPUT_CHARS:].splitlines()]
     lines = [line for line in lines if line.strip() and not STARTUP_NOISE.search(line.strip())]
     if not lines:
         return ["pytest stopped before running any test, without a message"]
@@ -119,3 +161,4 @@ def _headline(lines: list[str]) -> str:
         return errors[-1][1][:300]
     usage = [line[line.index("error:"):] for line in lines if "error:" in line]
     return (usage[-1] if usage else lines[-1]).strip()[:300]
+

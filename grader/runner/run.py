@@ -31,7 +31,9 @@ def harness_config(rubric: Rubric, settings: RunnerSettings) -> dict[str, Any]:
     """What the harness needs to know; the rubric's quiz key and file paths stay out of it."""
     lint = rubric.lint
     return {"lint": {"select": list(lint.select), "ignore": list(lint.ignore), "line_length": lint.line_length,
-                     "noqa": lint.noqa, "settings": [f"{key} = {toml_value(value)}" for key, value in lint.settings]},
+                     "noqa": lint.noqa, "exclude": list(lint.exclude),
+                     "settings": [f"{key} = {toml_value(value)}" for key, value in lint.settings]},
+            "coverage_pragmas": rubric.coverage_pragmas,
             "python_paths": list(rubric.python_paths), "step_timeout": settings.step_timeout_seconds,
             "run_timeout": settings.run_timeout_seconds, "output_limit": settings.output_limit_bytes,
             "env": dict(rubric.environment.env), "tests_database": rubric.environment.tests_database,
@@ -78,7 +80,8 @@ async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
     try:
         hidden = rubric.hidden_tests_dir if rubric.hidden_tests_dir and rubric.hidden_tests_dir.is_dir() else None
         size_limit = min(settings.max_checkout_bytes, settings.tmpfs_mb * 2**20 // 2)
-        archive = await asyncio.to_thread(pack, checkout, harness_config(rubric, settings), hidden, size_limit)
+        archive = await asyncio.to_thread(pack, checkout, harness_config(rubric, settings), hidden, size_limit,
+                                          rubric.probe_path)
     except SubmissionRejected as exc:
         report = rejected_report(f"submission rejected: {exc}")
     else:

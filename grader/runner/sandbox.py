@@ -26,7 +26,7 @@ from grader.settings import RunnerSettings
 
 LABEL = "grader.runner"
 RUN_GRACE_SECONDS = 20  # the harness stops itself at the run limit; the host waits this much longer
-STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # one event line (it carries the step's artifacts)
+STREAM_LIMIT_BYTES = 16 * 1024 * 1024  # one event line (the harness keeps each under 12 MB)
 HOST_OUTPUT_CAP_BYTES = 64 * 1024 * 1024  # everything read from one container
 SYSTEM_TMPFS_MB = 64
 PG_TMPFS_MB = 256
@@ -66,6 +66,7 @@ class ContainerRun:
     timed_out: bool = False  # the host's wall clock ran out and killed the container
     oom_killed: bool = False
     output_capped: bool = False
+    dropped_lines: int = 0  # lines longer than STREAM_LIMIT_BYTES, skipped unread
     stderr_tail: str = ""
     duration_seconds: float = 0.0
 
@@ -143,8 +144,22 @@ def helper_args(settings: RunnerSettings) -> list[str]:
     return args
 
 
+def owner_host() -> str:
+    """Where a worker's process id means something: the host name and the process-id namespace.
+
+    Workers in containers on one host (sharing its network, so its host name) have process ids of
+    their own namespaces; a worker must never judge another namespace's process dead and remove its
+    running grading container.
+    """
+    try:
+        namespace = str(Path("/proc/self/ns/pid").readlink())
+    except OSError:
+        namespace = "unknown"
+    return f"{socket.gethostname()}/{namespace}"
+
+
 def owner_labels() -> dict[str, str]:
-    return {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(os.getpid()),
+    return {LABEL: "1", f"{LABEL}.host": owner_host(), f"{LABEL}.pid": str(os.getpid()),
             f"{LABEL}.started": str(int(time.time()))}
 
 
@@ -199,15 +214,30 @@ class DockerSandbox:
 
     async def _read_lines(self, stdout: asyncio.StreamReader, run: ContainerRun,
                           on_line: Callable[[str], None]) -> None:
-        total = 0
-        while line := await stdout.readline():
-            total += len(line)
+        """Split the output into lines of at most STREAM_LIMIT_BYTES: a longer one is skipped and
+        counted, never an error (and never held in memory whole)."""
+        total, pending, skipping = 0, bytearray(), False
+        while chunk := await stdout.read(65536):
+            total += len(chunk)
             if total > HOST_OUTPUT_CAP_BYTES:
                 run.output_capped = True
                 return
-            text = line.decode("utf-8", "replace").rstrip("\n")
-            run.lines.append(text)
-            on_line(text)
+            searched = len(pending)
+            pending += chunk
+            while (end := pending.find(b"\n", searched)) >= 0:
+                line = bytes(pending[:end])
+                del pending[:end + 1]
+                searched = 0
+                if skipping:  # the rest of an over-long line
+                    skipping = False
+                    continue
+                _keep_line(line, run, on_line)
+            if len(pending) > STREAM_LIMIT_BYTES:
+                run.dropped_lines += 0 if skipping else 1
+                pending.clear()
+                skipping = True
+        if pending and not skipping:
+            _keep_line(bytes(pending), run, on_line)
 
     async def _oom_killed(self, name: str) -> bool:
         with contextlib.suppress(InfrastructureError):
@@ -249,6 +279,15 @@ class DockerSandbox:
                                      DEPS_MOUNT], timeout=300)
         if result.returncode not in (0, 1):  # 1: a module that does not compile (Python 2 leftovers)
             raise InfrastructureError(f"byte-compiling dependencies failed: {_last_line(result.stderr)}")
+    async def pull_if_missing(self) -> str:
+        """Pull the runner image when this engine does not have it (a worker's first start on a new
+        host); what happened, in a few words. A failed pull is not fatal here: grading then fails with
+        the image's own one-line reason, and the queue retries."""
+        present = await self._docker(["image", "inspect", "--format", "{{.Id}}", self.settings.image], timeout=30)
+        if present.returncode == 0:
+            return "present"
+        pulled = await self._docker(["pull", "--quiet", self.settings.image], timeout=900)
+        return "pulled" if pulled.returncode == 0 else f"not pulled: {_last_line(pulled.stderr)}"
 
     async def remove_orphans(self) -> int:
         """Remove containers of dead workers on this host, and any older than twice the run limit."""
@@ -263,7 +302,7 @@ class DockerSandbox:
 
     def _is_orphan(self, host: str, pid: str, started: str) -> bool:
         too_old = time.time() - float(started or 0) > 2 * self.settings.run_timeout_seconds + RUN_GRACE_SECONDS
-        if host != socket.gethostname() or not pid.isdigit():
+        if host != owner_host() or not pid.isdigit():
             return too_old
         return too_old or (int(pid) != os.getpid() and not _alive(int(pid)))
 
@@ -284,6 +323,12 @@ class DockerSandbox:
             on_line(text)
         if await process.wait() != 0:
             raise InfrastructureError(f"docker build failed: {_last_line(chr(10).join(tail))}")
+
+
+def _keep_line(line: bytes, run: ContainerRun, on_line: Callable[[str], None]) -> None:
+    text = line.decode("utf-8", "replace")
+    run.lines.append(text)
+    on_line(text)
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:

@@ -1,7 +1,8 @@
-"""Pack a checkout and the rubric's hidden tests into the archive the harness reads on stdin.
+"""Pack a checkout, the rubric's hidden tests and its probe into the archive the harness reads on stdin.
 
 Nothing is followed: a symbolic link, a device or a FIFO anywhere in the checkout rejects the
 submission with a reason the student can act on (a graded result, not a crash of the grader).
+Compiled Python files (`*.pyc`, `__pycache__`) are left out: what runs is what was linted.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from grader.runner.harness.protocol import (
     ARCHIVE_CONFIG,
     ARCHIVE_HIDDEN,
     ARCHIVE_PLUGIN,
+    ARCHIVE_PROBE,
     ARCHIVE_SUBMISSION,
     HIDDEN_PLUGIN_MODULE,
+    PROBE_FILE,
 )
 
 SKIPPED_NAMES = frozenset({".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv",
                            "venv", "node_modules", ".coverage"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 
 class SubmissionRejected(Exception):
@@ -55,8 +59,10 @@ class _Archive:
         return self.buffer.getvalue()
 
 
-def pack(checkout: Path, config: dict[str, Any], hidden_tests: Path | None, size_limit: int) -> bytes:
-    """The archive: config.json, the checkout under submission/, the hidden tests under hidden/."""
+def pack(checkout: Path, config: dict[str, Any], hidden_tests: Path | None, size_limit: int,
+         probe: Path | None = None) -> bytes:
+    """The archive: config.json, the checkout under submission/, the hidden tests under hidden/, the
+    probe under probe/."""
     archive = _Archive(size_limit)
     archive.add_bytes(ARCHIVE_CONFIG, json.dumps(config).encode())
     archive.add_folder(ARCHIVE_SUBMISSION)
@@ -64,13 +70,16 @@ def pack(checkout: Path, config: dict[str, Any], hidden_tests: Path | None, size
     if hidden_tests is not None:
         archive.add_folder(ARCHIVE_HIDDEN)
         _add_tree(archive, hidden_tests, hidden_tests, ARCHIVE_HIDDEN, plugin=True)
+    if probe is not None:
+        archive.add_folder(ARCHIVE_PROBE)
+        archive.add_bytes(f"{ARCHIVE_PROBE}/{PROBE_FILE}", _read(str(probe)))
     return archive.close()
 
 
 def _add_tree(archive: _Archive, root: Path, folder: Path, prefix: str, plugin: bool = False) -> None:
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda item: item.name):
-            if entry.name in SKIPPED_NAMES:
+            if entry.name in SKIPPED_NAMES or entry.name.endswith(SKIPPED_SUFFIXES):
                 continue
             relative = Path(entry.path).relative_to(root).as_posix()
             if plugin and relative == "conftest.py":

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from grader.course.config import Course
 from grader.db.engine import write_turn
 from grader.db.retry import is_transient, run_with_retry
 from grader.webhooks.intake import IntakeResult, Push, record_pushes
@@ -23,8 +24,9 @@ _Waiting = tuple[Push, "asyncio.Future[IntakeResult]"]
 
 class IntakeBatcher:
     def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], *,
-                 retry_attempts: int = 5, max_batch: int = 128) -> None:
+                 retry_attempts: int = 5, max_batch: int = 128, course: Course | None = None) -> None:
         self._engine = engine
+        self._course = course
         self._sessionmaker = sessionmaker
         self._retry_attempts = retry_attempts
         self._max_batch = max_batch
@@ -63,4 +65,4 @@ class IntakeBatcher:
 
     async def _transaction(self, pushes: list[Push]) -> list[IntakeResult]:
         async with write_turn(self._engine), self._sessionmaker() as session, session.begin():
-            return await record_pushes(session, pushes)
+            return await record_pushes(session, pushes, self._course)

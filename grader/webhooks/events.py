@@ -1,14 +1,23 @@
 """Typed views of the webhook payloads we act on, and the (event, action) routing decision.
 
-Only the fields the service uses are declared; msgspec ignores the rest and rejects a payload whose
-declared fields are missing or of the wrong type.
+Only the fields the service uses are declared, each with GitHub's own shape (`grader.github.shapes`):
+msgspec ignores the rest and rejects a payload whose declared fields are missing, of the wrong type or
+out of shape, with the path of the field in its message. Nesting is measured before anything is parsed.
 """
 
 from __future__ import annotations
 
 import enum
+import urllib.parse
+from datetime import datetime
+from typing import Annotated
 
 import msgspec
+
+from grader.github.shapes import Action, FullName, GitHubId, Login, PullRequestNumber, Sha, Title
+from grader.json_depth import JsonTooDeepError, check_json_depth
+
+DEFAULT_MAX_DEPTH = 64
 
 
 class PayloadError(ValueError):
@@ -16,31 +25,32 @@ class PayloadError(ValueError):
 
 
 class _User(msgspec.Struct):
-    login: str
+    login: Login
 
 
 class _Head(msgspec.Struct):
-    sha: str
+    sha: Sha
 
 
 class _PullRequest(msgspec.Struct):
-    number: int
+    number: PullRequestNumber
     user: _User
     head: _Head
-    title: str = ""
+    title: Title = ""
+    updated_at: datetime | None = None  # orders pushes to one PR by GitHub's clock, not by arrival
 
 
 class _Repository(msgspec.Struct):
-    id: int
-    full_name: str
+    id: GitHubId
+    full_name: FullName
 
 
 class _Installation(msgspec.Struct):
-    id: int
+    id: GitHubId
 
 
 class PullRequestEvent(msgspec.Struct):
-    action: str
+    action: Action
     pull_request: _PullRequest
     repository: _Repository
     installation: _Installation | None = None
@@ -59,7 +69,7 @@ ROUTES: dict[tuple[str, str], Decision] = {
 }
 
 class _ActionOnly(msgspec.Struct):
-    action: str = ""
+    action: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
 _action_decoder = msgspec.json.Decoder(_ActionOnly)
@@ -68,6 +78,41 @@ _pull_request_decoder = msgspec.json.Decoder(PullRequestEvent)
 
 def decide(event: str, action: str) -> Decision:
     return ROUTES.get((event, action), Decision.IGNORE)
+
+
+def parse_delivery(event: str, body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[str, PullRequestEvent | None]:
+    """The payload's action, and the push to grade (None for events and actions we only acknowledge).
+
+    Raises PayloadError, naming the field, for a body GitHub would not send."""
+    try:
+        check_json_depth(body, max_depth)
+    except JsonTooDeepError as exc:
+        raise PayloadError(str(exc)) from None
+    action = read_action(body)
+    if decide(event, action) is Decision.IGNORE:
+        return action, None
+    return action, parse_pull_request(body)
+
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def payload_json(body: bytes, content_type: str) -> bytes:
+    """The JSON of a verified delivery. GitHub's default webhook content type is a form whose `payload`
+    field holds the JSON (the signature covers the form as sent); `application/json` is the JSON itself."""
+    if content_type.split(";")[0].strip().lower() != FORM_CONTENT_TYPE:
+        return body
+    try:
+        fields = urllib.parse.parse_qs(body.decode("ascii"), keep_blank_values=True, max_num_fields=16,
+                                       strict_parsing=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise PayloadError("The form-encoded body is malformed; set the webhook's content type to "
+                           "application/json.") from None
+    values = fields.get("payload", [])
+    if len(values) != 1:
+        raise PayloadError("A form-encoded delivery must carry its JSON in one payload field; set the "
+                           "webhook's content type to application/json.")
+    return values[0].encode("utf-8")
 
 
 def read_action(body: bytes) -> str:

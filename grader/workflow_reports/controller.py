@@ -20,10 +20,18 @@ from litestar.exceptions import ClientException, NotAuthorizedException, Service
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.auth import bearer_token
+from grader.course.matching import match_repository
 from grader.db.retry import run_with_retry
 from grader.grading.result import GradeResult
+from grader.json_depth import JsonTooDeepError, check_json_depth
 from grader.settings import OidcSettings
-from grader.workflow_reports.oidc import JwksUnavailableError, OidcError, OidcVerifier, WorkflowIdentity
+from grader.workflow_reports.oidc import (
+    ClaimShapeError,
+    JwksUnavailableError,
+    OidcError,
+    OidcVerifier,
+    WorkflowIdentity,
+)
 from grader.workflow_reports.store import StoredReport, store_advisory_result
 
 log = logging.getLogger("grader.workflow_reports")
@@ -41,10 +49,13 @@ class WorkflowReport(msgspec.Struct, kw_only=True):
     result: GradeResult
 
 
-def parse_report(body: bytes, bands: list[str]) -> WorkflowReport:
+def parse_report(body: bytes, bands: list[str], max_depth: int = 64) -> WorkflowReport:
     """Decode and sanity-check the body; raise ClientException with one line on anything wrong."""
     try:
+        check_json_depth(body, max_depth)
         report = msgspec.json.decode(body, type=WorkflowReport)
+    except JsonTooDeepError as exc:
+        raise ClientException(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ClientException(f"The body is not a workflow report: {exc}.") from None
     if not _SHA.match(report.head_sha):
@@ -72,6 +83,9 @@ async def _verified_identity(verifier: OidcVerifier | None, token: str) -> Workf
         return await asyncio.to_thread(verifier.verify, token)
     except JwksUnavailableError as exc:
         raise ServiceUnavailableException(f"The OIDC token cannot be checked: {exc}.") from None
+    except ClaimShapeError as exc:
+        log.info("workflow report rejected", extra={"reason": str(exc)})
+        raise ClientException(f"The OIDC token's {exc}.") from None
     except OidcError as exc:
         log.info("workflow report rejected", extra={"reason": str(exc)})
         raise NotAuthorizedException(f"The OIDC token is rejected: {exc}.",
@@ -83,12 +97,15 @@ async def _verified_identity(verifier: OidcVerifier | None, token: str) -> Workf
 async def receive_workflow_report(request: Request[Any, Any, Any], state: State,
                                   oidc_verifier: Verifier) -> Response[dict[str, Any]]:
     identity = await _verified_identity(oidc_verifier, _oidc_token(request))
-    report = parse_report(await request.body(), state.rubric.band_names)
+    course = state.settings.course
+    assignment_id = match_repository(course, identity.repository).assignment_id if course else None
+    report = parse_report(await request.body(), state.rubrics.for_assignment(assignment_id).band_names,
+                          state.settings.http.max_json_depth)
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
 
     async def store() -> StoredReport:
         async with sessionmaker() as session, session.begin():
-            return await store_advisory_result(session, identity, report.head_sha, report.result)
+            return await store_advisory_result(session, identity, report.head_sha, report.result, assignment_id)
 
     stored = await run_with_retry(store, attempts=state.settings.database.retry_attempts)
     log.info("workflow report stored", extra={"repo": identity.repository, "pr": identity.pull_request_number,

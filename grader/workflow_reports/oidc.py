@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from grader.github.shapes import github_id, is_full_name, is_login, pull_request_number
 from grader.settings import OidcSettings
 
 # GitHub signs with RS256 only; accepting anything else would invite algorithm confusion.
 ALGORITHMS = ["RS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "repository", "repository_id", "job_workflow_ref", "ref",
                    "event_name", "actor"]
-_PULL_REQUEST_REF = re.compile(r"^refs/pull/(\d+)/(?:merge|head)$")
+_PULL_REQUEST_REF = re.compile(r"refs/pull/([0-9]+)/(?:merge|head)")
 
 
 class OidcError(Exception):
@@ -30,6 +32,10 @@ class OidcError(Exception):
 
 class JwksUnavailableError(OidcError):
     """The issuer's keys cannot be fetched: our problem (or the issuer's), not the caller's."""
+
+
+class ClaimShapeError(OidcError):
+    """A claim of a correctly signed token is not of the shape GitHub gives it (a 400 naming the claim)."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +111,40 @@ def _decode_reason(exc: Exception) -> str:
 
 
 def _identity(claims: dict[str, Any]) -> WorkflowIdentity:
+    """What the claims say, each checked against GitHub's shape before it is used or stored."""
     if claims["event_name"] != "pull_request":
-        raise OidcError(f"the run was triggered by {claims['event_name']!r}, not by a pull_request event")
-    match = _PULL_REQUEST_REF.match(str(claims["ref"]))
+        raise OidcError(f"the run was triggered by {str(claims['event_name'])[:50]!r}, "
+                        "not by a pull_request event")
+    match = _PULL_REQUEST_REF.fullmatch(claims["ref"]) if isinstance(claims["ref"], str) else None
     if match is None:
         raise OidcError("the token's ref is not a pull request ref (refs/pull/N/merge)")
-    try:
-        repository_id = int(claims["repository_id"])
-    except (TypeError, ValueError):
-        raise OidcError("the token's repository_id is not a number") from None
-    return WorkflowIdentity(repository=str(claims["repository"]), repository_id=repository_id,
-                            pull_request_number=int(match.group(1)), actor=str(claims["actor"]),
-                            job_workflow_ref=str(claims["job_workflow_ref"]),
-                            run_id=str(claims.get("run_id", "")))
+    number = pull_request_number(match.group(1))
+    if number is None:
+        raise ClaimShapeError("claim 'ref' holds a pull request number GitHub does not give (1 to 2147483647)")
+    run_id = claims.get("run_id")
+    return WorkflowIdentity(repository=_checked(claims, "repository", is_full_name, "owner/name"),
+                            repository_id=_repository_id(claims["repository_id"]), pull_request_number=number,
+                            actor=_checked(claims, "actor", is_login, "a GitHub login"),
+                            job_workflow_ref=_checked(claims, "job_workflow_ref", _is_workflow_ref, "a workflow ref"),
+                            run_id="" if run_id is None else _checked(claims, "run_id", _is_run_id, "a number"))
+
+
+def _checked(claims: dict[str, Any], name: str, valid: Callable[[object], bool], shape: str) -> str:
+    if not valid(claims[name]):
+        raise ClaimShapeError(f"claim {name!r} is not {shape}")
+    return str(claims[name])
+
+
+def _repository_id(value: object) -> int:
+    repository_id = github_id(value)
+    if repository_id is None:
+        raise ClaimShapeError("claim 'repository_id' is not a positive 64-bit GitHub id")
+    return repository_id
+
+
+def _is_workflow_ref(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 500 and value.isprintable()
+
+
+def _is_run_id(value: object) -> bool:
+    return github_id(value) is not None

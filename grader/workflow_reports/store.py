@@ -27,10 +27,11 @@ class StoredReport:
 
 
 async def store_advisory_result(session: AsyncSession, identity: WorkflowIdentity, head_sha: str,
-                                result: GradeResult) -> StoredReport:
+                                result: GradeResult, assignment_id: str | None = None) -> StoredReport:
     """Write in the caller's open transaction (the caller owns `session.begin()`)."""
     record = PushRecord(repository_id=identity.repository_id, repository=identity.repository, installation_id=None,
-                        pr_number=identity.pull_request_number, author_login=identity.actor, head_sha=head_sha)
+                        pr_number=identity.pull_request_number, author_login=identity.actor, head_sha=head_sha,
+                        assignment_id=assignment_id)
     stored = await store_pushes(await session.connection(), [record], utcnow(), authoritative=False)
     [submission_id] = stored.submission_ids
     replaced = await session.execute(

@@ -56,7 +56,7 @@ async def test_api__token_check_comes_before_parameter_checks(anonymous: AsyncTe
     ("/api/submissions?repository=no-slash", "repository must be a repository full name such as owner/name."),
     ("/api/submissions?cursor=not-a-cursor", "cursor must be the next_cursor value of a previous page."),
     ("/api/jobs?status=sleeping", "status must be one of queued, running, done, failed, cancelled."),
-    ("/api/gradebook?format=xlsx", "format must be json or csv."),
+    ("/api/gradebook?format=xlsx", "format must be one of json, csv, canvas, moodle."),
     ("/api/students/bad%20login", "login must be a GitHub login."),
     ("/api/submissions/0", "submission_id must be a submission id (a positive integer)."),
 ])

@@ -51,13 +51,14 @@ async def test_gradebook__csv_by_accept_header_or_format_parameter(client: Async
     by_header = await client.get("/api/gradebook", headers={"Accept": "text/csv"})
     by_query = await client.get("/api/gradebook?format=csv")
     assert by_header.text == by_query.text
-    assert by_header.headers["content-type"].startswith("text/csv")
+    assert by_header.headers["content-type"] == "text/csv; charset=utf-8"  # once, not repeated
     assert "gradebook.csv" in by_header.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(by_query.text)))
-    assert [row["student"] for row in rows] == ["alice", "bob", "carol"]
+    assert [row["github"] for row in rows] == ["alice", "bob", "carol"]
     assert rows[0]["latest_grade"] == "B"
     assert rows[0]["best_score"] == "100"
-    assert rows[2]["latest_grade"] == ""
+    assert (rows[0]["score"], rows[0]["grade"], rows[0]["status"]) == ("100", "S", "graded")
+    assert (rows[2]["latest_grade"], rows[2]["status"]) == ("", "pending")
     assert rows[2]["attempts"] == "1"
     explicit_json = await client.get("/api/gradebook?format=json", headers={"Accept": "text/csv"})
     assert explicit_json.headers["content-type"].startswith("application/json")

@@ -24,7 +24,7 @@ from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Base, JobStatus
 from grader.settings import DatabaseSettings
 from tests.api import factories
-from tests.conftest import make_settings, shipped_rubric
+from tests.conftest import course_rubrics, make_settings, sample_course
 
 EXAMPLES = 50
 _token: dict[str, str] = {}
@@ -41,9 +41,10 @@ async def _fresh_data(url: str) -> str:
                 await connection.execute(text("SELECT 1"))
         sessionmaker = make_sessionmaker(engine)
         async with sessionmaker() as session, session.begin():
-            await factories.submission(session, "alice", failing=("tests",))
-            await factories.submission(session, "bob", number=2)
-            await factories.submission(session, "carol", number=3, failing=None, job_status=JobStatus.QUEUED)
+            await factories.submission(session, "alice", failing=("tests",), assignment="hw1")
+            await factories.submission(session, "bob", number=2, assignment="hw1")
+            await factories.submission(session, "carol", number=3, failing=None, job_status=JobStatus.QUEUED,
+                                       assignment="hw2")
         return await factories.token(sessionmaker, "schemathesis")
     finally:
         await engine.dispose()
@@ -52,7 +53,7 @@ async def _fresh_data(url: str) -> str:
 @pytest.fixture(scope="module")
 def api_schema(database_url: str) -> Iterator[schemathesis.BaseSchema]:
     _token["value"] = asyncio.run(_fresh_data(database_url))
-    app = create_app(make_settings(database_url), shipped_rubric(), workers=False)
+    app = create_app(make_settings(database_url, course=sample_course()), course_rubrics(), workers=False)
     try:
         yield schemathesis.openapi.from_asgi("/schema/openapi.json", app)
     finally:
@@ -80,7 +81,7 @@ def test_api__conforms_to_its_openapi_schema(api_schema: schemathesis.BaseSchema
     # One loop rather than schemathesis' pytest plugin: the operations come from a fixture's app.
     operations = [result.ok() for result in api_schema.get_all_operations()]
     checked = [operation for operation in operations if API_PATH.match(operation.path)]
-    assert len(checked) == 7, [operation.label for operation in checked]
+    assert len(checked) == 13, [operation.label for operation in checked]
     for operation in checked:
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
             _check_operation(operation, _token["value"], mode)

@@ -112,6 +112,18 @@ async def test_submission_detail__checks_remediation_timings_provenance(
     assert [job["status"] for job in body["jobs"]] == ["done"]
 
 
+async def test_submission_detail__tamper_findings_and_the_checks_they_hold_for_review(
+        client: AsyncTestClient, sessionmaker: Sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        sub = await factories.submission(session, "trudy", failing=None)
+        await factories.result(session, sub, tamper=[factories.TAMPERED])
+    result = (await client.get(f"/api/submissions/{sub.id}")).json()["result"]
+    assert result["tamper"] == [{"file": "backend/tests/test_items.py", "line": 3, "kind": "coverage_api",
+                                 "detail": "imports coverage.py", "name": "", "checks": ["tests", "coverage"]}]
+    assert [(check["id"], check["passed"]) for check in result["checks"] if check["needs_review"]] == [
+        ("tests", False)]
+
+
 async def test_submission_detail__unknown_id_is_404(client: AsyncTestClient) -> None:
     response = await client.get("/api/submissions/999999")
     assert response.status_code == 404

@@ -17,9 +17,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "grader"
 # Lowest first; a module may import its own layer (without a cycle) and those below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("grader", "grader.errors", "grader.settings", "grader.logs", "grader.texts"),
+    # The course file is part of the settings: read and checked with them at start.
+    ("grader", "grader.errors", "grader.settings", "grader.logs", "grader.texts", "grader.course.config"),
     ("grader.db",),
-    ("grader.grading",),
+    ("grader.grading", "grader.course"),
     ("grader.runner", "grader.github"),
     ("grader.feedback", "grader.queue"),
     ("grader.pipeline", "grader.webhooks", "grader.api", "grader.actions"),

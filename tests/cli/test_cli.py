@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 import sqlite3
 import subprocess
 import sys
 
 import pytest
 
+from grader.cli import build_parser, main
 from tests.support.servers import REPO_ROOT, service_env
 
 
@@ -48,3 +51,31 @@ def test_cli__unreachable_database_is_one_line_without_a_traceback(tmp_path, sch
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert result.stderr == "grader: the database cannot be used: unable to open database file\n"
+
+
+def test_cli__a_worker_command_without_workers_says_so():
+    result = run_grader("worker", GRADER_WORKERS="0")
+    assert result.returncode == 2
+    assert result.stderr == ("grader: grader worker needs at least one worker: pass --count N or set GRADER_WORKERS "
+                             "to 1 or more\n")
+
+
+def _commands(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += [(*words, name), *_commands(sub, (*words, name))]
+    return found
+
+
+@pytest.mark.parametrize("words", _commands(build_parser()), ids=" ".join)
+def test_cli__every_commands_help_ends_with_an_example(words: tuple[str, ...],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([*words, "--help"])
+    help_text = capsys.readouterr().out
+    example = help_text.rsplit("example:\n", 1)[1].strip()
+    command = re.search(r"(?:^|\s)grader (\S+)", example)
+    assert command is not None
+    assert command.group(1) == words[0]

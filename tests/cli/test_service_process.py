@@ -69,7 +69,10 @@ async def test_service__logs_one_json_line_per_delivery_and_never_a_secret(serve
     lines = [json.loads(line) for line in service.log().splitlines() if line.startswith("{")]
     outcomes = sorted(line["outcome"] for line in lines if line["event"] == "delivery")
     assert outcomes == ["duplicate_delivery", "queued", "queued", "queued"]
-    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(lines[0])
+    delivery = next(line for line in lines if line["event"] == "delivery")
+    assert {"delivery_id", "repo", "pr", "sha", "job_id", "duration_ms"} <= set(delivery)
+    [rejected] = [line for line in lines if line["event"] == "delivery rejected"]
+    assert (rejected["status"], rejected["delivery_id"]) == (401, forged[1]["x-github-delivery"])
     for secret in secrets.values():
         assert secret not in service.log()
 
@@ -146,3 +149,15 @@ async def test_worker__sigterm_releases_the_running_job_and_exits(serve, databas
     finally:
         stop(worker)
     assert await job_states(sessionmaker) == [(JobStatus.QUEUED, 1)]
+
+
+def test_service__says_when_it_is_up_where_and_what_is_missing(serve, database_url):
+    service = serve(database_url, GRADER_WORKERS="0")  # no webhook secret, no GitHub credentials
+
+    lines = service.log().splitlines()
+    [up] = [line for line in lines if " is up at " in line]
+    assert up.endswith(f"is up at {service.base_url} (dashboard: {service.base_url}/dashboard)")
+    assert any(line.startswith("  rubric: sqlalchemy-async v") for line in lines)
+    assert "warning: GITHUB_WEBHOOK_SECRET is not set: every delivery is refused until it is" in lines
+    assert any(line.startswith("warning: no GitHub credentials") for line in lines)
+    assert not any("grader:grader@" in line for line in lines)

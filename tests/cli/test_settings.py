@@ -32,6 +32,13 @@ def test_settings__database_url_wins_and_pool_settings_are_read():
         ({"GRADER_DB_ECHO": "maybe"}, "GRADER_DB_ECHO"),
         ({"GRADER_PACKAGE_INDEX_URL": "ftp://u:secretpw@mirror/simple"}, "GRADER_PACKAGE_INDEX_URL"),
         ({"GRADER_DEPS_CACHE_MB": "lots"}, "GRADER_DEPS_CACHE_MB"),
+        ({"GRADER_HTTP_HEADER_TIMEOUT": "0"}, "GRADER_HTTP_HEADER_TIMEOUT"),
+        ({"GRADER_HTTP_BODY_TIMEOUT": "soon"}, "GRADER_HTTP_BODY_TIMEOUT"),
+        ({"GRADER_WEBHOOK_MAX_PENDING": "-3"}, "GRADER_WEBHOOK_MAX_PENDING"),
+        ({"GRADER_WEBHOOK_MAX_BODY_MB": "26"}, "GRADER_WEBHOOK_MAX_BODY_MB"),
+        ({"GRADER_WEBHOOK_SPOOL_DIR": "/no/such/dir"}, "GRADER_WEBHOOK_SPOOL_DIR"),
+        ({"GRADER_JSON_MAX_DEPTH": "deep"}, "GRADER_JSON_MAX_DEPTH"),
+        ({"GRADER_SESSION_SECRET": "secretpw"}, "GRADER_SESSION_SECRET"),
     ],
 )
 def test_settings__malformed_value_is_one_line_naming_the_variable(env, named):
@@ -61,3 +68,16 @@ def test_settings__dependencies_index_cache_and_proxy():
     assert (settings.cache_mb, str(settings.cache_dir)) == (512, "/var/cache/grader-deps")
     assert dict(settings.client_env) == {"HTTPS_PROXY": "http://proxy:3128"}
     assert load_settings({}).dependencies.index_url == "https://pypi.org/simple"
+def test_settings__edge_limits_are_read(tmp_path):
+    settings = load_settings({
+        "GRADER_HTTP_HEADER_TIMEOUT": "4", "GRADER_HTTP_BODY_TIMEOUT": "8.5", "GRADER_HTTP_IDLE_TIMEOUT": "3",
+        "GRADER_HTTP_MAX_HEADER_KB": "8", "GRADER_JSON_MAX_DEPTH": "20", "GRADER_FORWARDED_ALLOW_IPS": "10.0.0.2",
+        "GRADER_WEBHOOK_MAX_BODY_MB": "5", "GRADER_WEBHOOK_MAX_PENDING": "4", "GRADER_WEBHOOK_PENDING_WAIT": "0.5",
+        "GRADER_WEBHOOK_MEMORY_KB": "128", "GRADER_WEBHOOK_SPOOL_DIR": str(tmp_path), "GRADER_SESSION_HOURS": "2",
+    })
+    http, webhook = settings.http, settings.webhook
+    assert (http.header_timeout_seconds, http.body_timeout_seconds, http.idle_timeout_seconds) == (4, 8.5, 3)
+    assert (http.max_header_bytes, http.max_json_depth, http.forwarded_allow_ips) == (8192, 20, "10.0.0.2")
+    assert (webhook.max_body_bytes, webhook.max_pending_bodies, webhook.pending_wait_seconds) == (5 << 20, 4, 0.5)
+    assert (webhook.memory_bytes, webhook.spool_dir) == (128 * 1024, tmp_path)
+    assert settings.session.lifetime_seconds == 7200

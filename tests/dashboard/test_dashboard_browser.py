@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from grader.api.tokens import revoke_token
 from grader.db.models import JobStatus
 from tests.api import factories
-from tests.dashboard.conftest import screenshot
+from tests.support.browser import screenshots
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 T0 = factories.START
@@ -50,7 +50,7 @@ async def test_dashboard__login_gradebook_chart_and_sorting(page: Page, base_url
     await page.fill("#token", "grd_wrong")
     await page.click("button[type=submit]")
     await expect(page.locator("[role=alert]")).to_contain_text("not valid")
-    await screenshot(page, "login-rejected")
+    await screenshots(page, "login-rejected")
 
     await _log_in(page, base_url, token)
     await expect(page).to_have_url(f"{base_url}/dashboard")
@@ -61,13 +61,13 @@ async def test_dashboard__login_gradebook_chart_and_sorting(page: Page, base_url
     await expect(page.locator("#failed-checks tr").nth(1)).to_contain_text("Your tests pass")
     await expect(page.locator("#failed-checks tr").nth(1)).to_contain_text("2")
     await expect(page.locator("#sections")).to_contain_text("SA2 Testing with pytest-asyncio")
-    await screenshot(page, "gradebook")
+    await screenshots(page, "gradebook")
 
     await page.click("th a[data-column=latest_score]")
     assert await _students_in_order(page) == ["carol", "alice", "bob", "dave"]
     await page.click("th a[data-column=latest_score]")
     assert await _students_in_order(page) == ["bob", "alice", "carol", "dave"]
-    await screenshot(page, "gradebook-sorted-by-score")
+    await screenshots(page, "gradebook-sorted-by-score")
 
 
 async def test_dashboard__submission_page_shows_what_the_student_saw(page: Page, base_url: str,
@@ -85,13 +85,15 @@ async def test_dashboard__submission_page_shows_what_the_student_saw(page: Page,
     await expect(link).to_have_attribute("href", f"{factories.LESSON_URL}#sa2")
     await expect(page.locator("#advisory-flag")).to_have_count(0)
     await expect(page.locator("#next-grade")).to_contain_text("fix Your tests pass")
-    await page.click("#comment summary")
-    await expect(page.locator("#comment pre")).to_contain_text("Your tests pass")
-    await screenshot(page, "submission")
+    comment = page.locator("#comment-html")
+    await expect(comment).to_contain_text("Your tests pass")
+    await expect(comment.locator("table th").first).to_be_visible()  # rendered as on GitHub, not raw Markdown
+    await expect(comment).not_to_contain_text("|---|")
+    await screenshots(page, "submission")
 
     await page.goto(f"{base_url}/dashboard/submissions/{ids['dave']}")
     await expect(page.locator("#advisory-flag")).to_contain_text("not the service's grade")
-    await screenshot(page, "submission-advisory")
+    await screenshots(page, "submission-advisory")
     response = await page.goto(f"{base_url}/dashboard/submissions/987654")
     assert response is not None
     assert response.status == 404

@@ -184,3 +184,14 @@ def test_render__the_images_versions_used_instead_of_the_declared_ones_are_named
 
     assert "<summary>Dependencies: the grading image's versions instead of the declared ones (1)</summary>" in rendered
     assert "- httpx 0.28.1 (declared >=0.24.1,<0.25.0): the grading image has its own version, and it runs" in rendered
+@pytest.mark.parametrize(("language", "note"), [("en", "are graded by the course's service"),
+                                                 ("ru", "проверяет сервис курса")])
+def test_render__a_public_only_result_names_the_checks_left_to_the_service(language: str, note: str) -> None:
+    result = passing_result(language)
+    result.graded_by_service = ["Hidden checks", "Quiz"]
+
+    first_screen = render_comment(result, CTX).split("<details>")[0]
+
+    assert note in first_screen
+    assert "“Hidden checks”" in first_screen or "«Hidden checks»" in first_screen
+    assert note not in render_comment(passing_result(language), CTX)

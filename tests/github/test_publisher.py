@@ -208,3 +208,16 @@ async def test_publish__with_a_personal_token_only_that_users_marked_comment_is_
     assert first.comment_id == second.comment_id
     assert [c["user"]["login"] for c in fake_github.comments_on(REPO, PR_NUMBER)] == ["student", "ta-account"]
     assert fake_github.count("users/get-authenticated") == 1
+
+
+async def test_publish__a_token_refused_check_runs_still_gets_its_comment(
+        client: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.inject("checks/create", 403, message="Resource not accessible by personal access token")
+
+    outcome = await publish_result(client, _target(), failing_result(), PublishState())
+
+    assert outcome.retry is None
+    assert "403" in outcome.check_run_refused
+    assert len(_bodies(fake_github)) == 1
+    assert outcome.state.comment_id is not None
+    assert fake_github.check_runs == {}

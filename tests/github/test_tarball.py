@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from grader.github.client import GitHubClient
 from grader.github.errors import PermanentGitHubError
 from grader.github.publisher import PublishTarget, fetch_checkout
-from grader.github.tarball import UnsafeArchiveError
+from grader.github.tarball import UnsafeArchiveError, scan_archive
 from tests.fakegithub.server import FakeGitHub
 from tests.github.conftest import REPO
 
@@ -96,3 +98,82 @@ async def test_fetch_checkout__round_trips_a_folder_served_by_the_fake(
     dest = await fetch_checkout(client, AT_SHA, tmp_path / "checkout", max_bytes=10_000)
 
     assert (dest / "backend" / "app" / "models.py").read_text() == "class Item: ...\n"
+
+
+def _header(name: bytes, kind: bytes, size: int) -> bytes:
+    """A ustar header block with a correct checksum, for archives tarfile would refuse to write."""
+    block = bytearray(512)
+    block[:len(name)] = name
+    block[100:108] = b"0000644\0"
+    block[124:136] = f"{size:011o}\0".encode() if size < 8**11 else b"\x80" + size.to_bytes(11, "big")
+    block[156:157] = kind
+    block[257:263] = b"ustar\0"
+    block[148:156] = b" " * 8
+    block[148:156] = f"{sum(block):06o}\0 ".encode()
+    return bytes(block)
+
+
+def _gzip_stream(*parts: bytes, zeros: int = 0) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    out = [compressor.compress(part) for part in parts]
+    chunk = b"\0" * (1 << 20)
+    for _ in range(zeros // len(chunk)):
+        out.append(compressor.compress(chunk))
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
+def test_scan_archive__a_huge_pax_header_is_refused_with_bounded_memory(tmp_path: Path) -> None:
+    archive = tmp_path / "repo.tar.gz"
+    archive.write_bytes(_gzip_stream(_header(b"pax", b"x", 64 << 20), zeros=64 << 20))
+    assert archive.stat().st_size < 1 << 20
+
+    tracemalloc.start()
+    with pytest.raises(UnsafeArchiveError, match="metadata header of 67108864 bytes"):
+        scan_archive(archive, max_bytes=50 << 20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    assert peak < 2 << 20
+
+
+@pytest.mark.parametrize(("parts", "reason"), [
+    ((_header(b"L", b"L", 1 << 30),), "metadata header of 1073741824 bytes"),
+    ((_header(b"top/f", b"0", 1 << 40),), "unpacked repository is larger"),
+    ((_header(b"top/dev", b"3", 0),), "link or special file: 'top/dev'"),
+    ((_header(b"top/f", b"0", 100), b"short"), "truncated"),
+    ((b"\x01" * 512,), "malformed header"),
+])
+def test_scan_archive__refuses_what_tarfile_should_never_read(tmp_path: Path, parts: tuple[bytes, ...],
+                                                              reason: str) -> None:
+    archive = tmp_path / "repo.tar.gz"
+    archive.write_bytes(_gzip_stream(*parts))
+
+    with pytest.raises(UnsafeArchiveError, match=reason):
+        scan_archive(archive, max_bytes=50 << 20)
+
+
+def test_scan_archive__too_many_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("grader.github.tarball.MAX_MEMBERS", 3)
+    archive = tmp_path / "repo.tar.gz"
+    archive.write_bytes(_tarball({f"{TOP}/{index}.py": b"x" for index in range(5)}))
+
+    with pytest.raises(UnsafeArchiveError, match="more than 3 entries"):
+        scan_archive(archive, max_bytes=10_000)
+
+
+def test_scan_archive__a_pax_size_counts_for_the_next_member(tmp_path: Path) -> None:
+    record = b"18 size=100000000\n"
+    archive = tmp_path / "repo.tar.gz"
+    archive.write_bytes(_gzip_stream(_header(b"pax", b"x", len(record)), record.ljust(512, b"\0"),
+                                     _header(b"top/f", b"0", 0)))
+
+    with pytest.raises(UnsafeArchiveError, match="unpacked repository is larger"):
+        scan_archive(archive, max_bytes=50 << 20)
+
+
+def test_scan_archive__a_plain_tree_passes(tmp_path: Path) -> None:
+    archive = tmp_path / "repo.tar.gz"
+    archive.write_bytes(_tarball({f"{TOP}/backend/app/x.py": b"x = 1\n"}))
+
+    scan_archive(archive, max_bytes=10_000)

@@ -76,6 +76,27 @@ def test_grade_quiz__a_broken_answers_file_says_what_it_must_look_like(
     assert (result.correct, result.total) == (0, 16)
 
 
+@pytest.mark.parametrize(("content", "detail"), [
+    ("q01 = " + "[" * 30_000 + "]" * 30_000, "nested too deeply"),  # 60 KB, under the size cap
+    ("a = " + "{ b = " * 5_000 + "1" + " }" * 5_000, "nested too deeply"),
+    ("q01 = " + "9" * 5000, "Exceeds the limit"),
+    ("q01 = \"\x01\"", "не разбирается как TOML"),
+])
+def test_grade_quiz__a_hostile_answers_file_is_a_message_never_an_exception(tmp_path: Path, content: str,
+                                                                              detail: str) -> None:
+    result = grade_quiz(_answers(tmp_path, content), Quiz())
+
+    assert detail in result.error
+    assert (result.correct, result.total) == (0, 16)
+
+
+def test_grade_quiz__a_symlink_loop_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "quiz").mkdir()
+    (tmp_path / "quiz" / "answers.toml").symlink_to(tmp_path / "quiz" / "answers.toml")
+
+    assert "должен быть обычным файлом внутри репозитория" in grade_quiz(tmp_path, Quiz()).error
+
+
 def test_grade_quiz__a_symlinked_answers_file_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "secret.toml"
     secret.write_text('q01 = "b"')

@@ -143,6 +143,20 @@ def test_load_checked_rubric__a_missing_hidden_tests_folder_is_one_line(tmp_path
         load_checked_rubric(GradingSettings(rubric_path=path))
 
 
+def test_load_checked_rubric__a_missing_probe_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "hidden").mkdir()
+    path = _write(tmp_path, VALID + '\n[hidden_tests]\npath = "hidden"\nprobe = "probe.py"\n')
+    with pytest.raises(RubricError, match=r"hidden_tests.probe points to .*probe.py, which is not a file"):
+        load_checked_rubric(GradingSettings(rubric_path=path))
+
+
+def test_shipped_rubric__lints_everything_counts_no_pragmas_and_ships_its_probe() -> None:
+    rubric = load_checked_rubric(GradingSettings())
+    assert (rubric.lint.exclude, rubric.coverage_pragmas) == ((), "ignored")
+    assert rubric.probe_path is not None
+    assert rubric.probe_path.name == "probe.py"
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (("points = 60", "points = -1"), r"r.toml: checks\[1\].points must be a positive number"),
     (('kind = "tests"', 'kind = "essay"'), r"checks\[1\].kind must be one of lint, tests"),
@@ -157,6 +171,10 @@ def test_load_checked_rubric__a_missing_hidden_tests_folder_is_one_line(tmp_path
      r"lint.noqa must be one of ignored, honoured"),
     (('[[checks]]\nid = "lint"', '[runner]\npython_paths = ["../outside"]\n\n[[checks]]\nid = "lint"'),
      r"runner.python_paths must be folders inside the student's repository"),
+    (('[[checks]]\nid = "lint"', '[coverage]\npragmas = "sometimes"\n\n[[checks]]\nid = "lint"'),
+     r"coverage.pragmas must be one of ignored, honoured"),
+    (('[[checks]]\nid = "lint"', '[lint]\nexclude = "dist"\n\n[[checks]]\nid = "lint"'),
+     r"lint.exclude must be a list of strings"),
     (('title = "Style"', 'title = "Style"\nmax_findings = 5\nzero_at = 5'),
      r"checks\[0\] thresholds must leave a range"),
     (('[[checks]]\nid = "lint"', '[dependencies]\npolicy = "anything"\n\n[[checks]]\nid = "lint"'),

@@ -14,6 +14,7 @@ from grader.grading.report import (
     Report,
     StepResult,
     StepStatus,
+    TamperFinding,
 )
 from grader.grading.report import (
     TestCase as Case,
@@ -154,3 +155,47 @@ def test_score__tests_that_could_not_start_say_why(rubric: Rubric) -> None:
 
 def test_score__the_comment_cap_of_lint_findings_comes_from_the_rubric(rubric: Rubric) -> None:
     assert score(perfect(), rubric).lint_shown == rubric.lint.comment_max_findings
+def test_score__tests_that_did_not_finish_give_nothing_even_with_passed_cases(rubric: Rubric) -> None:
+    report = with_step(perfect(coverage=None), "tests", StepStatus.INCOMPLETE,
+                       "tests did not finish: pytest did not reach the end of its session")
+    result = {check.id: check for check in score(report, rubric).checks}
+    assert (result["tests"].points, result["coverage"].points) == (0.0, 0.0)
+    assert result["tests"].summary == "tests did not finish: pytest did not reach the end of its session"
+
+
+def test_score__a_check_the_tamper_scan_puts_at_risk_needs_review_and_is_not_credited(rubric: Rubric) -> None:
+    exit_call = TamperFinding(file="backend/tests/test_x.py", line=7, kind="process_exit", detail="",
+                              name="os._exit", checks=["tests", "coverage"])
+    report = perfect(tamper=[exit_call, replace_line(exit_call, 9)])
+    result = {check.id: check for check in score(report, rubric).checks}
+    assert [(c.id, c.needs_review, c.points) for c in result.values() if c.needs_review] == [
+        ("tests", True, 0.0), ("coverage", True, 0.0)]
+    assert result["tests"].summary == ("needs review by the instructor: backend/tests/test_x.py:7 ends the process "
+                                       "without pytest's session end (os._exit) (+1)")
+    assert result["hidden_tests"].passed
+    russian = next(c for c in score(report, replace(rubric, language="ru")).checks if c.id == "tests")
+    assert russian.summary.startswith("нужна проверка преподавателем: backend/tests/test_x.py:7 завершает процесс")
+
+
+def replace_line(item: TamperFinding, line: int) -> TamperFinding:
+    return TamperFinding(file=item.file, line=line, kind=item.kind, detail=item.detail, name=item.name,
+                         checks=item.checks)
+
+
+def test_score__a_rejected_push_scores_zero_with_its_reason_everywhere(rubric: Rubric) -> None:
+    report = perfect(rejected="submission rejected: the repository archive holds a link")
+    result = score(report, rubric)
+    assert (result.score, result.grade) == (0.0, "C")
+    assert {check.summary for check in result.checks} == {"submission rejected: the repository archive holds a link"}
+
+
+def test_score__public_only_leaves_the_private_checks_to_the_service(rubric: Rubric) -> None:
+    public = rubric.public()
+    result = score(Report(), public, rubric.private_checks)
+
+    assert {check.id for check in result.checks} == {check.id for check in rubric.checks} - {
+        check.id for check in rubric.checks if check.kind in ("hidden_tests", "quiz")}
+    assert result.graded_by_service == [check.title for check in rubric.checks
+                                        if check.kind in ("hidden_tests", "quiz")]
+    assert (public.quiz, public.hidden_tests_dir) == (None, None)
+    assert rubric.quiz is not None

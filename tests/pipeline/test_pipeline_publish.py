@@ -5,6 +5,8 @@ result never takes the comment of a newer one."""
 from __future__ import annotations
 
 import asyncio
+import io
+import tarfile
 
 import pytest
 from sqlalchemy import select
@@ -137,3 +139,40 @@ async def test_failed_grading__completes_its_check_run_with_the_reason(sessionma
     assert run["_history"] == ["in_progress", "completed"]
     assert "404" in run["output"]["summary"]
     assert fake_github.comments_on(REPO, NUMBER) == []
+
+
+def _tarball_with_a_link() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("course-publish-2222222/backend/passwd")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    return buffer.getvalue()
+
+
+async def test_ungradable_push__is_a_graded_result_with_its_reason_and_becomes_the_latest(
+        sessionmaker, database_url, fake_github):
+    [earlier_publish] = await stored_results(sessionmaker, [OLD_SHA], latest=NEW_SHA)  # an earlier grade
+    async with sessionmaker() as session, session.begin():
+        pr = await session.scalar(select(PullRequest))
+        grading = Job(submission=Submission(pull_request=pr, head_sha=NEW_SHA, author_login="student",
+                                            received_at=utcnow()), kind=JobKind.GRADE)
+        session.add(grading)
+    fake_github.tarballs[(REPO, NEW_SHA)] = _tarball_with_a_link()
+    settings = settings_for(database_url, fake_github)
+
+    [graded] = await drain(sessionmaker, settings, [grading.id])
+    async with sessionmaker() as session:
+        publish_job = await session.scalar(select(Job).where(Job.kind == JobKind.PUBLISH, Job.id != earlier_publish))
+        newest = await session.scalar(select(Result).order_by(Result.id.desc()).limit(1))
+    [published] = await drain(sessionmaker, settings, [publish_job.id])
+
+    assert (graded.status, published.status) == (JobStatus.DONE, JobStatus.DONE)
+    assert (newest.score, newest.grade) == (0.0, "C")
+    reason = "the archive holds a link or special file"
+    assert {check["summary"].startswith("submission rejected: " + reason) for check in newest.report["checks"]} == {
+        True}
+    [comment] = fake_github.comments_on(REPO, NUMBER)
+    assert "This commit cannot be graded" in comment["body"] or "Этот коммит нельзя проверить" in comment["body"]
+    [run] = [run for run in fake_github.check_runs.values() if run["head_sha"] == NEW_SHA]
+    assert (run["status"], run["conclusion"]) == ("completed", "failure")

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from grader.db.models import Job, JobStatus, PullRequest, Repository, Result, Submission, utcnow
+from grader.db.models import Job, JobKind, JobPriority, JobStatus, PullRequest, Repository, Result, Submission, utcnow
 from grader.queue import jobs
+from grader.queue.enqueue import enqueue_regrades
 from grader.queue.jobs import JobOutput
 from grader.queue.worker import Worker
 from grader.settings import QueueSettings
@@ -236,3 +237,20 @@ async def test_worker__database_failure_while_storing_keeps_the_worker_alive(ses
     await asyncio.wait_for(task, 5)
     assert [row.status for row in rows] == [JobStatus.DONE, JobStatus.DONE]
     assert rows[0].attempt == 2  # its first outcome was lost with the database; the lease ran out
+
+
+async def test_queue__new_pushes_are_claimed_before_older_regrades(sessionmaker):
+    [push_job, *others] = await add_jobs(sessionmaker, 3)
+    regraded = [await job_row(sessionmaker, job_id) for job_id in others]
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Job).where(Job.id.in_(others)).values(status=JobStatus.DONE))
+        queued = await enqueue_regrades(session, [job.submission_id for job in regraded])
+        again = await enqueue_regrades(session, [job.submission_id for job in regraded])
+    assert (queued.created, queued.already_queued, again.created, again.already_queued) == (2, 0, 0, 2)
+    async with sessionmaker() as session, session.begin():  # the push job is the newest of the three
+        await session.execute(update(Job).where(Job.id == push_job).values(run_after=utcnow()))
+    claimed = [await claim(sessionmaker, f"w{index}") for index in range(3)]
+    assert claimed[0].id == push_job
+    async with sessionmaker() as session:
+        kinds = [(row.kind, row.priority) for row in [await session.get(Job, job.id) for job in claimed[1:]]]
+    assert kinds == [(JobKind.GRADE, JobPriority.REGRADE)] * 2

@@ -8,11 +8,18 @@ from typing import Any
 import pytest
 
 from grader.grading.report import InfrastructureError, StepStatus
-from grader.runner.assemble import FORGED, assemble
+from grader.runner.assemble import NOT_FINISHED, NOT_REPORTED, SKIPPED, assemble
 from grader.runner.sandbox import ContainerRun
 
-JUNIT_PASS = ('<testsuites><testsuite><testcase classname="t" name="test_a"/>'
-              '<testcase classname="t" name="test_b[1]"/></testsuite></testsuites>')
+
+def results(*cases: tuple[str, str], exitstatus: int = 0, coverage: dict[str, Any] | None = None) -> str:
+    """What the grader's pytest plugin sends at the end of a session."""
+    return json.dumps({"finished": True, "exitstatus": exitstatus, "coverage": coverage,
+                       "tests": [{"id": f"t.py::{name}", "outcome": outcome, "message": f"{name} {outcome}"}
+                                 for name, outcome in cases]})
+
+
+PASS = results(("test_a", "passed"), ("test_b[1]", "passed"))
 
 
 def _line(event: str, **fields: Any) -> str:
@@ -32,8 +39,9 @@ def _run(*lines: str, done: bool = True, **fields: Any) -> ContainerRun:
 def test_assemble__all_steps_from_their_artifacts() -> None:
     run = _run(
         _result("lint", artifacts={"ruff.json": "[]"}),
-        _result("tests", artifacts={"junit.xml": JUNIT_PASS, "coverage.json": '{"totals": {"percent_covered": 90}}'}),
-        _result("hidden_tests", expected_tests=["test_a", "test_b"], artifacts={"junit.xml": JUNIT_PASS}),
+        _result("tests", artifacts={"results.json": results(("test_a", "passed"),
+                                                            coverage={"totals": {"percent_covered": 90}})}),
+        _result("hidden_tests", expected_tests=["test_a", "test_b"], artifacts={"results.json": PASS}),
         _result("migrations", migrations=[{"name": n, "ok": True} for n in
                                           ("upgrade", "downgrade", "upgrade_again", "drift", "single_head")]),
     )
@@ -47,21 +55,50 @@ def test_assemble__all_steps_from_their_artifacts() -> None:
     assert len(report.hidden_tests) == 2
 
 
-def test_assemble__hidden_results_naming_other_tests_are_not_counted() -> None:
-    run = _run(_result("hidden_tests", expected_tests=["test_a", "test_b", "test_c"],
-                       artifacts={"junit.xml": JUNIT_PASS}), done=True)
+def test_assemble__hidden_verdicts_only_for_the_expected_tests_and_missing_ones_fail() -> None:
+    sent = results(("test_a", "passed"), ("test_b[1]", "passed"), ("test_forged", "passed"))
+    run = _run(_result("hidden_tests", expected_tests=["test_a", "test_b", "test_c"], artifacts={"results.json": sent}))
     report = assemble(run, 1000, steps=("hidden_tests",))
-    step = report.step("hidden_tests")
-    assert step is not None
-    assert step.status is StepStatus.FAILED
-    assert step.summary == FORGED
-    assert {case.outcome for case in report.hidden_tests} == {"failed"}
+    assert [(case.id, case.outcome, case.message) for case in report.hidden_tests] == [
+        ("test_a", "passed", ""), ("test_b", "passed", ""), ("test_c", "failed", NOT_REPORTED)]
+    assert (report.steps[0].status, report.steps[0].summary) == (StepStatus.FAILED, "2 of 3 hidden checks passed")
 
 
-def test_assemble__hidden_results_disagreeing_with_the_exit_code_are_not_counted() -> None:
-    run = _run(_result("hidden_tests", exit_code=1, expected_tests=["test_a", "test_b"],
-                       artifacts={"junit.xml": JUNIT_PASS}))
-    assert assemble(run, 1000, steps=("hidden_tests",)).hidden_tests[0].message == FORGED
+def test_assemble__a_skipped_or_errored_hidden_test_counts_as_failed() -> None:
+    sent = results(("test_a", "skipped"), ("test_b[1]", "passed"), ("test_b[2]", "error"), exitstatus=1)
+    run = _run(_result("hidden_tests", expected_tests=["test_a", "test_b"], artifacts={"results.json": sent}))
+    report = assemble(run, 1000, steps=("hidden_tests",))
+    assert [(case.id, case.outcome, case.message) for case in report.hidden_tests] == [
+        ("test_a", "failed", SKIPPED), ("test_b", "error", "test_b[2] error")]
+    assert report.steps[0].summary == "0 of 2 hidden checks passed"
+
+
+@pytest.mark.parametrize("sent", [None, "", '{"finished": false, "tests": []}', "[" * 50_000])
+def test_assemble__tests_without_a_finished_session_did_not_finish(sent: str | None) -> None:
+    run = _run(_result("tests", exit_code=0, artifacts={"results.json": sent}))
+    report = assemble(run, 1000, steps=("tests",))
+    assert (report.steps[0].status, report.steps[0].summary) == (StepStatus.INCOMPLETE, NOT_FINISHED)
+    assert report.tests == []
+    assert report.coverage is None
+
+
+def test_assemble__a_session_stopped_early_is_not_finished_and_has_no_coverage() -> None:
+    sent = results(("test_a", "passed"), exitstatus=2, coverage={"totals": {"percent_covered": 100}})
+    report = assemble(_run(_result("tests", artifacts={"results.json": sent})), 1000, steps=("tests",))
+    assert report.steps[0].summary == "tests did not finish: pytest stopped early (exit status 2)"
+    assert report.coverage is None
+
+
+def test_assemble__dropped_artifacts_say_why() -> None:
+    run = _run(_result("tests", artifacts={}, dropped="the step's results were larger than 12 MB"))
+    report = assemble(run, 1000, steps=("tests",))
+    assert report.steps[0].summary == f"{NOT_FINISHED} (the step's results were larger than 12 MB)"
+
+
+def test_assemble__an_unreadable_result_line_fails_its_step_not_the_run() -> None:
+    run = _run(_result("lint", artifacts={"ruff.json": "[]"}), dropped_lines=1)
+    report = assemble(run, 1000, steps=("lint", "tests"))
+    assert [(s.id, s.status) for s in report.steps] == [("lint", StepStatus.OK), ("tests", StepStatus.FAILED)]
 
 
 def test_assemble__timeout_and_oom_are_student_results() -> None:
@@ -119,14 +156,12 @@ def test_assemble__lint_findings_are_capped_and_the_cut_marked() -> None:
     assert report.steps[0].summary == "600 findings"
 
 
-COLLECTION_ERROR_JUNIT = ('<testsuites><testsuite><testcase classname="" name="tests.test_api">'
-                          '<error message="collection failure">trace</error></testcase></testsuite></testsuites>')
+COVERAGE_12 = {"totals": {"percent_covered": 12}, "files": {}}
 
 
 @pytest.mark.parametrize("fields", [
-    {"exit_code": 4, "artifacts": {"junit.xml": None}},  # conftest import error, unknown option
-    {"exit_code": 2, "artifacts": {"junit.xml": COLLECTION_ERROR_JUNIT,  # errors while collecting
-                                   "coverage.json": '{"totals": {"percent_covered": 12}}'}},
+    {"exit_code": 4, "artifacts": {}},  # conftest import error, unknown option: no session end
+    {"exit_code": 2, "artifacts": {"results.json": results(exitstatus=2, coverage=COVERAGE_12)}},  # collection
 ])
 def test_assemble__pytest_stopped_before_any_test_is_tests_could_not_start(fields: dict[str, Any]) -> None:
     startup = "lots of output\nE   ModuleNotFoundError: No module named 'dotenv'\n"
@@ -142,10 +177,17 @@ def test_assemble__pytest_stopped_before_any_test_is_tests_could_not_start(field
 
 
 def test_assemble__no_tests_collected_is_still_no_tests() -> None:
-    empty = "<testsuites><testsuite></testsuite></testsuites>"
-    artifacts = {"junit.xml": empty, "coverage.json": '{"totals": {"percent_covered": 60}}'}
-    report = assemble(_run(_result("tests", exit_code=5, artifacts=artifacts)), 1000, steps=("tests",))
+    sent = results(exitstatus=5, coverage={"totals": {"percent_covered": 60}, "files": {}})
+    report = assemble(_run(_result("tests", exit_code=5, artifacts={"results.json": sent})), 1000, steps=("tests",))
     step = report.step("tests")
     assert step is not None
     assert (step.summary, step.error_lines) == ("no tests found", [])
     assert report.coverage is None  # importing conftest files is not test coverage
+
+
+def test_assemble__an_early_exit_without_startup_output_is_did_not_finish() -> None:
+    """Only the harness says pytest stopped before its tests; an exit code alone is the student's to choose."""
+    report = assemble(_run(_result("tests", exit_code=4, artifacts={})), 1000, steps=("tests",))
+    step = report.step("tests")
+    assert step is not None
+    assert (step.status, step.summary) == (StepStatus.INCOMPLETE, NOT_FINISHED)

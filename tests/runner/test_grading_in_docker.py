@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,35 +22,18 @@ from grader.grading.result import GradeResult
 from grader.grading.rubric import Rubric
 from grader.grading.rubric_loader import load_checked_rubric, load_rubric
 from grader.pipeline.checkout import grade_checkout
-from grader.runner.sandbox import LABEL, DockerSandbox
+from grader.runner.sandbox import LABEL, DockerSandbox, owner_host
 from grader.settings import DependencySettings, GradingSettings, RunnerSettings
-from tests.runner.submissions import TEST_RUBRIC, make_submission
+from tests.runner.submissions import TEST_RUBRIC, grade_fixtures, make_submission
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+# Every fixture is graded once per module (two at a time); a busy machine needs more than the default.
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
 FIXTURES = ("clean", "lint_errors", "failing_test", "low_coverage", "broken_downgrade", "drifted_models",
             "no_alembic", "syntax_error", "fork_bomb", "memory_hog", "sigterm_loop", "network_egress",
             "env_secrets", "output_flood", "disk_fill", "forged_conftest", "symlink", "package_layout", "startup_error")
 SECRETS = {"GITHUB_TOKEN": "ghp_runner_test_secret_token", "GITHUB_WEBHOOK_SECRET": "whsec_runner_test_secret",
            "DATABASE_URL": "postgresql+asyncpg://grader:runner_test_db_password@db/grader"}
-
-
-def _checkout(name: str, parent: Path) -> Path:
-    if name != "symlink":
-        return make_submission(name, parent)
-    checkout = make_submission("clean", parent / "symlink")
-    (checkout / "backend" / "passwd").symlink_to("/etc/passwd")
-    return checkout
-
-
-async def _grade_all(rubric: Rubric, settings: RunnerSettings, parent: Path) -> dict[str, GradeResult]:
-    gate = asyncio.Semaphore(2)
-
-    async def one(name: str) -> tuple[str, GradeResult]:
-        async with gate:
-            return name, await grade_checkout(_checkout(name, parent), rubric, settings)
-
-    return dict(await asyncio.gather(*(one(name) for name in FIXTURES)))
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +47,7 @@ def graded(runner_settings: RunnerSettings, rubric: Rubric,
     with pytest.MonkeyPatch.context() as patch:
         for name, value in SECRETS.items():  # the service's secrets are in the grading process' env
             patch.setenv(name, value)
-        yield asyncio.run(_grade_all(rubric, runner_settings, tmp_path_factory.mktemp("submissions")))
+        yield asyncio.run(grade_fixtures(FIXTURES, rubric, runner_settings, tmp_path_factory.mktemp("submissions")))
 
 
 def _check(result: GradeResult, check_id: str) -> tuple[bool, float, str]:
@@ -180,7 +162,7 @@ def test_env_secrets__no_service_secret_reaches_the_student(graded: dict[str, Gr
     assert outcomes["test_no_service_secret_in_environment"] == "passed"
     assert outcomes["test_hidden_tests_are_unreadable"] == "passed"
     everything = repr(report)
-    assert "ENV HOME=/work/home" in everything
+    assert "ENV HOME=/work/scratch/tests/home" in everything  # a fresh HOME of this step
     for value in SECRETS.values():
         assert value not in everything
 
@@ -258,7 +240,7 @@ def test_unreachable_engine__is_an_infrastructure_error(runner_settings: RunnerS
 
 def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings: RunnerSettings) -> None:
     def create(pid: int) -> str:
-        labels = {LABEL: "1", f"{LABEL}.host": socket.gethostname(), f"{LABEL}.pid": str(pid),
+        labels = {LABEL: "1", f"{LABEL}.host": owner_host(), f"{LABEL}.pid": str(pid),
                   f"{LABEL}.started": str(int(time.time()))}
         args = [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
         created = subprocess.run(["docker", "create", *args, runner_settings.image], capture_output=True, text=True,
@@ -285,3 +267,12 @@ def test_shipped_rubric__grades_the_clean_fixture_s(runner_settings: RunnerSetti
     assert [(check.id, check.summary) for check in result.checks if not check.passed] == []
     assert (result.score, result.grade) == (100.0, "S")
     assert len(result.report.hidden_tests) >= 5
+
+
+def test_pull_if_missing__present_image_is_left_alone_and_a_missing_one_is_pulled_or_explained(
+        runner_settings: RunnerSettings) -> None:
+    assert asyncio.run(DockerSandbox(runner_settings).pull_if_missing()) == "present"
+    missing = replace(runner_settings, image="grader-runner-never-built:nope")
+    state = asyncio.run(DockerSandbox(missing).pull_if_missing())
+    assert state.startswith("not pulled: ")  # no registry answers here: the reason, in one line
+    assert "\n" not in state

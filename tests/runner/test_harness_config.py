@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.grading.rubric_loader import load_rubric
+from grader.runner.harness.context import Context, render_env
 from grader.runner.harness.proc import Account
-from grader.runner.harness.steps import Context, render_env
 from grader.runner.run import harness_config, toml_value
 from grader.settings import SHIPPED_RUBRIC, RunnerSettings
 
@@ -62,7 +62,9 @@ def test_shipped_rubric__lint_settings_are_accepted_by_ruff(tmp_path: Path) -> N
 def _context(env: dict[str, str], tests_database: str = "sqlite") -> Context:
     student = Account(name="student", uid=2000, gid=2000, home="/work/home", tmp="/tmp")
     hidden = Account(name="hidden", uid=2001, gid=2001, home="/grader/hidden-home", tmp="/grader/hidden-home/tmp")
-    return Context(config={"env": env, "tests_database": tests_database}, student=student, hidden=hidden, deadline=0)
+    postgres = Account(name="postgres", uid=105, gid=105, home="/pg", tmp="/pg")
+    return Context(config={"env": env, "tests_database": tests_database}, student=student, hidden=hidden,
+                   postgres_account=postgres, deadline=0)
 
 
 def test_student_env__the_tests_database_and_the_runs_postgresql() -> None:
@@ -75,8 +77,9 @@ def test_student_env__the_tests_database_and_the_runs_postgresql() -> None:
     assert ctx.student_env("student")["DATABASE_URL"] == "postgresql+asyncpg://student@/student?host=/pg/run"
 
 
-def test_hidden_env__the_rubrics_settings_without_databases_or_pytest_options() -> None:
+def test_probe_env__the_rubrics_settings_without_databases_or_pytest_options() -> None:
     ctx = _context({"DATABASE_URL": "{database_url}", "SECRET_KEY": "not-a-secret", "PG": "{postgres_url}",
                     "PYTEST_ADDOPTS": "-x"})
 
-    assert ctx.hidden_env() == {"SECRET_KEY": "not-a-secret", "PG": "postgresql+asyncpg://hidden@/hidden?host=/pg/run"}
+    assert ctx.probe_env("probe") == {"SECRET_KEY": "not-a-secret",
+                                      "PG": "postgresql+asyncpg://student@/probe?host=/pg/run"}

@@ -3,6 +3,7 @@ plugin that lets the hidden tests import the lesson's package under the student'
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -122,23 +123,34 @@ def test_top_level_imports__never_imports_and_survives_bad_syntax(tmp_path: Path
     assert layout.top_level_imports(str(tmp_path / "ok.py")) == ["a", "c"]
 
 
-def _run_plugin(tmp_path: Path, paths: list[str], aliases: dict[str, str], code: str) -> str:
-    plugin = tmp_path / "plugin.py"
-    plugin.write_text(layout.ALIAS_PLUGIN.format(paths=repr(paths), aliases=repr(aliases)))
-    script = f"import runpy\nrunpy.run_path({str(plugin)!r})\n{code}"
+DRIVER = Path(layout.__file__).with_name("driver.py")
+LAYOUT = Path(layout.__file__)
+
+
+def _run_driver_paths(paths: list[str], aliases: dict[str, str], code: str) -> str:
+    """The driver's view of the student's modules: its folders appended, the lesson's package aliased."""
+    script = textwrap.dedent(f"""
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location("_driver", {str(DRIVER)!r})
+        driver = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(driver)
+        sys.path.extend({paths!r})
+        if {aliases!r}:
+            sys.meta_path.insert(0, driver.PackageAlias({aliases!r}))
+    """) + code
     done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
-def test_alias_plugin__the_lessons_name_is_the_students_module(tmp_path: Path) -> None:
+def test_package_alias__the_lessons_name_is_the_students_module(tmp_path: Path) -> None:
     tree(tmp_path, {"backend/__init__.py": "", "backend/app/__init__.py": "",
                     "backend/app/models.py": "class Base:\n    pass\n",
                     "backend/app/database.py": "from backend.app.models import Base\n"})
     location = layout.package_location(str(tmp_path), [str(tmp_path / "backend")], "app")
     assert location is not None
 
-    out = _run_plugin(tmp_path, [location.root], layout.aliases("app", location.module), textwrap.dedent("""
+    out = _run_driver_paths([location.root], layout.aliases("app", location.module), textwrap.dedent("""
         import app.database, app.models, backend.app.models
         print(app.database.Base is app.models.Base is backend.app.models.Base, app.models.__name__)
     """))
@@ -146,10 +158,36 @@ def test_alias_plugin__the_lessons_name_is_the_students_module(tmp_path: Path) -
     assert out == "True backend.app.models"
 
 
-def test_alias_plugin__without_aliases_only_appends_paths(tmp_path: Path) -> None:
+def test_package_alias__without_aliases_only_appends_paths(tmp_path: Path) -> None:
     tree(tmp_path, {"backend/app/__init__.py": "", "backend/json.py": "SHADOW = True\n"})
-    out = _run_plugin(tmp_path, [str(tmp_path / "backend")], {}, textwrap.dedent("""
+    out = _run_driver_paths([str(tmp_path / "backend")], {}, textwrap.dedent("""
         import sys, json, app
         print(hasattr(json, 'SHADOW'), sys.path[-1].endswith('backend'))
     """))
     assert out == "False True"
+
+
+def _scan(*args: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-I", "-B", str(LAYOUT), *args], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_layout_script__tests_paths_and_addopts_without_coverage(tmp_path: Path) -> None:
+    tree(tmp_path, {"src/config.py": "", "tests/conftest.py": "from config import x\n",
+                    "pytest.ini": "[pytest]\naddopts = -v --cov=src\n"})
+    root = str(tmp_path)
+
+    assert _scan("tests", root, json.dumps([root])) == {"paths": [root, f"{root}/src"], "addopts": ["-v"]}
+
+
+def test_layout_script__migrations_paths_from_env_py(tmp_path: Path) -> None:
+    tree(tmp_path, {"server/alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+                    "server/migrations/env.py": "from settings import url\n", "server/migrations/versions/x.py": "",
+                    "server/src/settings.py": ""})
+    root, ini = str(tmp_path), str(tmp_path / "server/alembic.ini")
+
+    assert _scan("migrations", root, json.dumps([f"{root}/server"]), ini) == {
+        "paths": [f"{root}/server", f"{root}/server/src"]}

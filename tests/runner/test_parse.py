@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grader.runner.parse import SYNTAX_ERROR_CODE, parse_coverage, parse_junit, parse_ruff, startup_error_lines
+from grader.runner.parse import SYNTAX_ERROR_CODE, parse_coverage, parse_results, parse_ruff, startup_error_lines
 
 RUFF = [
     {"code": "F401", "message": "`os` imported but unused", "filename": "/work/src/backend/app/x.py",
@@ -15,13 +15,12 @@ RUFF = [
     {"code": None, "message": "SyntaxError: Expected ')'", "filename": "/work/src/backend/app/y.py",
      "location": {"row": 2, "column": 1}, "end_location": {"row": 2, "column": 2}, "url": None},
 ]
-JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="tests.test_a" name="test_ok" time="0.01"/>
-<testcase classname="tests.test_a" name="test_bad" time="0.02">
-<failure message="assert 2 == 3&#10;more">tb</failure></testcase>
-<testcase classname="tests.test_a" name="test_err"><error message="fixture broke">tb</error></testcase>
-<testcase classname="tests.test_a" name="test_skip"><skipped message="not today"/></testcase>
-</testsuite></testsuites>"""
+RESULTS = {"finished": True, "exitstatus": 1, "coverage": None, "tests": [
+    {"id": "backend/tests/test_a.py::test_ok", "outcome": "passed", "message": ""},
+    {"id": "backend/tests/test_a.py::test_bad", "outcome": "failed", "message": "assert 2 == 3\nmore"},
+    {"id": "backend/tests/test_a.py::test_err", "outcome": "error", "message": "fixture broke"},
+    {"id": "backend/tests/test_a.py::test_skip", "outcome": "skipped", "message": "not today"},
+]}
 
 
 def test_parse_ruff__paths_relative_and_syntax_errors_named() -> None:
@@ -38,19 +37,32 @@ def test_parse_ruff__missing_or_malformed_is_none() -> None:
     assert parse_ruff('{"a": 1}') is None
 
 
-def test_parse_junit__outcomes_and_first_line_of_messages() -> None:
-    cases = parse_junit(JUNIT)
-    assert cases is not None
-    assert [(c.id, c.outcome, c.message) for c in cases] == [
-        ("tests.test_a::test_ok", "passed", ""), ("tests.test_a::test_bad", "failed", "assert 2 == 3"),
-        ("tests.test_a::test_err", "error", "fixture broke"), ("tests.test_a::test_skip", "skipped", "not today")]
+def test_parse_results__outcomes_and_first_line_of_messages() -> None:
+    run = parse_results(json.dumps(RESULTS))
+    assert run is not None
+    assert run.exit_status == 1
+    assert [(case.id.rsplit("::", 1)[-1], case.outcome, case.message) for case in run.cases] == [
+        ("test_ok", "passed", ""), ("test_bad", "failed", "assert 2 == 3"), ("test_err", "error", "fixture broke"),
+        ("test_skip", "skipped", "not today")]
 
 
-def test_parse_junit__doctype_and_garbage_are_refused() -> None:
-    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuites>&a;</testsuites>'
-    assert parse_junit(bomb) is None
-    assert parse_junit("<testsuites><unclosed>") is None
-    assert parse_junit("") is None
+def test_parse_results__a_session_that_did_not_finish_is_none() -> None:
+    assert parse_results(json.dumps({**RESULTS, "finished": False})) is None
+    assert parse_results(json.dumps({"tests": RESULTS["tests"]})) is None
+    assert parse_results(None) is None
+
+
+def test_parse_results__hostile_documents_never_raise_and_are_cut() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    controls = json.dumps({**RESULTS, "tests": [{"id": "\x01" * 10_000, "outcome": "passed", "message": 5}] * 3,
+                           "exitstatus": 10**40, "coverage": {"totals": {"percent_covered": "100"}}})
+    assert parse_results(deep) is None
+    run = parse_results(controls)
+    assert run is not None
+    assert run.exit_status == -1
+    assert run.coverage is None
+    assert {len(case.id) for case in run.cases} == {300}
+    assert parse_results(json.dumps({**RESULTS, "tests": [{"outcome": "weird"}, 7, None]})).cases == []
 
 
 def test_parse_coverage__total_and_files() -> None:
@@ -60,6 +72,11 @@ def test_parse_coverage__total_and_files() -> None:
     assert coverage is not None
     assert coverage.percent == 83.33
     assert [(f.path, f.percent, f.missing_lines) for f in coverage.files] == [("backend/app/a.py", 50.0, [3, 4])]
+
+
+def test_parse_coverage__percentages_outside_0_to_100_are_refused() -> None:
+    assert parse_coverage(json.dumps({"totals": {"percent_covered": 150}})) is None
+    assert parse_coverage(json.dumps({"totals": {"percent_covered": True}})) is None
 
 
 def test_parse_coverage__malformed_is_none() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner.sandbox import LABEL, DockerSandbox, container_args, helper_args
+from grader.runner.sandbox import LABEL, DockerSandbox, container_args, helper_args, owner_host
 from grader.settings import RunnerSettings, load_settings
 
 SETTINGS = RunnerSettings(memory_mb=768, cpus=1.5, pids=99, tmpfs_mb=300, run_timeout_seconds=100)
@@ -58,7 +58,8 @@ def test_container_args__owner_labels() -> None:
               _pairs(container_args(SETTINGS, "n")) if flag == "--label"}
     assert labels[LABEL] == "1"
     assert labels[f"{LABEL}.pid"] == str(os.getpid())
-    assert labels[f"{LABEL}.host"] == socket.gethostname()
+    assert labels[f"{LABEL}.host"] == owner_host()
+    assert labels[f"{LABEL}.host"].startswith(f"{socket.gethostname()}/pid:[")
 
 
 def test_docker_env__keeps_only_the_engine_address() -> None:
@@ -74,10 +75,12 @@ def test_docker_env__keeps_only_the_engine_address() -> None:
     ("this", "self", 10, False),
     ("other-host", "dead", 10, False),  # another machine's worker: only its age counts
     ("other-host", "dead", 10_000, True),
+    ("this host, another process namespace", "dead", 10, False),  # a worker in another container
     ("this", "self", 10_000, True),
 ])
 def test_is_orphan__dead_owner_or_too_old(host: str, pid: str, age: int, orphan: bool) -> None:
     sandbox_ = DockerSandbox(SETTINGS)
-    host_name = socket.gethostname() if host == "this" else host
+    host_name = {"this": owner_host(),
+                 "this host, another process namespace": f"{socket.gethostname()}/pid:[1]"}.get(host, host)
     pid_text = str(os.getpid()) if pid == "self" else str(2**22 + 4321)
     assert sandbox_._is_orphan(host_name, pid_text, str(int(time.time()) - age)) is orphan

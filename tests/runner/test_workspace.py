@@ -50,6 +50,20 @@ def test_pack__skips_git_and_caches(tmp_path: Path) -> None:
     assert not any(".git" in name or "__pycache__" in name for name in members)
 
 
+def test_pack__leaves_compiled_files_out_so_what_runs_is_what_was_linted(tmp_path: Path) -> None:
+    checkout = make_submission("clean", tmp_path)
+    (checkout / "backend" / "app" / "secret.pyc").write_bytes(b"\x00compiled")
+    members = _names(pack(checkout, {}, None, 10**8))
+    assert not any(name.endswith(".pyc") for name in members)
+
+
+def test_pack__holds_the_probe_where_the_student_side_can_read_it(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("OPS = {}\n")
+    members = _names(pack(make_submission("clean", tmp_path), {}, None, 10**8, probe))
+    assert "probe/probe.py" in members
+
+
 def test_pack__symlink_to_a_host_file_is_rejected_with_its_path(tmp_path: Path) -> None:
     checkout = make_submission("clean", tmp_path)
     (checkout / "backend" / "passwd").symlink_to("/etc/passwd")

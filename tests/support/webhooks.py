@@ -25,9 +25,12 @@ def example_payload(name: str) -> dict[str, Any]:
 
 
 def pull_request_payload(action: str = "opened", *, sha: str | None = None, number: int | None = None,
-                         repo_id: int | None = None, login: str | None = None) -> dict[str, Any]:
+                         repo_id: int | None = None, login: str | None = None,
+                         updated_at: str | None = None) -> dict[str, Any]:
     payload = example_payload(f"pull_request.{action}.1")
     pr = payload["pull_request"]
+    if updated_at is not None:
+        pr["updated_at"] = updated_at
     if sha is not None:
         pr["head"]["sha"] = sha
     if number is not None:

@@ -14,8 +14,8 @@ from grader.webhooks.intake import IntakeOutcome, Push, record_pushes
 from tests.support.webhooks import pull_request_payload
 
 
-def push(delivery_id: str, sha: str, number: int = 1, action: str = "opened") -> Push:
-    payload = pull_request_payload(action, sha=sha, number=number)
+def push(delivery_id: str, sha: str, number: int = 1, action: str = "opened", updated_at: str | None = None) -> Push:
+    payload = pull_request_payload(action, sha=sha, number=number, updated_at=updated_at)
     return Push(delivery_id, parse_pull_request(msgspec.json.encode(payload)))
 
 
@@ -46,9 +46,18 @@ async def test_batch__duplicates_same_shas_and_newer_pushes_inside_one_transacti
                                                 "2": JobStatus.QUEUED, "3": JobStatus.QUEUED}
 
 
+async def test_batch__github_time_not_arrival_decides_the_head_inside_one_transaction(sessionmaker):
+    batch = [push("e1", "5" * 40, updated_at="2026-03-02T10:05:00Z"),
+             push("e2", "4" * 40, updated_at="2026-03-02T10:00:00Z")]  # older, delivered later
+    async with sessionmaker() as session, session.begin():
+        results = await record_pushes(session, batch)
+    assert [r.outcome for r in results] == [IntakeOutcome.QUEUED, IntakeOutcome.QUEUED]
+    assert await job_statuses(sessionmaker) == {"5": JobStatus.QUEUED, "4": JobStatus.CANCELLED}
+
+
 async def test_batcher__concurrent_stores_share_transactions_and_each_gets_its_answer(engine, sessionmaker):
     batcher = IntakeBatcher(engine, sessionmaker)
-    pushes = [push(f"c{index}", f"{index:040x}", number=index) for index in range(40)]
+    pushes = [push(f"c{index}", f"{index:040x}", number=index + 1) for index in range(40)]
     results = await asyncio.gather(*(batcher.store(item) for item in [*pushes, *pushes[:10]]))
     outcomes = [result.outcome for result in results]
     assert outcomes.count(IntakeOutcome.QUEUED) == 40

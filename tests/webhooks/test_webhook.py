@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+import urllib.parse
 from collections.abc import AsyncIterator
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.app import create_app
@@ -112,6 +114,48 @@ async def test_webhook__newer_push_cancels_the_older_queued_job(client, sessionm
     assert jobs == {"1": JobStatus.CANCELLED, "2": JobStatus.QUEUED, "3": JobStatus.QUEUED}
 
 
+async def _jobs_by_sha(sessionmaker) -> list[tuple[str, JobStatus]]:
+    async with sessionmaker() as session:
+        rows = await session.execute(select(Submission.head_sha, Job.status).join(Job.submission).order_by(Job.id))
+    return [(sha[0], status) for sha, status in rows]
+
+
+async def _head(sessionmaker, number: int) -> str:
+    async with sessionmaker() as session:
+        return (await session.scalar(select(PullRequest.latest_head_sha).where(PullRequest.number == number)))[0]
+
+
+async def test_webhook__a_newer_push_delivered_first_stays_the_head_and_is_graded(client, sessionmaker):
+    await post(client, pull_request_payload("synchronize", sha="b" * 40, number=9, updated_at="2026-03-02T10:05:00Z"))
+    late = await post(client, pull_request_payload("synchronize", sha="a" * 40, number=9,
+                                                   updated_at="2026-03-02T10:00:00Z"))
+    assert late.status_code == 202
+    assert await _jobs_by_sha(sessionmaker) == [("b", JobStatus.QUEUED), ("a", JobStatus.CANCELLED)]
+    assert await _head(sessionmaker, 9) == "b"
+
+
+async def test_webhook__a_force_push_back_to_an_earlier_sha_is_graded_again(client, sessionmaker):
+    await post(client, pull_request_payload(sha="a" * 40, number=10, updated_at="2026-03-02T10:00:00Z"))
+    async with sessionmaker() as session, session.begin():  # A was graded
+        await session.execute(update(Job).values(status=JobStatus.DONE))
+    await post(client, pull_request_payload("synchronize", sha="b" * 40, number=10, updated_at="2026-03-02T10:05:00Z"))
+    back = await post(client, pull_request_payload("synchronize", sha="a" * 40, number=10,
+                                                   updated_at="2026-03-02T10:09:00Z"))
+    assert back.status_code == 202
+    assert back.json()["status"] == "queued"
+    assert await _jobs_by_sha(sessionmaker) == [("a", JobStatus.DONE), ("b", JobStatus.CANCELLED),
+                                                ("a", JobStatus.QUEUED)]
+    assert await _head(sessionmaker, 10) == "a"
+
+
+async def test_webhook__a_late_redelivery_of_the_head_while_it_is_graded_adds_nothing(client, sessionmaker):
+    await post(client, pull_request_payload(sha="c" * 40, number=11, updated_at="2026-03-02T10:00:00Z"))
+    again = await post(client, pull_request_payload("reopened", sha="c" * 40, number=11,
+                                                    updated_at="2026-03-02T10:07:00Z"))
+    assert again.json()["status"] == "duplicate_sha"
+    assert await _jobs_by_sha(sessionmaker) == [("c", JobStatus.QUEUED)]
+
+
 async def test_webhook__renamed_repository_keeps_its_row_and_takes_the_new_name(client, sessionmaker):
     await post(client, pull_request_payload(sha="4" * 40, repo_id=77))
     renamed = pull_request_payload("synchronize", sha="5" * 40, repo_id=77)
@@ -202,3 +246,42 @@ async def test_webhook__without_a_configured_secret_nothing_is_accepted(database
     assert response.status_code == 503
     assert "GITHUB_WEBHOOK_SECRET" in response.json()["error"]
     assert set((await count_rows(sessionmaker)).values()) == {0}
+
+
+async def test_webhook__githubs_default_form_encoded_delivery_is_accepted(client, sessionmaker):
+    payload = example_payload("pull_request.opened.1")
+    form = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    _, headers = signed_delivery(form, secret=WEBHOOK_SECRET)
+    headers["content-type"] = "application/x-www-form-urlencoded"
+
+    response = await client.post(URL, content=form, headers=headers)
+
+    assert response.status_code == 202
+    async with sessionmaker() as session:
+        assert await session.scalar(select(Submission.head_sha)) == payload["pull_request"]["head"]["sha"]
+
+
+@pytest.mark.parametrize("form", [b"other=1", b"payload=1&payload=2", b"%zz"])
+async def test_webhook__a_form_without_one_payload_field_is_a_400_saying_the_fix(client, sessionmaker, form):
+    _, headers = signed_delivery(form, secret=WEBHOOK_SECRET)
+    headers["content-type"] = "application/x-www-form-urlencoded"
+
+    response = await client.post(URL, content=form, headers=headers)
+
+    assert response.status_code == 400
+    assert "set the webhook's content type to application/json" in response.json()["error"]
+    assert set((await count_rows(sessionmaker)).values()) == {0}
+
+
+async def test_webhook__a_rejected_delivery_is_logged_with_its_reason_never_its_body(
+        client, caplog: pytest.LogCaptureFixture):
+    body, headers = signed_delivery(pull_request_payload(sha="e" * 40), secret="not-our-secret")
+    with caplog.at_level(logging.WARNING, logger="grader.webhooks"):
+        response = await client.post(URL, content=body, headers=headers)
+
+    assert response.status_code == 401
+    [record] = [r for r in caplog.records if r.getMessage() == "delivery rejected"]
+    assert (record.status, record.delivery_id, record.github_event) == (401, headers["x-github-delivery"],
+                                                                       "pull_request")
+    assert "signature" in record.reason.lower()
+    assert "e" * 40 not in str(record.__dict__)

@@ -18,7 +18,7 @@ from grader.grading.result import CheckGrade, GradeResult, Remediation, grade_to
 from grader.settings import Settings, SettingsError, load_settings
 from grader.webhooks.events import parse_pull_request
 from grader.webhooks.intake import Push, record_pushes
-from tests.conftest import shipped_rubric
+from tests.conftest import Database, make_settings, shipped_rubric
 from tests.support.webhooks import pull_request_payload
 from tests.workflow_reports.issuer import REPOSITORY, WORKFLOW_REF, Issuer
 
@@ -151,3 +151,47 @@ def test_workflow_report__audience_without_pinned_workflow_stops_start_up() -> N
 
     with pytest.raises(SettingsError, match="GRADER_OIDC_WORKFLOW_REF must name the pinned"):
         load_settings(variables)
+
+
+@pytest.fixture
+async def client_on_each_database(each_database: Database, issuer: Issuer) -> AsyncIterator[AsyncTestClient]:
+    settings = replace(make_settings(each_database.url), oidc=load_settings(oidc_variables(issuer)).oidc)
+    async with AsyncTestClient(app=create_app(settings, shipped_rubric(), workers=False)) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("claims", "claim"),
+    [
+        ({"ref": "refs/pull/12345678901234567890/merge"}, "'ref'"),
+        ({"ref": "refs/pull/0/merge"}, "'ref'"),
+        ({"repository_id": str(2**70)}, "'repository_id'"),
+        ({"repository_id": "-5"}, "'repository_id'"),
+        ({"actor": "a" * 10_000}, "'actor'"),
+        ({"actor": "ali\x00ce"}, "'actor'"),
+        ({"repository": "course-2026/../../etc"}, "'repository'"),
+        ({"run_id": "not a number"}, "'run_id'"),
+    ],
+    ids=["pr-number-of-20-digits", "pr-number-zero", "repository-id-2-to-the-70", "repository-id-negative",
+         "actor-of-10000-characters", "actor-with-nul", "repository-path", "run-id-text"],
+)
+async def test_workflow_report__a_signed_claim_out_of_githubs_shape_is_a_400_naming_it(
+        client_on_each_database, each_database: Database, issuer: Issuer, claims: dict[str, str],
+        claim: str) -> None:
+    response = await post_report(client_on_each_database, issuer.token(**claims))
+
+    assert response.status_code == 400
+    assert claim in response.json()["error"]
+    assert await results(each_database.sessionmaker) == []
+
+
+async def test_workflow_report__a_body_nested_past_the_bound_is_a_400(client_on_each_database,
+                                                                      each_database: Database,
+                                                                      issuer: Issuer) -> None:
+    body = msgspec.json.encode(report_body())[:-1] + b', "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await client_on_each_database.post(URL, content=body, headers={
+        "authorization": f"Bearer {issuer.token()}", "content-type": "application/json"})
+
+    assert response.status_code == 400
+    assert "nests deeper than 64 levels" in response.json()["error"]
+    assert await results(each_database.sessionmaker) == []

@@ -46,7 +46,7 @@ def test_workflow__summary_outputs_artifact_and_one_comment(run_workflow, fake_g
     assert "Оценка C" in grade.summary
     artifact = json.loads((jobs["comment"].workspace / "grader-report.json").read_text())
     assert artifact == grade_to_dict(result)
-    assert f"grader check submission --format json | GRADER_IMAGE={IMAGE} GRADER_RUBRIC=" in calls.read_text()
+    assert f"grader check submission --public --format json | GRADER_IMAGE={IMAGE} GRADER_RUBRIC=" in calls.read_text()
     assert f"docker image inspect {IMAGE}" in calls.read_text()
     [comment] = fake_github.comments_on(REPO, PR)
     assert comment["body"].startswith(MARKER)

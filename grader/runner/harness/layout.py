@@ -1,18 +1,24 @@
-"""Where a submission's modules import from, decided the way pytest decides it; pure functions.
+"""Where a submission's modules import from, decided the way pytest decides it.
 
 pytest's rule: a module's import root is the first folder, walking up from the module, that has no
 `__init__.py`; the module's name is its path below that root. So `backend/app/database.py` is
 `backend.app.database` when `backend/__init__.py` exists (the student writes `from backend.app...`)
-and `app.database` under `backend/` when it does not (`from app...`). The hidden side calls
-`package_location` to import the lesson's package under the name the student's own code uses;
-the student's tests and migrations get `source_roots` (and the folders their imports need) on
-PYTHONPATH. Standard library only: it runs in the runner image.
+and `app.database` under `backend/` when it does not (`from app...`). The hidden checks' driver gets
+`package_location` to import the lesson's package under the name the student's own code uses; the
+student's tests and migrations get `source_roots` (and the folders their imports need) on PYTHONPATH.
+
+The functions that only look at names (folders, `__init__.py`) run in the harness. Those that read the
+student's files (pytest settings, imports, alembic.ini) run in a process of the student's, like
+`revisions.py`: `python -I -B layout.py tests|migrations ...` prints one JSON object. Standard library
+only, every input bounded: it runs in the runner image.
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
+import contextlib
+import json
 import os
 import shlex
 import sys
@@ -20,6 +26,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+DEPS_MOUNT = "/opt/deps"  # protocol.DEPS_MOUNT (this file also runs on its own, without the package)
 SKIPPED_FOLDERS = frozenset({".git", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages"})
 SEARCH_DEPTH = 4
 MAX_PARSED_FILES = 300
@@ -232,35 +239,68 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-# The plugin source the hidden run loads (as the hidden user): the student's folders appended to
-# sys.path (never prepended), and the lesson's package name served by the student's own modules, so
-# `import app.database` is the very module `backend.app.database` the student's code imports.
-ALIAS_PLUGIN = '''import importlib
-import importlib.abc
-import importlib.util
-import sys
-
-sys.path.extend({paths})
-ALIASES = {aliases}
-
-
-class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def _real(self, name):
-        for alias, real in ALIASES.items():
-            if name == alias or name.startswith(alias + "."):
-                return real + name[len(alias):]
-        return None
-
-    def find_spec(self, name, path=None, target=None):
-        return importlib.util.spec_from_loader(name, self) if self._real(name) else None
-
-    def create_module(self, spec):
-        return importlib.import_module(self._real(spec.name))
-
-    def exec_module(self, module):
-        return None
+def alembic_env_files(ini: str, submission: str) -> list[str]:
+    """The env.py of the ini's script location (`%(here)s` and `package:path` understood), or any
+    env.py beside a `versions` folder under the ini's folder."""
+    here = os.path.dirname(ini)
+    parser = configparser.ConfigParser(interpolation=None)
+    with contextlib.suppress(configparser.Error, OSError, RecursionError), \
+            open(ini, encoding="utf-8", errors="replace") as handle:
+        parser.read_string(handle.read(MAX_PARSED_BYTES))
+    location = parser.get("alembic", "script_location", fallback="").replace("%(here)s", here).strip()
+    if ":" in location and not location.startswith("/"):
+        package, _, resource = location.partition(":")
+        location = os.path.join(*package.split("."), resource)
+    candidate = os.path.normpath(os.path.join(here, location, "env.py"))
+    if location and os.path.isfile(candidate) and candidate.startswith(submission):
+        return [candidate]
+    return [path for path in python_files(here, names=("env.py",), test_files=False)
+            if os.path.isdir(os.path.join(os.path.dirname(path), "versions"))][:3]
 
 
-if ALIASES:
-    sys.meta_path.insert(0, _Alias())
-'''
+def installed_names() -> set[str]:
+    """Top-level names importable from the image and the mounted dependencies (listed, never imported)."""
+    names: set[str] = set()
+    for folder in sys.path:
+        if folder.endswith("site-packages") or folder == DEPS_MOUNT:
+            for entry in _listdir(folder):
+                names.add(entry.split(".", 1)[0])
+    return names
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def scan_for_tests(submission: str, known: Sequence[str]) -> dict[str, object]:
+    """PYTHONPATH of the student's tests (the `known` roots, the student's pytest `pythonpath`, the
+    folders their conftest and test files import from) and their addopts without pytest-cov's options
+    (None when nothing needs taking out)."""
+    known = [*known, *ini_pythonpath(submission)]
+    found = roots_for_imports(submission, python_files(submission), [submission, *known], installed_names())
+    tokens = student_addopts(submission)
+    kept = without_coverage_options(tokens) if tokens is not None else None
+    return {"paths": _unique([*known, *found]), "addopts": None if kept == tokens else kept}
+
+
+def scan_for_migrations(submission: str, ini: str, known: Sequence[str]) -> dict[str, object]:
+    """PYTHONPATH of the migrations: the `known` roots and the folders alembic's env.py imports from."""
+    found = roots_for_imports(submission, alembic_env_files(ini, submission), [submission, *known],
+                              installed_names())
+    return {"paths": _unique([*known, *found])}
+
+
+def main() -> None:
+    """`layout.py tests SUBMISSION KNOWN_JSON` or `layout.py migrations SUBMISSION KNOWN_JSON INI`."""
+    mode, submission, known = sys.argv[1], sys.argv[2], [str(path) for path in json.loads(sys.argv[3])]
+    if mode == "tests":
+        print(json.dumps(scan_for_tests(submission, known)))
+    else:
+        print(json.dumps(scan_for_migrations(submission, sys.argv[4], known)))
+
+
+if __name__ == "__main__":
+    main()

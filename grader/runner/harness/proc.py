@@ -1,7 +1,9 @@
 """Run one command as an unprivileged user with a wall clock, an output cap and clean-up.
 
 Every process of that user is killed when the command ends, so nothing the student started in the
-background survives into the next step (or forges a result file later).
+background survives into the next step. A grader-run tool can hand its machine-readable results back
+through a pipe (`channel`): no file for anyone to pre-write or replace, and only what arrives before
+the command's end counts.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .protocol import OUTCOME_EXITED, OUTCOME_OOM, OUTCOME_TIMEOUT, OUTPUT_TAIL_CHARS
+from .protocol import ARTIFACT_LIMIT_BYTES, CHANNEL_ENV, OUTCOME_EXITED, OUTCOME_OOM, OUTCOME_TIMEOUT, OUTPUT_TAIL_CHARS
 
 TAIL_BYTES = 64 * 1024
-LONG_TAIL_CHARS = 16_000
 BASE_PATH = "/opt/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin"
 
 
@@ -29,13 +30,13 @@ class Account:
     name: str
     uid: int
     gid: int
-    home: str
-    tmp: str  # TMPDIR: the student's is its own small tmpfs, so filling it leaves room for results
+    home: str  # HOME and TMPDIR: fresh folders of the current step, removed after it
+    tmp: str
 
     @classmethod
-    def named(cls, name: str, home: str, tmp: str = "") -> Account:
+    def named(cls, name: str, scratch: str) -> Account:
         entry = pwd.getpwnam(name)
-        return cls(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=home, tmp=tmp or f"{home}/tmp")
+        return cls(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=f"{scratch}/home", tmp=f"{scratch}/tmp")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Outcome:
     output: str  # the last characters of stdout+stderr
     total_bytes: int
     truncated: bool
-    long_output: str = ""  # a longer tail, for an error that explains itself above the last lines
+    channel: bytes | None = None  # what the tool wrote to its results pipe (None: no pipe was given)
+    channel_overflow: bool = False  # it wrote more than ARTIFACT_LIMIT_BYTES; what is kept is cut
 
 
 def minimal_env(account: Account, **extra: str) -> dict[str, str]:
@@ -97,33 +99,74 @@ def _owner(pid: str) -> int | None:
 class _Capture:
     """Keeps the tail of a stream and counts the rest, so a flood costs no memory."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, tail_chars: int = OUTPUT_TAIL_CHARS) -> None:
         self.limit = limit
+        self.tail_chars = tail_chars
+        self.keep = max(TAIL_BYTES, tail_chars * 4)
         self.total = 0
         self.tail = b""
 
     def add(self, chunk: bytes) -> None:
         self.total += len(chunk)
-        self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+        self.tail = (self.tail + chunk)[-self.keep:]
 
-    def text(self, chars: int = OUTPUT_TAIL_CHARS) -> str:
-        return self.tail.decode("utf-8", "replace")[-chars:]
+    def text(self) -> str:
+        return self.tail.decode("utf-8", "replace")[-self.tail_chars:]
+
+
+class _Channel:
+    """The head of a results pipe, up to ARTIFACT_LIMIT_BYTES; the rest is read and dropped."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.data = bytearray()
+        self.overflow = False
+        self.closed = False
+
+    def read(self) -> None:
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            self.closed = True
+            return
+        room = ARTIFACT_LIMIT_BYTES - len(self.data)
+        self.data += chunk[:max(room, 0)]
+        self.overflow |= len(chunk) > room
+
+    def drain(self) -> None:
+        """Everything still buffered once every writer is gone (they are all killed by then)."""
+        os.set_blocking(self.fd, False)
+        with contextlib.suppress(BlockingIOError):
+            while not self.closed:
+                self.read()
+        os.close(self.fd)
 
 
 def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
-           timeout: float, output_limit: int) -> Outcome:
+           timeout: float, output_limit: int, channel: bool = False,
+           tail_chars: int = OUTPUT_TAIL_CHARS) -> Outcome:
     """Run `argv` as `account`; a timeout or an out-of-memory kill is an outcome, not an exception."""
     started = time.monotonic()
     oom_before = oom_kills()
-    process = subprocess.Popen(
-        list(argv), cwd=cwd, env=dict(env), user=account.uid, group=account.gid, extra_groups=[],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0,
-        preexec_fn=_child_setup, close_fds=True,  # the harness is single-threaded
-    )
-    capture = _Capture(output_limit)
-    timed_out = _pump(process, capture, started + max(timeout, 0.1))
+    pipe = os.pipe() if channel else None
+    env = {**env, CHANNEL_ENV: str(pipe[1])} if pipe else dict(env)
+    if pipe:  # a tool that takes an output path gets the pipe as /dev/fd/N, which it may reopen as its own
+        os.fchown(pipe[1], account.uid, account.gid)
+        argv = [arg.replace("{channel}", str(pipe[1])) for arg in argv]
+    try:
+        process = subprocess.Popen(
+            list(argv), cwd=cwd, env=env, user=account.uid, group=account.gid, extra_groups=[],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0,
+            preexec_fn=_child_setup, close_fds=True, pass_fds=(pipe[1],) if pipe else (),
+        )  # preexec_fn is safe here: the harness is single-threaded
+    finally:
+        if pipe:
+            os.close(pipe[1])
+    capture, results = _Capture(output_limit, tail_chars), _Channel(pipe[0]) if pipe else None
+    timed_out = _pump(process, capture, results, started + max(timeout, 0.1))
     kill_user_processes(account.uid)
     exit_code = process.wait()
+    if results is not None:
+        results.drain()
     kind = OUTCOME_EXITED
     if timed_out:
         kind = OUTCOME_TIMEOUT
@@ -131,25 +174,29 @@ def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str,
         kind = OUTCOME_OOM
     return Outcome(kind=kind, exit_code=exit_code, duration_seconds=time.monotonic() - started,
                    output=capture.text(), total_bytes=capture.total, truncated=capture.total > output_limit,
-                   long_output=capture.text(LONG_TAIL_CHARS))
+                   channel=bytes(results.data) if results else None,
+                   channel_overflow=bool(results and results.overflow))
 
 
-def _pump(process: subprocess.Popen[bytes], capture: _Capture, deadline: float) -> bool:
-    """Read the output until the process ends; True when the deadline passed first.
+def _pump(process: subprocess.Popen[bytes], capture: _Capture, results: _Channel | None, deadline: float) -> bool:
+    """Read the output (and the results pipe) until the process ends; True when the deadline passed first.
 
-    A background child that keeps the pipe open does not hold the step: once the command itself has
-    exited, the caller kills whatever is left.
+    A background child that keeps the pipes open does not hold the step: once the command itself
+    has exited, the caller kills whatever is left.
     """
     assert process.stdout is not None
-    fd = process.stdout.fileno()
+    out = process.stdout.fileno()
     while (remaining := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], min(remaining, 0.2))
-        if ready:
-            chunk = os.read(fd, 65536)
+        watched = [out] + ([results.fd] if results and not results.closed else [])
+        ready, _, _ = select.select(watched, [], [], min(remaining, 0.2))
+        if results is not None and results.fd in ready:
+            results.read()
+        if out in ready:
+            chunk = os.read(out, 65536)
             if not chunk:
                 return _wait(process, deadline)
             capture.add(chunk)
-        elif process.poll() is not None:
+        elif not ready and process.poll() is not None:
             return False
     return True
 

@@ -4,7 +4,9 @@ archive's layout and the events on stdout. The host imports this module too, so 
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import sys
 from typing import Any
 
@@ -14,16 +16,19 @@ POSTGRES_USER = "postgres"
 
 # tmpfs mounts made by the host; each is size-capped and owned by root until the harness hands
 # parts of it to a user.
-WORK_MOUNT = "/work"  # the student's files and everything the student's steps write
-GRADER_MOUNT = "/grader"  # hidden tests and their results: the student's uid cannot write here
+WORK_MOUNT = "/work"  # the student's files and the student's scratch space
+GRADER_MOUNT = "/grader"  # hidden tests, the grader's plugins, the hidden user's scratch space
 PG_MOUNT = "/pg"  # the throwaway PostgreSQL cluster
 TMP_MOUNT = "/tmp"  # a private tmpfs of the container, not the host's /tmp
+SHM_DIR = "/dev/shm"  # Docker's shared-memory tmpfs, writable by every user: wiped like /tmp
 
 SUBMISSION_DIR = f"{WORK_MOUNT}/src"
-STUDENT_OUT = f"{WORK_MOUNT}/out"
-HIDDEN_TESTS_DIR = f"{GRADER_MOUNT}/hidden"
-HIDDEN_PLUGIN_DIR = f"{GRADER_MOUNT}/plugin"
-HIDDEN_OUT = f"{GRADER_MOUNT}/hidden-out"
+STUDENT_SCRATCH = f"{WORK_MOUNT}/scratch"  # HOME and TMPDIR of one step, removed after it
+HIDDEN_TESTS_DIR = f"{GRADER_MOUNT}/hidden"  # root:hidden 0750: never readable by the student
+HIDDEN_PLUGIN_DIR = f"{GRADER_MOUNT}/plugin"  # the rubric's conftest.py, root:hidden 0750
+HIDDEN_SCRATCH = f"{GRADER_MOUNT}/scratch"  # the hidden user's HOME and TMPDIR of one step
+PUBLIC_DIR = f"{GRADER_MOUNT}/public"  # root 0755: the grader's plugins and the rubric's probe
+BROKER_DIR = f"{GRADER_MOUNT}/broker"  # root:hidden 0750: the socket that starts student processes
 PG_SOCKET_DIR = f"{PG_MOUNT}/run"
 # The submission's installed dependencies: a read-only bind mount that the image's `.pth` file puts on
 # sys.path after the image's own site-packages, so nothing in it can replace a tool of the grader.
@@ -34,11 +39,24 @@ ARCHIVE_CONFIG = "config.json"
 ARCHIVE_SUBMISSION = "submission"
 ARCHIVE_HIDDEN = "hidden"
 ARCHIVE_PLUGIN = "plugin"  # the rubric's hidden_tests/conftest.py, loaded as an explicit plugin
+ARCHIVE_PROBE = "probe"  # the rubric's probe: the student-side half of the hidden checks (public)
 HIDDEN_PLUGIN_MODULE = "grader_hidden_conftest"
+PROBE_FILE = "probe.py"
 
 STEP_IDS = ("lint", "tests", "hidden_tests", "migrations")
-ARTIFACT_LIMIT_BYTES = 4_000_000  # one artifact (ruff JSON, JUnit XML, coverage JSON) at most
+ARTIFACT_LIMIT_BYTES = 4_000_000  # one artifact (ruff JSON, test results, coverage) at most
+EVENT_LIMIT_BYTES = 12_000_000  # one event line; above it the step's artifacts are dropped, with the reason
 OUTPUT_TAIL_CHARS = 3000
+CHANNEL_ENV = "GRADER_RESULTS_FD"  # the pipe a grader-run tool writes its machine-readable results to
+# `python -B -c BOOTSTRAP FILE ARGS...`: runs FILE's main() without putting FILE's folder (the
+# harness, whose module names could shadow a student's) on the student's sys.path.
+BOOTSTRAP = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('_grader_entry', sys.argv.pop(1))\n"
+    "module = sys.modules['_grader_entry'] = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(module)\n"
+    "module.main()\n"
+)
 
 # Events: one JSON object per line on the container's stdout, which only the harness writes.
 EVENT_HELLO = "hello"  # {"tool_versions": {...}}
@@ -55,15 +73,56 @@ OUTCOME_NOT_RUN = "not_run"
 OUTCOME_ERROR = "error"  # the harness itself could not run the step (e.g. PostgreSQL did not start)
 
 
+def encode_event(event: str, **fields: Any) -> str:
+    """One event line, never longer than EVENT_LIMIT_BYTES: oversized artifacts are dropped and said so.
+
+    Artifacts are capped in bytes, but JSON escapes a control character into six, so the cap alone
+    does not bound the line.
+    """
+    line = json.dumps({"event": event, **fields}, ensure_ascii=False)
+    if len(line.encode("utf-8", "replace")) <= EVENT_LIMIT_BYTES:
+        return line
+    fields = {**fields, "artifacts": {}, "dropped": f"the step's results were larger than "
+                                                   f"{EVENT_LIMIT_BYTES // 1_000_000} MB"}
+    line = json.dumps({"event": event, **fields}, ensure_ascii=False)
+    if len(line.encode("utf-8", "replace")) <= EVENT_LIMIT_BYTES:
+        return line
+    return json.dumps({"event": event, "step": fields.get("step"), "outcome": fields.get("outcome"),
+                       "artifacts": {}, "dropped": fields["dropped"]})
+
+
 def emit(event: str, **fields: Any) -> None:
     """Write one event line; flushed at once so the host can show progress as it happens."""
-    sys.stdout.write(json.dumps({"event": event, **fields}, ensure_ascii=False) + "\n")
+    sys.stdout.write(encode_event(event, **fields) + "\n")
     sys.stdout.flush()
 
 
 def parse_event(line: str) -> dict[str, Any] | None:
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) and isinstance(value.get("event"), str) else None
+
+
+def declared_tests(source: bytes) -> set[str]:
+    """Test functions of one test file (module level or in `Test*` classes), found by parsing it."""
+    tree = ast.parse(source)
+    found: set[str] = set()
+    for node in tree.body:
+        bodies = [node] if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else []
+        if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            bodies = [item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)]
+        found.update(item.name for item in bodies if item.name.startswith("test"))
+    return found
+
+
+def hidden_test_names(root: str) -> list[str]:
+    """Every hidden test the rubric holds, known before anything of the student's runs."""
+    names: set[str] = set()
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name.startswith("test_") and name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as handle:
+                    names |= declared_tests(handle.read())
+    return sorted(names)

@@ -16,13 +16,16 @@ from .protocol import (
     ARCHIVE_CONFIG,
     ARCHIVE_HIDDEN,
     ARCHIVE_PLUGIN,
+    ARCHIVE_PROBE,
     ARCHIVE_SUBMISSION,
     HIDDEN_PLUGIN_DIR,
     HIDDEN_TESTS_DIR,
+    PUBLIC_DIR,
     SUBMISSION_DIR,
 )
 
-TARGETS = {ARCHIVE_SUBMISSION: SUBMISSION_DIR, ARCHIVE_HIDDEN: HIDDEN_TESTS_DIR, ARCHIVE_PLUGIN: HIDDEN_PLUGIN_DIR}
+TARGETS = {ARCHIVE_SUBMISSION: SUBMISSION_DIR, ARCHIVE_HIDDEN: HIDDEN_TESTS_DIR, ARCHIVE_PLUGIN: HIDDEN_PLUGIN_DIR,
+           ARCHIVE_PROBE: PUBLIC_DIR}
 
 
 class RejectedArchive(Exception):
@@ -36,6 +39,8 @@ def unpack(stream: IO[bytes]) -> dict[str, Any]:
         for member in archive:
             if member.name == ARCHIVE_CONFIG and member.isfile():
                 config = json.loads(_read(archive, member))
+                if not isinstance(config, dict):
+                    raise RejectedArchive("config.json is not an object")
                 continue
             _extract(archive, member)
     if config is None:
