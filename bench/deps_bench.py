@@ -76,8 +76,8 @@ def rubric_text(policy: str, packages: tuple[str, ...]) -> str:
     """The runner tests' rubric with absolute paths, a dependency policy and the image's package list."""
     text = TEST_RUBRIC.read_text()
     text = text.replace('path = "hidden_tests"', f'path = "{TEST_RUBRIC.parent / "hidden_tests"}"')
-    text = text.replace('key = "../../../rubric/sqlalchemy-async/quiz_key.toml"',
-                        f'key = "{ROOT / "rubric" / "sqlalchemy-async" / "quiz_key.toml"}"')
+    for key in ("key", "probe"):  # the quiz key and the probe, both of the shipped rubric
+        text = text.replace(f'{key} = "../../../rubric/', f'{key} = "{ROOT / "rubric"}/')
     listed = ", ".join(json.dumps(package) for package in packages)
     text = text.replace('[runner]\n', f"[runner]\npackages = [{listed}]\n")
     return text + f'\n[dependencies]\npolicy = "{policy}"\nmax_packages = 80\n'
