@@ -19,6 +19,7 @@ RUN groupadd --gid 2000 student && useradd --uid 2000 --gid 2000 --no-create-hom
  && groupadd --gid 2001 hidden && useradd --uid 2001 --gid 2001 --no-create-home --home-dir /work \
       --shell /usr/sbin/nologin hidden
 # A ready cluster with the two non-superuser roles: a run copies it into its tmpfs instead of initdb.
+# `student_tests` is the student's tests' database when the rubric runs them on PostgreSQL.
 # `probe` and `probe_models` are the databases of the hidden checks: the student's code works in them
 # as their owner; the hidden tests keep a table of their own in `probe` and read what happened.
 RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
@@ -30,6 +31,7 @@ RUN install -d -o postgres -g postgres -m 0700 /opt/pg-template \
          psql -h /tmp -U postgres -q -c "CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
            -c "ALTER ROLE $role SET statement_timeout = 10000" -c "CREATE DATABASE $role OWNER $role"; \
        done \
+    && psql -h /tmp -U postgres -q -c "CREATE DATABASE student_tests OWNER student" \
     && for db in probe probe_models; do \
          psql -h /tmp -U postgres -q -c "CREATE DATABASE $db OWNER student" \
          && psql -h /tmp -U postgres -q -d $db -c "GRANT CREATE ON SCHEMA public TO hidden"; \
@@ -40,6 +42,11 @@ COPY docker/build-ca/ /opt/build-ca/
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check $RUNNER_PACKAGES
+# A submission's installed dependencies are mounted read-only at /opt/deps; this .pth file appends the
+# folder to sys.path after the image's site-packages (and its own .pth files are never processed), so
+# a package in it can add modules but never replace pytest, coverage, ruff, alembic or the harness.
+RUN install -d -m 0755 /opt/deps \
+ && echo /opt/deps > "$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz-grader-deps.pth"
 ENV PATH=/opt/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The harness' hash (passed by `grader image build`) labels the image, so an image digest in a
 # report can be traced to the harness that produced it.

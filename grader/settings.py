@@ -24,6 +24,10 @@ DOCKER_CLIENT_ENV = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CON
                      "DOCKER_CERT_PATH")
 # Where pip inside an image build finds the host's CA bundle (behind a TLS-inspecting proxy).
 CA_BUNDLE_ENV = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+# What `uv` needs of the environment to reach the package index (proxies), nothing else of the service.
+INDEX_CLIENT_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+                    "SSL_CERT_DIR")
+DEFAULT_PACKAGE_INDEX_URL = "https://pypi.org/simple"
 # GitHub caps webhook payloads at 25 MB; we accept exactly that much and no more.
 GITHUB_PAYLOAD_CAP_BYTES = 25 * 1024 * 1024
 # Where a generated dashboard session secret is kept when GRADER_SESSION_SECRET is not set.
@@ -146,6 +150,20 @@ class RunnerSettings:
 
 
 @dataclass(frozen=True)
+class DependencySettings:
+    """Students' own dependencies: where wheels come from and where installed sets are kept.
+
+    The cache folder must be on the machine of the Docker engine: it is bind-mounted into the sandbox.
+    """
+
+    index_url: str = field(default=DEFAULT_PACKAGE_INDEX_URL, repr=False)  # may carry a mirror's credentials
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "grader" / "deps")
+    cache_mb: int = 2048
+    client_env: tuple[tuple[str, str], ...] = ()  # (name, value) of INDEX_CLIENT_ENV that are set
+    ca_bundle: Path | None = None  # the host's CA bundle, for an index behind a TLS-inspecting proxy
+
+
+@dataclass(frozen=True)
 class GradingSettings:
     rubric_path: Path = SHIPPED_RUBRIC
     remediation_base_url: str = ""  # overrides the rubric's own base URL when set
@@ -191,6 +209,7 @@ class Settings:
     github: GitHubSettings = field(default_factory=GitHubSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     runner: RunnerSettings = field(default_factory=RunnerSettings)
+    dependencies: DependencySettings = field(default_factory=DependencySettings)
     grading: GradingSettings = field(default_factory=GradingSettings)
     oidc: OidcSettings = field(default_factory=OidcSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
@@ -367,6 +386,21 @@ def _ca_bundle(env: Mapping[str, str]) -> Path | None:
     return None
 
 
+def _read_dependencies(env: Mapping[str, str]) -> DependencySettings:
+    index_url = env.get("GRADER_PACKAGE_INDEX_URL", "").strip().rstrip("/") or DEFAULT_PACKAGE_INDEX_URL
+    if not index_url.startswith(("https://", "http://", "file://")):
+        # It can hold a mirror's credentials: name the variable, never echo its value.
+        raise SettingsError("GRADER_PACKAGE_INDEX_URL must be the http(s):// or file:// URL of a simple index")
+    cache_dir = env.get("GRADER_DEPS_CACHE_DIR", "").strip()
+    home = env.get("XDG_CACHE_HOME", "").strip()
+    default_dir = Path(home) / "grader" / "deps" if home else DependencySettings().cache_dir
+    return DependencySettings(
+        index_url=index_url, cache_dir=Path(cache_dir).absolute() if cache_dir else default_dir,
+        cache_mb=_parsed(env, "GRADER_DEPS_CACHE_MB", 2048, _positive_int, "a positive integer (megabytes)"),
+        client_env=tuple((name, env[name]) for name in INDEX_CLIENT_ENV if name in env),
+        ca_bundle=_ca_bundle(env))
+
+
 def _read_grading(env: Mapping[str, str]) -> GradingSettings:
     rubric = env.get("GRADER_RUBRIC", "").strip()
     return GradingSettings(rubric_path=Path(rubric) if rubric else SHIPPED_RUBRIC,
@@ -437,6 +471,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         github=_read_github(env),
         queue=_read_queue(env),
         runner=_read_runner(env),
+        dependencies=_read_dependencies(env),
         grading=_read_grading(env),
         oidc=_read_oidc(env),
         actions=_read_actions(env),

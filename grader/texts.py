@@ -29,6 +29,26 @@ class Texts:
     file: str
     coverage: str
     migration_failed: str  # {step}
+    tests_not_started: str
+    deps_installed: str  # {count} {source} {seconds} {cached}
+    deps_cached: str
+    deps_in_image: str  # {source}
+    deps_none: str
+    deps_failed: str  # {reason}
+    deps_rest_installed: str  # {count}
+    deps_left_out: str  # {count}
+    # Why the dependencies were not installed ({detail}: the package or limit; {python}: the image's Python).
+    deps_no_wheel: str
+    deps_not_found: str
+    deps_conflict: str
+    deps_over_count: str
+    deps_over_size: str
+    deps_over_time: str
+    deps_denied: str
+    deps_error: str
+    deps_notes: dict[str, str]  # DependencyNote kind -> why, with {subject}
+    deps_image_versions: str  # {count}
+    deps_image_version: str  # {name} {version} {declared}
     footer: str  # {duration} {sha} {rubric} {version}
     truncated: str  # {count}
     comment_truncated: str
@@ -54,6 +74,7 @@ class Texts:
     summary_clean: str
     summary_tests: str  # {passed} {total}
     summary_no_tests: str
+    summary_tests_not_started: str  # {error}
     summary_coverage: str  # {percent} {target}
     summary_no_coverage: str
     summary_migrations: str  # {ok} {total} {failed}
@@ -87,6 +108,39 @@ RUSSIAN = Texts(
     file="Файл",
     coverage="Покрытие",
     migration_failed="Миграции: шаг «{step}» не прошёл",
+    tests_not_started="Тесты не запустились: последние строки вывода pytest",
+    deps_installed="**Зависимости:** установлено пакетов: {count} (из {source}), {seconds} с{cached}",
+    deps_cached=", из кэша",
+    deps_in_image="**Зависимости:** всё, что объявлено в {source}, уже есть в образе проверки",
+    deps_none="**Зависимости:** в репозитории не объявлены (в uv.lock, poetry.lock, requirements*.txt, "
+              "pyproject.toml)",
+    deps_failed="**Зависимости не установлены:** {reason}",
+    deps_rest_installed=" (остальные установлены: {count})",
+    deps_left_out="Зависимости: не установлено из манифестов ({count})",
+    deps_no_wheel="у {detail} нет готового wheel-пакета для Python {python} (из исходников ничего не собирается) "
+                  "— выбери версию, для которой он есть",
+    deps_not_found="пакет {detail} не найден в индексе пакетов — проверь название",
+    deps_conflict="требования несовместимы: {detail}",
+    deps_over_count="слишком много пакетов ({detail}) — больше лимита задания",
+    deps_over_size="слишком большой объём ({detail} МБ) — больше лимита задания",
+    deps_over_time="установка не уложилась в {detail} с",
+    deps_denied="запрещено правилами задания: {detail}",
+    deps_error="установка не удалась: {detail}",
+    deps_image_versions="Зависимости: версии из образа проверки вместо объявленных ({count})",
+    deps_image_version="{name} {version} (объявлено {declared}): в образе проверки своя версия, и работает она",
+    deps_notes={
+        "editable": "{subject}: редактируемая установка не выполняется (код проверяется из репозитория)",
+        "option": "{subject}: параметры индекса и установки не учитываются",
+        "path": "{subject}: локальный путь не устанавливается (код проверяется из репозитория)",
+        "url": "{subject}: зависимости из git и по URL не устанавливаются (только wheel из индекса пакетов)",
+        "invalid": "{subject}: это не требование к пакету",
+        "link": "{subject}: это ссылка, а не файл — не прочитан",
+        "unreadable": "{subject}: не удалось прочитать",
+        "not_regular": "{subject}: это не обычный файл — не прочитан",
+        "too_large": "{subject}: файл слишком большой — не прочитан",
+        "not_toml": "{subject}: не разбирается как TOML",
+        "outside": "{subject}: ссылается на файл вне репозитория — не прочитан",
+    },
     footer="Время проверки {duration} с · коммит {sha} · рубрика {rubric} v{version}",
     truncated="…и ещё {count} (не показано)",
     comment_truncated="_Комментарий сокращён: он не помещается в лимит GitHub._",
@@ -113,6 +167,7 @@ RUSSIAN = Texts(
     summary_clean="замечаний ruff нет",
     summary_tests="пройдено тестов: {passed} из {total}",
     summary_no_tests="тесты не найдены",
+    summary_tests_not_started="тесты не запустились: {error}",
     summary_coverage="покрытие {percent:.1f} % (цель {target:.0f} %)",
     summary_no_coverage="нет данных о покрытии",
     summary_migrations="шагов миграций пройдено: {ok} из {total}{failed}",
@@ -158,6 +213,38 @@ ENGLISH = Texts(
     file="File",
     coverage="Coverage",
     migration_failed="Migrations: step “{step}” failed",
+    tests_not_started="Tests could not start: the last lines of pytest's output",
+    deps_installed="**Dependencies:** {count} packages from {source}, {seconds} s{cached}",
+    deps_cached=" (cached)",
+    deps_in_image="**Dependencies:** everything {source} declares is in the grading image already",
+    deps_none="**Dependencies:** none declared (in uv.lock, poetry.lock, requirements*.txt or pyproject.toml)",
+    deps_failed="**Dependencies not installed:** {reason}",
+    deps_rest_installed=" (the others are installed: {count})",
+    deps_left_out="Dependencies: not installed from the manifests ({count})",
+    deps_no_wheel="{detail} has no wheel for Python {python} (nothing is built from source): "
+                  "pick a version that has one",
+    deps_not_found="{detail} is not on the package index: check the name",
+    deps_conflict="the requirements conflict: {detail}",
+    deps_over_count="too many packages ({detail}), over the assignment's cap",
+    deps_over_size="too large ({detail} MB), over the assignment's cap",
+    deps_over_time="installing took longer than {detail} s",
+    deps_denied="not allowed by the assignment: {detail}",
+    deps_error="installation failed: {detail}",
+    deps_image_versions="Dependencies: the grading image's versions instead of the declared ones ({count})",
+    deps_image_version="{name} {version} (declared {declared}): the grading image has its own version, and it runs",
+    deps_notes={
+        "editable": "{subject}: editable installs are not run (the code is graded from the repository)",
+        "option": "{subject}: index and install options are ignored",
+        "path": "{subject}: a local path is not installed (the code is graded from the repository)",
+        "url": "{subject}: git and URL requirements are not installed (wheels from the package index only)",
+        "invalid": "{subject}: not a package requirement",
+        "link": "{subject}: a link, not a file; not read",
+        "unreadable": "{subject}: could not be read",
+        "not_regular": "{subject}: not a regular file; not read",
+        "too_large": "{subject}: too large; not read",
+        "not_toml": "{subject}: not valid TOML",
+        "outside": "{subject}: names a file outside the repository; not read",
+    },
     footer="Graded in {duration} s · commit {sha} · rubric {rubric} v{version}",
     truncated="…and {count} more (not shown)",
     comment_truncated="_This comment was shortened to fit GitHub's limit._",
@@ -185,6 +272,7 @@ ENGLISH = Texts(
     summary_clean="no ruff findings",
     summary_tests="{passed} of {total} tests passed",
     summary_no_tests="no tests were found",
+    summary_tests_not_started="tests could not start: {error}",
     summary_coverage="coverage {percent:.1f} % (target {target:.0f} %)",
     summary_no_coverage="no coverage data",
     summary_migrations="{ok} of {total} migration steps passed{failed}",

@@ -47,7 +47,7 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
     progress = (lambda line: print(line, flush=True)) if args.format == "text" else None
     try:
         result = asyncio.run(grade_checkout(checkout.resolve(), rubric, settings.runner, progress,
-                                            public_only=args.public))
+                                            public_only=args.public, dependencies=settings.dependencies))
     except InfrastructureError as exc:
         raise CommandError(f"could not grade: {exc}") from None
     if args.format == "json":

@@ -11,14 +11,13 @@ from datetime import datetime
 from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
-from grader.grading.report import Report, TestCase
+from grader.grading.report import DependencyReport, Report, TestCase
 from grader.grading.result import CheckGrade, GradeResult, Remediation
 from grader.texts import Texts, texts_for
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room for the hidden markers the publisher puts in front of the body.
 MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 200
-LINT_SHOWN = 100
 TESTS_SHOWN = 50
 FILES_SHOWN = 5
 REVIEW_SHOWN = 20
@@ -73,6 +72,22 @@ def _next_grade_line(result: GradeResult, texts: Texts) -> str:
     return texts.to_next_grade.format(grade=result.next_grade, checks=names) if names else ""
 
 
+def dependency_line(report: DependencyReport | None, texts: Texts) -> str:
+    """What was installed for the submission, or why not; "" when the rubric installs nothing."""
+    if report is None or report.policy == "image":
+        return ""
+    source = inline(report.source, 120)
+    if report.failure:
+        template = getattr(texts, f"deps_{report.failure}", texts.deps_error)
+        reason = template.format(detail=inline(report.detail, 300), python=inline(report.python, 20))
+        rest = texts.deps_rest_installed.format(count=len(report.packages)) if report.packages else ""
+        return texts.deps_failed.format(reason=reason) + rest
+    if report.packages:
+        return texts.deps_installed.format(count=len(report.packages), source=source, seconds=number(report.seconds),
+                                           cached=texts.deps_cached if report.cached else "")
+    return texts.deps_in_image.format(source=source) if report.from_image else texts.deps_none
+
+
 def _adjustment_lines(result: GradeResult, texts: Texts) -> list[str]:
     """Why the grade is not what the checks gave: set by the instructor, or cut for lateness."""
     if result.override is not None:
@@ -91,8 +106,8 @@ def _adjustment_lines(result: GradeResult, texts: Texts) -> list[str]:
 
 
 def first_screen(result: GradeResult) -> str:
-    """Grade and score (and why they differ from the checks' when they do), the table of checks, one line
-    per failure, the way to the next grade."""
+    """Grade and score (and why they differ from the checks' when they do), the table of checks, what
+    was installed, one line per failure, the way to the next grade."""
     texts = texts_for(result.language)
     adjustments = _adjustment_lines(result, texts)
     parts = [texts.grade_heading.format(grade=inline(result.grade, 20), score=number(result.score)), "",
@@ -104,6 +119,9 @@ def first_screen(result: GradeResult) -> str:
         opening, closing = texts.quotes
         names = ", ".join(f"{opening}{inline(title, 80)}{closing}" for title in result.graded_by_service)
         parts += ["", texts.graded_by_service.format(checks=names)]
+    dependencies = dependency_line(result.report.dependencies, texts)
+    if dependencies:
+        parts += ["", dependencies]
     failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
     if failures:
         parts += ["", f"**{texts.failures}**", "", *failures]
@@ -114,12 +132,17 @@ def first_screen(result: GradeResult) -> str:
 
 
 def _details(summary: str, items: list[str], budget: int, texts: Texts, max_items: int) -> tuple[str, bool]:
-    """A collapsed section with as many items as fit in `budget`; True when some were cut."""
+    """A collapsed section with up to `max_items` items that fit in `budget`, and how many more there
+    are; True when the budget (GitHub's limit), not the cap, cut some."""
     head, tail = f"<details><summary>{summary}</summary>\n\n", "\n\n</details>"
     kept: list[str] = []
     used = len(head) + len(tail) + 80
+    over_budget = False
     for item in items:
-        if len(kept) == max_items or used + len(item) + 1 > budget:
+        if len(kept) == max_items:
+            break
+        if used + len(item) + 1 > budget:
+            over_budget = True
             break
         kept.append(item)
         used += len(item) + 1
@@ -128,7 +151,7 @@ def _details(summary: str, items: list[str], budget: int, texts: Texts, max_item
     cut = len(items) - len(kept)
     if cut:
         kept.append(texts.truncated.format(count=cut))
-    return head + "\n".join(kept) + tail, bool(cut)
+    return head + "\n".join(kept) + tail, over_budget
 
 
 def _file_link(ctx: CommentContext, path: str, line: int) -> str:
@@ -157,6 +180,30 @@ def _coverage_items(report: Report, texts: Texts) -> list[str]:
     return [f"| {texts.file} | {texts.coverage} |\n|---|---:|", *rows] if rows else []
 
 
+def _startup_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
+    step = report.step("tests")
+    if step is None or not step.error_lines or report.tests:
+        return "", []
+    return texts.tests_not_started, [code_block(step.error_lines[1:] or step.error_lines, 15)]
+
+
+def _dependency_items(report: Report, texts: Texts) -> list[str]:
+    deps = report.dependencies
+    if deps is None:
+        return []
+    return ["- " + texts.deps_notes.get(note.kind, "{subject}").format(subject=inline(note.subject, 150))
+            for note in deps.notes]
+
+
+def _image_version_items(report: Report, texts: Texts) -> list[str]:
+    deps = report.dependencies
+    if deps is None:
+        return []
+    return ["- " + texts.deps_image_version.format(name=inline(item.name, 80), version=inline(item.version, 40),
+                                                   declared=inline(item.declared, 80))
+            for item in deps.image_versions]
+
+
 def _review_items(report: Report, ctx: CommentContext, texts: Texts) -> list[str]:
     """The tamper scan's findings, each linked to its file and line."""
     return [f"- {_file_link(ctx, item.file, item.line)} "
@@ -175,9 +222,14 @@ def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tu
     """Every collapsed section that has something to say, within `budget` characters in total."""
     texts, report = texts_for(result.language), result.report
     tests, hidden = _test_items(report.tests, texts), _test_items(report.hidden_tests, texts)
+    left_out = _dependency_items(report, texts)
+    replaced = _image_version_items(report, texts)
     wanted = [
+        (texts.deps_left_out.format(count=len(left_out)), left_out, 20),
+        (texts.deps_image_versions.format(count=len(replaced)), replaced, 20),
+        (*_startup_section(report, texts), 1),
         (texts.review_findings.format(count=len(report.tamper)), _review_items(report, ctx, texts), REVIEW_SHOWN),
-        (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), LINT_SHOWN),
+        (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), result.lint_shown),
         (texts.failed_tests.format(count=len(tests)), tests, TESTS_SHOWN),
         (texts.failed_hidden_tests.format(count=len(hidden)), hidden, TESTS_SHOWN),
         (texts.least_covered, _coverage_items(report, texts), FILES_SHOWN + 1),

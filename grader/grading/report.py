@@ -66,6 +66,44 @@ class QuizResult(msgspec.Struct, frozen=True):
     error: str = ""  # set when the answers file is missing or malformed
 
 
+class DependencyNote(msgspec.Struct, frozen=True):
+    """Something of the manifests that was not installed: `kind` says why, `subject` is the line or file.
+
+    kinds: "editable", "option", "path", "url", "invalid" (a declared line), and "link", "unreadable",
+    "not_regular", "too_large", "not_toml", "outside" (a manifest file that could not be read).
+    """
+
+    kind: str
+    subject: str
+
+
+class ImageVersion(msgspec.Struct, frozen=True):
+    """A package the runner image provides at a version the submission's declaration excludes: the
+    image's runs (it comes first on sys.path, so nothing can replace the grader's own tools)."""
+
+    name: str
+    version: str  # the image's
+    declared: str  # the declared specifier
+
+
+class DependencyReport(msgspec.Struct, frozen=True):
+    """The submission's own dependencies: what was installed from which manifest, or why not."""
+
+    policy: str  # the rubric's: "image" | "allowlist" | "declared"
+    python: str = ""  # the runner image's Python, which the wheels are for
+    source: str = ""  # the manifest files read, e.g. "uv.lock + pyproject.toml"
+    packages: list[str] = []  # installed, "name==version"
+    cached: bool = False
+    seconds: float = 0.0
+    failure: str = ""  # "no_wheel" | "not_found" | "conflict" | "over_count" | "over_size" | "over_time" |
+    # "denied" | "error"; empty when everything declared and allowed was installed
+    detail: str = ""  # the package(s) or limit the failure is about: "12 > 10" (packages), "410 > 300" (MB), "240" (s)
+    denied: list[str] = []  # declared names the rubric refuses (the rest was installed)
+    notes: list[DependencyNote] = []  # declared lines left out and manifests not read, with why
+    image_versions: list[ImageVersion] = []  # the image's versions used instead of declared ones
+    from_image: list[str] = []  # declared names the image provides (not installed again)
+
+
 class TamperFinding(msgspec.Struct, frozen=True):
     """Code in the submission that could forge what a check measures in the student's own process.
 
@@ -82,12 +120,15 @@ class TamperFinding(msgspec.Struct, frozen=True):
 
 
 class StepResult(msgspec.Struct, frozen=True):
-    id: str  # "lint", "tests", "hidden_tests", "migrations", "quiz"
+    id: str  # "dependencies", "lint", "tests", "hidden_tests", "migrations", "quiz"
     status: StepStatus
     summary: str
     duration_seconds: float = 0.0
     truncated: bool = False
     output_tail: str = ""  # the last lines of the step's own output, for the student
+    # why the step could not start (pytest died while importing or collecting): the error's headline,
+    # then the output's last lines
+    error_lines: list[str] = []
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -99,6 +140,7 @@ class Report(msgspec.Struct, kw_only=True):
     coverage: Coverage | None = None
     migrations: list[MigrationStep] = []
     quiz: QuizResult | None = None
+    dependencies: DependencyReport | None = None
     tool_versions: dict[str, str] = {}
     image_digest: str = ""
     rubric_sha256: str = ""

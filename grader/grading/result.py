@@ -63,6 +63,7 @@ class GradeResult(msgspec.Struct, kw_only=True):
     rubric_id: str = ""
     rubric_version: str = ""
     language: str = "en"
+    lint_shown: int = 100  # lint findings the comment lists (the rubric's cap); the rest are counted
     report: Report = msgspec.field(default_factory=Report)
     late: LatePenalty | None = None  # set when shown, never stored: lateness depends on extensions granted later
     override: InstructorOverride | None = None  # likewise, from the newest override of the submission

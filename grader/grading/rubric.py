@@ -18,6 +18,9 @@ CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz"
 PRIVATE_KINDS = ("hidden_tests", "quiz")
 LANGUAGES = ("ru", "en")
 NOQA_MODES = ("ignored", "honoured")
+DEPENDENCY_POLICIES = ("image", "allowlist", "declared")
+TEST_DATABASES = ("sqlite", "postgres")
+DEFAULT_GROUPS = ("dev", "test", "tests", "testing")
 PRAGMA_MODES = ("ignored", "honoured")  # coverage's exclusion pragmas (`# pragma: no cover`)
 
 
@@ -35,6 +38,38 @@ class LintRules:
     line_length: int = 100
     noqa: str = "ignored"  # "ignored": suppression comments hide nothing; "honoured": they do
     exclude: tuple[str, ...] = ()  # ruff patterns of files not linted; nothing else is ever skipped
+    # ruff settings passed through as `--config KEY=VALUE` (e.g. "lint.flake8-bugbear.extend-immutable-calls",
+    # "lint.per-file-ignores", "target-version"), values as TOML would hold them
+    settings: tuple[tuple[str, object], ...] = ()
+    comment_max_findings: int = 20  # findings listed in the PR comment; the rest are counted
+
+
+@dataclass(frozen=True)
+class DependencyRules:
+    """What a submission may install beyond the runner image (`[dependencies]`).
+
+    `image`: nothing; `allowlist`: the rubric's `extras` for every submission (one shared environment);
+    `declared`: what the submission's manifests declare, plus `extras`. Wheels only, always.
+    """
+
+    policy: str = "image"
+    extras: tuple[str, ...] = ()  # requirements installed for every submission (allowlist, declared)
+    deny: tuple[str, ...] = ()  # name patterns never installed, directly or as a dependency: a failure
+    ignore: tuple[str, ...] = ()  # name patterns left out quietly: tools that never run in grading
+    groups: tuple[str, ...] = DEFAULT_GROUPS  # optional/dev groups installed with the main requirements
+    max_packages: int = 60
+    max_mb: int = 300
+    max_seconds: int = 180
+
+
+@dataclass(frozen=True)
+class RunnerEnvironment:
+    """The student's tests' and migrations' environment (`[runner.env]`), not secrets; values may hold
+    `{database_url}`, `{postgres_url}`, `{postgres_host}`, `{postgres_port}`, `{postgres_user}`,
+    `{postgres_db}`."""
+
+    env: tuple[tuple[str, str], ...] = ()
+    tests_database: str = "sqlite"  # what `{database_url}` means in the student's tests
 
 
 @dataclass(frozen=True)
@@ -72,8 +107,11 @@ class Rubric:
     sha256: str
     packages: tuple[str, ...] = ()
     python_paths: tuple[str, ...] = ()
+    dependencies: DependencyRules = DependencyRules()
+    environment: RunnerEnvironment = RunnerEnvironment()
     hidden_tests_dir: Path | None = None
     probe_path: Path | None = None  # the student-side half of the hidden checks (public, not secret)
+    hidden_package: str = ""  # the package the hidden checks import (e.g. "app"), found wherever the student put it
     quiz: QuizSpec | None = None
     coverage_pragmas: str = "ignored"  # "honoured": `# pragma: no cover` excludes code from coverage
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,17 +12,33 @@ from typing import Any
 from grader.grading.quiz import QuizKeyError, load_quiz
 from grader.grading.rubric import (
     CHECK_KINDS,
+    DEFAULT_GROUPS,
+    DEPENDENCY_POLICIES,
     LANGUAGES,
     NOQA_MODES,
     PRAGMA_MODES,
+    TEST_DATABASES,
     Check,
+    DependencyRules,
     LintRules,
     QuizSpec,
     Rubric,
     RubricSet,
+    RunnerEnvironment,
     Section,
 )
 from grader.settings import GradingSettings, Settings
+
+# ruff settings a rubric may pass through; the grader's own (rules, line length, sources, what is linted:
+# `lint.exclude` is the one way to leave files out) are not among them.
+RUFF_SETTING = re.compile(r"(target-version|lint\.(extend-per-file-ignores|per-file-ignores|"
+                          r"dummy-variable-rgx|typing-modules|allowed-confusables|"
+                          r"(flake8-[a-z0-9-]+|isort|pyupgrade|pydocstyle|pycodestyle|pep8-naming|mccabe|"
+                          r"pylint|pyflakes)\.[a-z0-9-]+))")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Set by the harness for every process of the student's (paths, users, the interpreter's own switches).
+RESERVED_ENV = frozenset({"PATH", "HOME", "USER", "TMPDIR", "LANG", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+                          "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "LD_PRELOAD", "LD_LIBRARY_PATH"})
 
 
 class RubricError(ValueError):
@@ -102,7 +119,10 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
         checks=_checks(reader, data.get("checks"), sections), path=reader.path.resolve(), sha256=sha256,
         packages=reader.strings(runner, "runner.packages", "packages", []),
         python_paths=_python_paths(reader, runner),
-        hidden_tests_dir=_hidden_tests(reader, data), probe_path=_probe(reader, data), quiz=_quiz(reader, data),
+        dependencies=_dependencies(reader, reader.table(data, "dependencies", "dependencies", required=False)),
+        environment=_environment(reader, runner),
+        hidden_tests_dir=_hidden_tests(reader, data), probe_path=_probe(reader, data),
+        hidden_package=_hidden_package(reader, data), quiz=_quiz(reader, data),
         coverage_pragmas=_pragmas(reader, reader.table(data, "coverage", "coverage", required=False)),
     )
 
@@ -134,9 +154,60 @@ def _lint(reader: _Reader, table: dict[str, Any]) -> LintRules:
     if noqa not in NOQA_MODES:
         raise reader.fail("lint.noqa", f"must be one of {', '.join(NOQA_MODES)}")
     line_length = int(reader.number(table, "lint.line_length", "line_length", 100, positive=True))
+    shown = int(reader.number(table, "lint.comment_max_findings", "comment_max_findings", 20, positive=True))
     return LintRules(select=reader.strings(table, "lint.select", "select", ["E", "F"]),
                      ignore=reader.strings(table, "lint.ignore", "ignore", []), line_length=line_length, noqa=noqa,
-                     exclude=reader.strings(table, "lint.exclude", "exclude", []))
+                     settings=_ruff_settings(reader, reader.table(table, "lint.settings", "settings", required=False)),
+                     exclude=reader.strings(table, "lint.exclude", "exclude", []), comment_max_findings=shown)
+
+
+def _ruff_settings(reader: _Reader, table: dict[str, Any]) -> tuple[tuple[str, object], ...]:
+    for key, value in table.items():
+        if not RUFF_SETTING.fullmatch(key):
+            raise reader.fail(f"lint.settings.{key}", "is not a ruff setting a rubric may set (target-version, "
+                                                      "lint.per-file-ignores, lint.<plugin>.<option>)")
+        if not _plain_toml(value):
+            raise reader.fail(f"lint.settings.{key}", "must be a string, number, boolean, list or table of those")
+    return tuple(sorted(table.items()))
+
+
+def _plain_toml(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list) and depth < 2:
+        return all(_plain_toml(item, depth + 1) for item in value)
+    if isinstance(value, dict) and depth < 2:
+        return all(isinstance(key, str) and _plain_toml(item, depth + 1) for key, item in value.items())
+    return False
+
+
+def _dependencies(reader: _Reader, table: dict[str, Any]) -> DependencyRules:
+    policy = table.get("policy", "image")
+    if policy not in DEPENDENCY_POLICIES:
+        raise reader.fail("dependencies.policy", f"must be one of {', '.join(DEPENDENCY_POLICIES)}")
+    key = "dependencies."
+    return DependencyRules(
+        policy=policy, extras=reader.strings(table, f"{key}extras", "extras", []),
+        deny=reader.strings(table, f"{key}deny", "deny", []),
+        ignore=reader.strings(table, f"{key}ignore", "ignore", []),
+        groups=reader.strings(table, f"{key}groups", "groups", list(DEFAULT_GROUPS)),
+        max_packages=int(reader.number(table, f"{key}max_packages", "max_packages", 60, positive=True)),
+        max_mb=int(reader.number(table, f"{key}max_mb", "max_mb", 300, positive=True)),
+        max_seconds=int(reader.number(table, f"{key}max_seconds", "max_seconds", 180, positive=True)))
+
+
+def _environment(reader: _Reader, runner: dict[str, Any]) -> RunnerEnvironment:
+    database = runner.get("tests_database", "sqlite")
+    if database not in TEST_DATABASES:
+        raise reader.fail("runner.tests_database", f"must be one of {', '.join(TEST_DATABASES)}")
+    env = reader.table(runner, "runner.env", "env", required=False)
+    for name, value in env.items():
+        if not ENV_NAME.fullmatch(name) or name.startswith("GRADER_") or name in RESERVED_ENV:
+            raise reader.fail(f"runner.env.{name}", "is not a variable a rubric may set (GRADER_*, PATH, HOME, "
+                                                    "PYTHONPATH and the like are the grader's)")
+        if not isinstance(value, str):
+            raise reader.fail(f"runner.env.{name}", "must be a string")
+    return RunnerEnvironment(env=tuple(sorted(env.items())), tests_database=database)
 
 
 def _pragmas(reader: _Reader, table: dict[str, Any]) -> str:
@@ -159,6 +230,14 @@ def _hidden_tests(reader: _Reader, data: dict[str, Any]) -> Path | None:
     return reader.relative_path(table, "hidden_tests.path", "path", must_exist=False) if table else None
 
 
+def _hidden_package(reader: _Reader, data: dict[str, Any]) -> str:
+    table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
+    if "package" not in table:
+        return ""
+    package = reader.text(table, "hidden_tests.package", "package")
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", package):
+        raise reader.fail("hidden_tests.package", "must be a dotted module name, e.g. \"app\"")
+    return package
 def _probe(reader: _Reader, data: dict[str, Any]) -> Path | None:
     table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
     return reader.relative_path(table, "hidden_tests.probe", "probe", must_exist=False) if "probe" in table else None

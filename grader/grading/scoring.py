@@ -62,6 +62,9 @@ def _test_share(cases: list[TestCase], rubric: Rubric) -> Scored:
 
 
 def _tests(report: Report, check: Check, rubric: Rubric) -> Scored:
+    step = report.step("tests")
+    if step is not None and step.error_lines and not report.tests:
+        return 0.0, False, _text(rubric, "tests_not_started", error=step.error_lines[0])
     share, passed, summary = _test_share(report.tests, rubric)
     return check.points * share, passed, summary
 
@@ -174,4 +177,4 @@ def score(report: Report, rubric: Rubric, left_out: tuple[Check, ...] = ()) -> G
     return GradeResult(score=value, grade=grade, bands=rubric.band_names, checks=checks, next_grade=next_grade,
                        to_next_grade=needed, graded_by_service=[check.title for check in left_out],
                        rubric_id=rubric.id, rubric_version=rubric.version, language=rubric.language,
-                       report=report)
+                       lint_shown=rubric.lint.comment_max_findings, report=report)

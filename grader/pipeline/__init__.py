@@ -20,6 +20,7 @@ from grader.pipeline.grading import grade_submission
 from grader.pipeline.publishing import publish_outcome
 from grader.queue.jobs import ClaimedJob, FinalFailure, JobOutput, Reschedule
 from grader.queue.worker import JobProcessor
+from grader.runner.dependencies.step import prebuild
 from grader.runner.sandbox import DockerSandbox
 from grader.settings import DEFAULT_JOB_PROCESSOR, SettingsError
 
@@ -59,8 +60,8 @@ def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
 
 
 async def prepare_host(context: JobContext) -> None:
-    """Before the first claim: the runner image on this host's engine (pulled on first use), and no
-    grading containers that dead workers left behind."""
+    """Before the first claim: the runner image on this host's engine (pulled on first use), no grading
+    containers that dead workers left behind, and the rubrics' own dependency sets installed."""
     if context.settings.queue.processor != DEFAULT_JOB_PROCESSOR:
         return
     sandbox = DockerSandbox(context.settings.runner)
@@ -70,3 +71,14 @@ async def prepare_host(context: JobContext) -> None:
         removed = await sandbox.remove_orphans()
         if removed:
             log.info("removed orphan containers", extra={"count": removed})
+    await _prebuild_dependencies(context)
+
+
+async def _prebuild_dependencies(context: JobContext) -> None:
+    """Each rubric's own dependency set, in its assignment's image (best effort: a job would install it too)."""
+    for assignment_id, rubric in [(None, context.rubric), *context.assignment_rubrics.items()]:
+        sandbox = DockerSandbox(context.runner_for(assignment_id))
+        with contextlib.suppress(InfrastructureError, OSError):
+            built = await prebuild(rubric, sandbox, context.settings.dependencies)
+            if built is not None:
+                log.info("rubric dependencies ready", extra={"rubric": rubric.id, "summary": built.step.summary})

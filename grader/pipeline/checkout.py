@@ -18,15 +18,16 @@ from grader.grading.scoring import score
 from grader.grading.tamper import scan_checkout
 from grader.runner.assemble import rejected_report
 from grader.runner.run import Progress, run_checks
-from grader.settings import RunnerSettings
+from grader.settings import DependencySettings, RunnerSettings
 
 
 async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSettings,
-                         progress: Progress | None = None, *, public_only: bool = False) -> GradeResult:
+                         progress: Progress | None = None, *, public_only: bool = False,
+                         dependencies: DependencySettings | None = None) -> GradeResult:
     """`public_only`: leave the private checks (hidden tests, quiz) to the service, as a run in a
     repository the student controls must; the result says which were left out."""
     graded = rubric.public() if public_only else rubric
-    report = await run_checks(checkout, graded, settings, progress)
+    report = await run_checks(checkout, graded, settings, progress, dependencies)
     if not report.rejected:
         report.tamper = await asyncio.to_thread(scan_checkout, checkout)
         if graded.quiz is not None:

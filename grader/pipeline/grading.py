@@ -42,7 +42,7 @@ async def _grade(context: JobContext, push: Push) -> GradeResult:
                                             runner.max_checkout_bytes)
         except UnsafeArchiveError as exc:
             return grade_rejected(f"submission rejected: {exc.reason}", rubric)
-        return await grade_checkout(checkout, rubric, runner)
+        return await grade_checkout(checkout, rubric, runner, dependencies=context.settings.dependencies)
 
 
 async def _mark_in_progress(context: JobContext, push: Push, submission_id: int) -> None:

@@ -23,7 +23,7 @@ from grader.runner.harness.protocol import (
     STEP_IDS,
     parse_event,
 )
-from grader.runner.parse import TestRun, parse_results, parse_ruff
+from grader.runner.parse import TestRun, parse_results, parse_ruff, startup_error_lines
 from grader.runner.sandbox import ContainerRun
 
 OUTCOME_STATUS = {OUTCOME_TIMEOUT: StepStatus.TIMEOUT, OUTCOME_OOM: StepStatus.OOM, OUTCOME_NOT_RUN: StepStatus.NOT_RUN}
@@ -33,6 +33,8 @@ NOT_FINISHED = "tests did not finish: pytest did not reach the end of its sessio
 NOT_REPORTED = "no result was reported for this hidden test"
 SKIPPED = "skipped: a hidden test that does not run counts as failed"
 UNREADABLE = "the step's report could not be read"
+TESTS_NOT_STARTED = "tests could not start"
+PYTEST_STOPPED = (2, 3, 4)  # interrupted by collection errors, internal error, usage error
 
 
 @dataclass
@@ -98,9 +100,19 @@ def _add_step(work: _Assembly, step: str, run: ContainerRun) -> None:
     truncated = bool(event.get("truncated"))
     if truncated:
         work.report.truncated.append(f"{step} output after {work.output_limit:,} bytes")
+    output = str(event.get("output_tail", ""))
+    startup = str(event.get("startup_output") or output)
+    error_lines = startup_error_lines(startup) if summary.startswith(TESTS_NOT_STARTED) else []
+    if error_lines:
+        summary = f"{TESTS_NOT_STARTED}: {error_lines[0]}"
+    output = str(event.get("output_tail", ""))[-3000:]
+    error_lines = startup_error_lines(str(event.get("startup_output") or output)) \
+        if summary.startswith(TESTS_NOT_STARTED) else []
+    if error_lines:
+        summary = f"{TESTS_NOT_STARTED}: {error_lines[0]}"
     work.report.steps.append(StepResult(
         id=step, status=status, summary=summary[:500], duration_seconds=_seconds(event.get("duration_seconds")),
-        truncated=truncated, output_tail=str(event.get("output_tail", ""))[-3000:]))
+        truncated=truncated, output_tail=output, error_lines=error_lines))
 
 
 def _missing_step(step: str, run: ContainerRun, done: bool) -> StepResult:
@@ -158,13 +170,32 @@ def _tests(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
     if limited is not None:
         return limited
     run = parse_results(_artifact(event, "results.json"))
+    if _not_started(event, run):
+        return StepStatus.FAILED, TESTS_NOT_STARTED
     if run is None:
         return StepStatus.INCOMPLETE, _why_missing(event, NOT_FINISHED)
     report.tests, report.coverage = run.cases, run.coverage
     if run.exit_status not in FINISHED_EXIT_STATUSES:
         report.coverage = None
         return StepStatus.INCOMPLETE, f"tests did not finish: pytest stopped early (exit status {run.exit_status})"
+    if not run.cases:
+        report.coverage = None  # no test ran: what was measured is the import of conftest files
     return _verdict(run.cases)
+
+
+def _not_started(event: dict[str, Any], run: TestRun | None) -> bool:
+    """pytest stopped before running any test (a conftest or test module that does not import, an
+    option it does not know): nothing is counted, and the student is shown why."""
+    if not event.get("startup_output"):
+        return False
+    if run is None:
+        return event.get("exit_code") in PYTEST_STOPPED
+    return run.exit_status in PYTEST_STOPPED and not run.cases
+
+
+def _any_test_ran(cases: list[TestCase]) -> bool:
+    """A collection error is a test case with an error and no function name of its own."""
+    return any(case.outcome != "error" or "collect" not in case.message.lower() for case in cases)
 
 
 def _verdict(cases: list[TestCase]) -> tuple[StepStatus, str]:

@@ -9,6 +9,7 @@ exception, and every string kept is cut short.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,3 +127,38 @@ def _file_coverage(path: str, entry: Any) -> FileCoverage | None:
     missing = entry.get("missing_lines")
     lines = [_int(line) for line in missing[:MAX_MISSING_LINES]] if isinstance(missing, list) else []
     return FileCoverage(path=relative_path(_text(path)), percent=percent, missing_lines=lines)
+
+
+STARTUP_OUTPUT_CHARS = 16_000  # what the harness sends of a run that stopped before its tests
+LINE_CHARS = 500
+STARTUP_NOISE = re.compile(r"^(=+|!+|_+|-+)( .* (=+|!+|_+|-+))?$"
+                           r"|^(Interrupted|short test summary info|ERROR: not found)"
+                           r"|CoverageWarning|^self\._?warn\(")
+
+
+def startup_error_lines(output: str, keep: int = 12) -> list[str]:
+    """Why pytest stopped before running a test: the error's headline, then the output's last lines
+    (paths inside the sandbox shown relative to the repository)."""
+    lines = [line.rstrip()[:LINE_CHARS].replace(SUBMISSION_DIR + "/", "")
+             for line in output[-STARTUP_OUTPUT_CHARS:].splitlines()]
+    lines = [line for line in lines if line.strip() and not STARTUP_NOISE.search(line.strip())]
+    if not lines:
+        return ["pytest stopped before running any test, without a message"]
+    return [_headline(lines), *lines[-keep:]]
+
+
+def _headline(lines: list[str]) -> str:
+    """The last exception pytest printed (`E   ModuleNotFoundError: ...`) with up to two detail lines
+    (a settings class names its missing field there), else a usage error, else the last line."""
+    errors = [(index, found.group(1)) for index, line in enumerate(lines)
+              if (found := re.match(r"^E\s+(\S.*)$", line))]
+    typed = [(index, text) for index, text in errors if re.match(r"^[\w.]+(Error|Exception|Exit)\b", text)]
+    if typed:
+        index, text = typed[-1]
+        details = [detail for position, detail in errors if index < position <= index + 2]
+        return " ".join([text, *details])[:300]
+    if errors:
+        return errors[-1][1][:300]
+    usage = [line[line.index("error:"):] for line in lines if "error:" in line]
+    return (usage[-1] if usage else lines[-1]).strip()[:300]
+

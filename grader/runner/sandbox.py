@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.grading.report import InfrastructureError
-from grader.runner.harness.protocol import GRADER_MOUNT, PG_MOUNT, TMP_MOUNT, WORK_MOUNT
+from grader.runner.harness.protocol import DEPS_MOUNT, GRADER_MOUNT, PG_MOUNT, TMP_MOUNT, WORK_MOUNT
 from grader.settings import RunnerSettings
 
 LABEL = "grader.runner"
@@ -32,6 +33,28 @@ PG_TMPFS_MB = 256
 # The harness needs these to hand folders to the student's uid and to kill its processes;
 # every process that runs student code drops them with its uid.
 HARNESS_CAPABILITIES = ("CHOWN", "SETUID", "SETGID", "KILL")
+IMAGE_PYTHON = "/opt/venv/bin/python"
+# What the image provides, read once per image: its Python, platform, distributions and importable names.
+PROBE_SCRIPT = """
+import importlib.metadata, json, os, platform, sys, sysconfig
+purelib = sysconfig.get_paths()["purelib"]
+tops, namespaces = set(sys.stdlib_module_names) | set(sys.builtin_module_names), set()
+for name in os.listdir(purelib):
+    path = os.path.join(purelib, name)
+    if name.endswith((".dist-info", ".egg-info", ".data", ".pth")) or name == "__pycache__":
+        continue
+    if os.path.isdir(path):
+        (tops if os.path.exists(os.path.join(path, "__init__.py")) else namespaces).add(name)
+    elif name.endswith((".py", ".so")):
+        tops.add(name.split(".")[0])
+try:
+    libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+except (ValueError, OSError):
+    libc = ""
+dists = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions(path=[purelib])}
+print(json.dumps({"python": platform.python_version(), "machine": platform.machine(), "libc": libc,
+                  "distributions": dists, "top_level": sorted(tops), "namespaces": sorted(namespaces)}))
+"""
 
 
 @dataclass
@@ -89,8 +112,9 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def container_args(settings: RunnerSettings, name: str) -> list[str]:
-    """`docker run` options: every limit of the sandbox in one place."""
+def container_args(settings: RunnerSettings, name: str, deps: Path | None = None) -> list[str]:
+    """`docker run` options: every limit of the sandbox in one place; `deps`, the submission's installed
+    dependencies, is the one bind mount, read-only."""
     memory = f"{settings.memory_mb}m"
     args = ["--name", name, "--interactive", "--init", "--pull", "never", "--log-driver", "none",
             "--hostname", "grader", "--network", "none", "--read-only", "--user", "0:0",
@@ -102,6 +126,19 @@ def container_args(settings: RunnerSettings, name: str) -> list[str]:
     for mount, size_mb, mode in ((WORK_MOUNT, settings.tmpfs_mb, "0755"), (GRADER_MOUNT, SYSTEM_TMPFS_MB, "0755"),
                                  (PG_MOUNT, PG_TMPFS_MB, "0755"), (TMP_MOUNT, SYSTEM_TMPFS_MB, "1777")):
         args += ["--tmpfs", f"{mount}:rw,nosuid,nodev,noexec,size={size_mb}m,mode={mode}"]
+    if deps is not None:
+        args += ["--mount", f"type=bind,source={deps},target={DEPS_MOUNT},readonly"]
+    for key, value in owner_labels().items():
+        args += ["--label", f"{key}={value}"]
+    return args
+
+
+def helper_args(settings: RunnerSettings) -> list[str]:
+    """A short helper container of the runner image (probe, byte-compilation): no network, no privilege."""
+    args = ["--rm", "--pull", "never", "--log-driver", "none", "--network", "none",
+            "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory", "512m",
+            "--pids-limit", "64", "--tmpfs", f"{TMP_MOUNT}:rw,nosuid,nodev,noexec,size=64m",
+            "--entrypoint", IMAGE_PYTHON]
     for key, value in owner_labels().items():
         args += ["--label", f"{key}={value}"]
     return args
@@ -135,11 +172,12 @@ class DockerSandbox:
     async def _docker(self, args: Sequence[str], *, timeout: float = 60.0) -> _Completed:  # noqa: ASYNC109
         return await _docker(args, dict(self.settings.docker_env), timeout=timeout)
 
-    async def run(self, archive: bytes, on_line: Callable[[str], None] | None = None) -> ContainerRun:
+    async def run(self, archive: bytes, on_line: Callable[[str], None] | None = None,
+                  deps: Path | None = None) -> ContainerRun:
         name = f"grader-run-{uuid.uuid4().hex[:16]}"
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            docker_binary(), "run", *container_args(self.settings, name), self.settings.image,
+            docker_binary(), "run", *container_args(self.settings, name, deps), self.settings.image,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env=dict(self.settings.docker_env), limit=STREAM_LIMIT_BYTES)
         run = ContainerRun()
@@ -219,6 +257,28 @@ class DockerSandbox:
                 f"runner image {self.settings.image} not found: build it with `grader image build`")
         return result.stdout.strip()
 
+    async def probe_image(self) -> dict[str, object]:
+        """What the runner image provides (see PROBE_SCRIPT); an image that cannot say is an infra error."""
+        result = await self._docker(["run", *helper_args(self.settings), self.settings.image, "-I", "-c",
+                                     PROBE_SCRIPT], timeout=120)
+        try:
+            data = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            data = None
+        if result.returncode != 0 or not isinstance(data, dict):
+            raise InfrastructureError(f"the runner image {self.settings.image} could not be probed: "
+                                      f"{_last_line(result.stderr)}")
+        return data
+
+    async def compile_bytecode(self, folder: Path) -> None:
+        """Byte-compile installed wheels with the image's own Python (so every run imports them from
+        .pyc, as it does the image's packages); the folder is mounted where the runs will see it."""
+        args = [*helper_args(self.settings), "--user", f"{os.getuid()}:{os.getgid()}",
+                "--mount", f"type=bind,source={folder},target={DEPS_MOUNT}"]
+        result = await self._docker(["run", *args, self.settings.image, "-I", "-m", "compileall", "-q", "-j", "2",
+                                     DEPS_MOUNT], timeout=300)
+        if result.returncode not in (0, 1):  # 1: a module that does not compile (Python 2 leftovers)
+            raise InfrastructureError(f"byte-compiling dependencies failed: {_last_line(result.stderr)}")
     async def pull_if_missing(self) -> str:
         """Pull the runner image when this engine does not have it (a worker's first start on a new
         host); what happened, in a few words. A failed pull is not fatal here: grading then fails with

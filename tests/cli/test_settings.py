@@ -30,6 +30,8 @@ def test_settings__database_url_wins_and_pool_settings_are_read():
         ({"GITHUB_API_URL": "ftp://x"}, "GITHUB_API_URL"),
         ({"GITHUB_APP_ID": "12"}, "GITHUB_APP_ID"),
         ({"GRADER_DB_ECHO": "maybe"}, "GRADER_DB_ECHO"),
+        ({"GRADER_PACKAGE_INDEX_URL": "ftp://u:secretpw@mirror/simple"}, "GRADER_PACKAGE_INDEX_URL"),
+        ({"GRADER_DEPS_CACHE_MB": "lots"}, "GRADER_DEPS_CACHE_MB"),
         ({"GRADER_HTTP_HEADER_TIMEOUT": "0"}, "GRADER_HTTP_HEADER_TIMEOUT"),
         ({"GRADER_HTTP_BODY_TIMEOUT": "soon"}, "GRADER_HTTP_BODY_TIMEOUT"),
         ({"GRADER_WEBHOOK_MAX_PENDING": "-3"}, "GRADER_WEBHOOK_MAX_PENDING"),
@@ -51,13 +53,21 @@ def test_settings__malformed_value_is_one_line_naming_the_variable(env, named):
 def test_settings__secrets_stay_out_of_repr():
     settings = load_settings({
         "DATABASE_URL": "postgresql+asyncpg://u:dbpassword@h/db", "GITHUB_WEBHOOK_SECRET": "hooksecret",
-        "GITHUB_TOKEN": "ghp_tokenvalue",
+        "GITHUB_TOKEN": "ghp_tokenvalue", "GRADER_PACKAGE_INDEX_URL": "https://u:mirrorpw@mirror.example.org/simple",
     })
     text = repr(settings)
-    for secret in ("dbpassword", "hooksecret", "ghp_tokenvalue"):
+    for secret in ("dbpassword", "hooksecret", "ghp_tokenvalue", "mirrorpw"):
         assert secret not in text
 
 
+def test_settings__dependencies_index_cache_and_proxy():
+    settings = load_settings({"GRADER_PACKAGE_INDEX_URL": "file:///srv/wheels/simple/", "GRADER_DEPS_CACHE_MB": "512",
+                              "GRADER_DEPS_CACHE_DIR": "/var/cache/grader-deps", "HTTPS_PROXY": "http://proxy:3128",
+                              "GITHUB_TOKEN": "ghp_x"}).dependencies
+    assert settings.index_url == "file:///srv/wheels/simple"
+    assert (settings.cache_mb, str(settings.cache_dir)) == (512, "/var/cache/grader-deps")
+    assert dict(settings.client_env) == {"HTTPS_PROXY": "http://proxy:3128"}
+    assert load_settings({}).dependencies.index_url == "https://pypi.org/simple"
 def test_settings__edge_limits_are_read(tmp_path):
     settings = load_settings({
         "GRADER_HTTP_HEADER_TIMEOUT": "4", "GRADER_HTTP_BODY_TIMEOUT": "8.5", "GRADER_HTTP_IDLE_TIMEOUT": "3",

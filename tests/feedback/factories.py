@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from grader.grading.report import (
     Coverage,
+    DependencyNote,
+    DependencyReport,
     FileCoverage,
     LintFinding,
     MigrationStep,
@@ -34,9 +36,12 @@ def passing_result(language: str = "ru") -> GradeResult:
         CheckGrade("coverage", "Покрытие", True, 15, 15, "покрытие 91 %"),
         CheckGrade("quiz", "Квиз", True, 10, 10, "14 из 15 ответов верны"),
     ]
+    dependencies = DependencyReport(policy="declared", python="3.11.2", source="uv.lock + pyproject.toml",
+                                    packages=[f"package-{number}==1.0" for number in range(23)], cached=True,
+                                    seconds=0.4)
     report = Report(coverage=Coverage(percent=91.0, files=[FileCoverage("backend/app/database.py", 100.0)]),
                     migrations=[MigrationStep("upgrade", True)], quiz=QuizResult(15, 14, 15),
-                    duration_seconds=41.25)
+                    dependencies=dependencies, duration_seconds=41.25)
     return GradeResult(score=100.0, grade="S", bands=BANDS, checks=checks, next_grade=None,
                        rubric_id="sqlalchemy-async", rubric_version="1", language=language, report=report)
 
@@ -59,8 +64,12 @@ def hostile_report(lint_count: int = 3) -> Report:
         FileCoverage("backend/app/[evil](x).py", 55.5)])
     error_lines = ["Traceback (most recent call last):", "```", "sqlalchemy.exc.ProgrammingError: boom"]
     migrations = [MigrationStep("upgrade", True), MigrationStep("downgrade", False, error_lines=error_lines)]
+    dependencies = DependencyReport(
+        policy="declared", python="3.11.2", source="requirements.txt", packages=["pydantic-settings==2.1.0"],
+        seconds=3.2, failure="no_wheel", detail="async-asgi-testclient</details>",
+        notes=[DependencyNote("editable", "-e ./lib"), DependencyNote("url", "git+https://example.org/@x/y.git")])
     return Report(lint=lint, tests=tests, hidden_tests=hidden, coverage=coverage, migrations=migrations,
-                  quiz=QuizResult(15, 9, 15), duration_seconds=63.0)
+                  quiz=QuizResult(15, 9, 15), dependencies=dependencies, duration_seconds=63.0)
 
 
 def failing_result(language: str = "ru", lint_count: int = 3) -> GradeResult:

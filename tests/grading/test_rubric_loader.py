@@ -62,6 +62,41 @@ def test_shipped_rubric__loads_with_lesson_sections_and_bands() -> None:
     assert len(rubric.sha256) == 64
 
 
+def test_shipped_rubric__installs_what_students_declare_and_treats_di_calls_as_immutable() -> None:
+    rubric = load_rubric(SHIPPED_RUBRIC)
+
+    assert rubric.dependencies.policy == "declared"
+    assert "torch" in rubric.dependencies.deny
+    assert dict(rubric.environment.env)["DATABASE_URL"] == "{database_url}"
+    assert rubric.environment.tests_database == "sqlite"
+    assert rubric.hidden_package == "app"
+    settings = dict(rubric.lint.settings)
+    assert "fastapi.Depends" in settings["lint.flake8-bugbear.extend-immutable-calls"]
+    assert "litestar.di.Provide" in settings["lint.flake8-bugbear.extend-immutable-calls"]
+    assert rubric.lint.comment_max_findings == 20
+
+
+def test_rubric__defaults_install_nothing_and_set_no_environment(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID))
+
+    assert rubric.dependencies.policy == "image"
+    assert rubric.environment.env == ()
+    assert rubric.lint.settings == ()
+    assert rubric.hidden_package == ""
+
+
+def test_rubric__lint_settings_pass_through_as_toml_values(tmp_path: Path) -> None:
+    text = VALID.replace('[[checks]]\nid = "lint"', '[lint.settings]\n"target-version" = "py311"\n'
+                         '"lint.per-file-ignores" = { "tests/**" = ["E501"] }\n'
+                         '"lint.flake8-bugbear.extend-immutable-calls" = ["fastapi.Depends"]\n\n'
+                         '[[checks]]\nid = "lint"', 1)
+
+    settings = load_rubric(_write(tmp_path, text)).lint.settings
+
+    assert settings == (("lint.flake8-bugbear.extend-immutable-calls", ["fastapi.Depends"]),
+                        ("lint.per-file-ignores", {"tests/**": ["E501"]}), ("target-version", "py311"))
+
+
 def test_section_links__join_base_url_and_anchor(tmp_path: Path) -> None:
     rubric = load_rubric(_write(tmp_path, VALID))
     links = rubric.section_links(["SA1", "UNKNOWN"])
@@ -142,6 +177,20 @@ def test_shipped_rubric__lints_everything_counts_no_pragmas_and_ships_its_probe(
      r"lint.exclude must be a list of strings"),
     (('title = "Style"', 'title = "Style"\nmax_findings = 5\nzero_at = 5'),
      r"checks\[0\] thresholds must leave a range"),
+    (('[[checks]]\nid = "lint"', '[dependencies]\npolicy = "anything"\n\n[[checks]]\nid = "lint"'),
+     r"dependencies.policy must be one of image, allowlist, declared"),
+    (('[[checks]]\nid = "lint"', '[dependencies]\nmax_packages = 0\n\n[[checks]]\nid = "lint"'),
+     r"dependencies.max_packages must be a positive number"),
+    (('[[checks]]\nid = "lint"', '[runner.env]\nPYTHONPATH = "/x"\n\n[[checks]]\nid = "lint"'),
+     r"runner.env.PYTHONPATH is not a variable a rubric may set"),
+    (('[[checks]]\nid = "lint"', '[runner.env]\nDEBUG = 1\n\n[[checks]]\nid = "lint"'),
+     r"runner.env.DEBUG must be a string"),
+    (('[[checks]]\nid = "lint"', '[runner]\ntests_database = "mysql"\n\n[[checks]]\nid = "lint"'),
+     r"runner.tests_database must be one of sqlite, postgres"),
+    (('[[checks]]\nid = "lint"', '[lint.settings]\n"line-length" = 200\n\n[[checks]]\nid = "lint"'),
+     r"lint.settings.line-length is not a ruff setting a rubric may set"),
+    (('[[checks]]\nid = "lint"', '[hidden_tests]\npath = "h"\npackage = "app/x"\n\n[[checks]]\nid = "lint"'),
+     r"hidden_tests.package must be a dotted module name"),
 ])
 def test_invalid_rubric__one_line_naming_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     old, new = edit

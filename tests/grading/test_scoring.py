@@ -142,6 +142,19 @@ def test_score__russian_rubric_summaries(rubric: Rubric) -> None:
     assert next(c for c in result.checks if c.id == "coverage").summary == "покрытие 50.0 % (цель 80 %)"
 
 
+def test_score__tests_that_could_not_start_say_why(rubric: Rubric) -> None:
+    report = perfect(tests=[], coverage=None)
+    report.steps = [StepResult(id="tests", status=StepStatus.FAILED, summary="tests could not start: x",
+                               error_lines=["ModuleNotFoundError: No module named 'dotenv'", "E   ..."])]
+
+    tests = next(check for check in score(report, rubric).checks if check.id == "tests")
+
+    assert (tests.points, tests.passed) == (0.0, False)
+    assert tests.summary == "tests could not start: ModuleNotFoundError: No module named 'dotenv'"
+
+
+def test_score__the_comment_cap_of_lint_findings_comes_from_the_rubric(rubric: Rubric) -> None:
+    assert score(perfect(), rubric).lint_shown == rubric.lint.comment_max_findings
 def test_score__tests_that_did_not_finish_give_nothing_even_with_passed_cases(rubric: Rubric) -> None:
     report = with_step(perfect(coverage=None), "tests", StepStatus.INCOMPLETE,
                        "tests did not finish: pytest did not reach the end of its session")

@@ -154,3 +154,40 @@ def test_assemble__lint_findings_are_capped_and_the_cut_marked() -> None:
     assert len(report.lint) == 500
     assert report.truncated == ["lint findings after the first 500 of 600"]
     assert report.steps[0].summary == "600 findings"
+
+
+COVERAGE_12 = {"totals": {"percent_covered": 12}, "files": {}}
+
+
+@pytest.mark.parametrize("fields", [
+    {"exit_code": 4, "artifacts": {}},  # conftest import error, unknown option: no session end
+    {"exit_code": 2, "artifacts": {"results.json": results(exitstatus=2, coverage=COVERAGE_12)}},  # collection
+])
+def test_assemble__pytest_stopped_before_any_test_is_tests_could_not_start(fields: dict[str, Any]) -> None:
+    startup = "lots of output\nE   ModuleNotFoundError: No module named 'dotenv'\n"
+    report = assemble(_run(_result("tests", startup_output=startup, **fields)), 1000, steps=("tests",))
+
+    step = report.step("tests")
+    assert step is not None
+    assert step.status is StepStatus.FAILED
+    assert step.summary == "tests could not start: ModuleNotFoundError: No module named 'dotenv'"
+    assert step.error_lines[0] == "ModuleNotFoundError: No module named 'dotenv'"
+    assert report.tests == []
+    assert report.coverage is None  # measured while importing a failing module, not while testing
+
+
+def test_assemble__no_tests_collected_is_still_no_tests() -> None:
+    sent = results(exitstatus=5, coverage={"totals": {"percent_covered": 60}, "files": {}})
+    report = assemble(_run(_result("tests", exit_code=5, artifacts={"results.json": sent})), 1000, steps=("tests",))
+    step = report.step("tests")
+    assert step is not None
+    assert (step.summary, step.error_lines) == ("no tests found", [])
+    assert report.coverage is None  # importing conftest files is not test coverage
+
+
+def test_assemble__an_early_exit_without_startup_output_is_did_not_finish() -> None:
+    """Only the harness says pytest stopped before its tests; an exit code alone is the student's to choose."""
+    report = assemble(_run(_result("tests", exit_code=4, artifacts={})), 1000, steps=("tests",))
+    step = report.step("tests")
+    assert step is not None
+    assert (step.status, step.summary) == (StepStatus.INCOMPLETE, NOT_FINISHED)

@@ -23,7 +23,7 @@ from grader.grading.rubric import Rubric
 from grader.grading.rubric_loader import load_checked_rubric, load_rubric
 from grader.pipeline.checkout import grade_checkout
 from grader.runner.sandbox import LABEL, DockerSandbox, owner_host
-from grader.settings import GradingSettings, RunnerSettings
+from grader.settings import DependencySettings, GradingSettings, RunnerSettings
 from tests.runner.submissions import TEST_RUBRIC, grade_fixtures, make_submission
 
 # Every fixture is graded once per module (two at a time); a busy machine needs more than the default.
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
 FIXTURES = ("clean", "lint_errors", "failing_test", "low_coverage", "broken_downgrade", "drifted_models",
             "no_alembic", "syntax_error", "fork_bomb", "memory_hog", "sigterm_loop", "network_egress",
-            "env_secrets", "output_flood", "disk_fill", "forged_conftest", "symlink")
+            "env_secrets", "output_flood", "disk_fill", "forged_conftest", "symlink", "package_layout", "startup_error")
 SECRETS = {"GITHUB_TOKEN": "ghp_runner_test_secret_token", "GITHUB_WEBHOOK_SECRET": "whsec_runner_test_secret",
            "DATABASE_URL": "postgresql+asyncpg://grader:runner_test_db_password@db/grader"}
 
@@ -91,6 +91,25 @@ def test_faulty_submission__fails_exactly_its_check(graded: dict[str, GradeResul
     assert failed == {check_id}
     assert summary_part in _check(result, check_id)[2]
     assert next(c for c in result.checks if c.id == check_id).remediation
+
+
+def test_package_layout__grades_exactly_like_the_clean_submission(graded: dict[str, GradeResult]) -> None:
+    clean, package = graded["clean"], graded["package_layout"]
+    assert [(check.id, check.passed) for check in package.checks if not check.passed] == []
+    assert [check.points for check in package.checks] == [check.points for check in clean.checks]
+    assert {case.id: case.outcome for case in package.report.hidden_tests} == {
+        case.id: case.outcome for case in clean.report.hidden_tests}
+
+
+def test_startup_error__tests_could_not_start_with_the_error(graded: dict[str, GradeResult]) -> None:
+    result = graded["startup_error"]
+    passed, points, summary = _check(result, "tests")
+    assert (passed, points) == (False, 0.0)
+    assert summary == "tests could not start: ModuleNotFoundError: No module named 'not_declared_anywhere'"
+    step = result.report.step("tests")
+    assert step is not None
+    assert any("backend/tests/conftest.py" in line for line in step.error_lines)
+    assert _check(result, "coverage")[:2] == (False, 0.0)
 
 
 def test_failing_test__carries_the_assertion_message(graded: dict[str, GradeResult]) -> None:
@@ -242,7 +261,9 @@ def test_remove_orphans__removes_containers_of_dead_workers_only(runner_settings
 
 def test_shipped_rubric__grades_the_clean_fixture_s(runner_settings: RunnerSettings, tmp_path: Path) -> None:
     shipped = load_checked_rubric(GradingSettings())
-    result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), shipped, runner_settings))
+    dependencies = DependencySettings(cache_dir=tmp_path / "deps-cache")  # it installs what a submission declares
+    result = asyncio.run(grade_checkout(make_submission("clean", tmp_path), shipped, runner_settings,
+                                        dependencies=dependencies))
     assert [(check.id, check.summary) for check in result.checks if not check.passed] == []
     assert (result.score, result.grade) == (100.0, "S")
     assert len(result.report.hidden_tests) >= 5

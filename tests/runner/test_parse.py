@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from grader.runner.parse import SYNTAX_ERROR_CODE, parse_coverage, parse_results, parse_ruff
+import pytest
+
+from grader.runner.parse import SYNTAX_ERROR_CODE, parse_coverage, parse_results, parse_ruff, startup_error_lines
 
 RUFF = [
     {"code": "F401", "message": "`os` imported but unused", "filename": "/work/src/backend/app/x.py",
@@ -80,3 +82,51 @@ def test_parse_coverage__percentages_outside_0_to_100_are_refused() -> None:
 def test_parse_coverage__malformed_is_none() -> None:
     assert parse_coverage('{"totals": {}}') is None
     assert parse_coverage(None) is None
+
+
+CONFTEST_IMPORT_ERROR = """ImportError while loading conftest '/work/src/tests/conftest.py'.
+tests/conftest.py:3: in <module>
+    from app.main import app
+/work/src/app/__init__.py:3: in <module>
+    from dotenv import load_dotenv
+E   ModuleNotFoundError: No module named 'dotenv'
+"""
+SETTINGS_ERROR = """==================================== ERRORS ====================================
+_______________________ ERROR collecting tests/test_api.py _______________________
+src/conf/config.py:20: in <module>
+    settings = Settings()
+E   pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings
+E   REDIS_URL
+E     Field required [type=missing, input_value={}, input_type=dict]
+E       For further information visit https://errors.pydantic.dev/2.14/v/missing
+=========================== short test summary info ============================
+ERROR tests/test_api.py - pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings
+!!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!!
+"""
+USAGE_ERROR = """ERROR: usage: python -m pytest [options] [file_or_dir] [file_or_dir] [...]
+python -m pytest: error: unrecognized arguments: --env-file=.env.test
+  inifile: /work/src/pyproject.toml
+  rootdir: /work/src
+"""
+
+
+@pytest.mark.parametrize(("output", "headline"), [
+    (CONFTEST_IMPORT_ERROR, "ModuleNotFoundError: No module named 'dotenv'"),
+    (SETTINGS_ERROR, "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings REDIS_URL "
+                     "Field required [type=missing, input_value={}, input_type=dict]"),
+    (USAGE_ERROR, "error: unrecognized arguments: --env-file=.env.test"),
+    ("", "pytest stopped before running any test, without a message"),
+])
+def test_startup_error_lines__the_headline_first_then_the_last_lines(output: str, headline: str) -> None:
+    lines = startup_error_lines(output)
+    assert lines[0] == headline
+    assert all("/work/src/" not in line for line in lines)
+    assert not any(line.startswith(("====", "!!!!")) for line in lines)
+
+
+def test_startup_error_lines__coverage_warnings_are_not_the_error() -> None:
+    output = CONFTEST_IMPORT_ERROR + (
+        "/opt/venv/lib/python3.11/site-packages/coverage/inorout.py:560: CoverageWarning: Module backend was never "
+        "imported. (module-not-imported)\n  self.warn(f\"Module {pkg} was never imported.\", slug=\"x\")\n")
+    lines = startup_error_lines(output)
+    assert lines[-1] == "E   ModuleNotFoundError: No module named 'dotenv'"

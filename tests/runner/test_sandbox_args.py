@@ -6,10 +6,11 @@ import itertools
 import os
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
-from grader.runner.sandbox import LABEL, DockerSandbox, container_args, owner_host
+from grader.runner.sandbox import LABEL, DockerSandbox, container_args, helper_args, owner_host
 from grader.settings import RunnerSettings, load_settings
 
 SETTINGS = RunnerSettings(memory_mb=768, cpus=1.5, pids=99, tmpfs_mb=300, run_timeout_seconds=100)
@@ -34,6 +35,22 @@ def test_container_args__no_environment_no_socket_no_privileges() -> None:
     joined = " ".join(container_args(SETTINGS, "grader-run-x"))
     for forbidden in ("--env", "-e ", "--env-file", "docker.sock", "--privileged", "--volume", "-v ", "--mount"):
         assert forbidden not in joined
+
+
+def test_container_args__the_installed_dependencies_are_the_one_read_only_mount(tmp_path: Path) -> None:
+    args = container_args(SETTINGS, "grader-run-x", tmp_path / "site")
+
+    mounts = [value for flag, value in _pairs(args) if flag == "--mount"]
+    assert mounts == [f"type=bind,source={tmp_path / 'site'},target=/opt/deps,readonly"]
+    assert "--volume" not in args
+    assert "--read-only" in args
+
+
+def test_helper_args__no_network_no_privilege_removed_after() -> None:
+    args = helper_args(SETTINGS)
+    assert {("--network", "none"), ("--cap-drop", "ALL"), ("--security-opt", "no-new-privileges"),
+            ("--pull", "never")} <= _pairs(args)
+    assert {"--rm", "--read-only"} <= set(args)
 
 
 def test_container_args__owner_labels() -> None:

@@ -18,11 +18,11 @@ from grader.github.comments import described_sha
 from tests.conftest import skip_or_fail
 from tests.fakegithub.server import FakeGitHub
 from tests.feedback.factories import passing_result
+from tests.support.docker import IMAGE  # GRADER_IMAGE, as for every Docker test
 from tests.support.servers import REPO_ROOT
 from tests.workflows.conftest import pull_request_event
 
 CLEAN = Path(__file__).resolve().parents[1] / "fixtures" / "submissions" / "clean"
-IMAGE = "grader-runner:latest"
 SHA = "4" * 40
 
 

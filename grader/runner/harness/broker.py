@@ -30,6 +30,7 @@ REQUEST_LIMIT = 64 * 1024
 DRIVER_FD_ENV = "GRADER_DRIVER_FD"
 PROBE_ENV = "GRADER_PROBE"
 PATHS_ENV = "GRADER_STUDENT_PATHS"
+ALIASES_ENV = "GRADER_STUDENT_ALIASES"
 
 
 def driver_argv(python: str) -> list[str]:
@@ -52,15 +53,18 @@ def _read_request(connection: socket.socket) -> dict[str, Any]:
 
 
 def driver_env(config: dict[str, Any], request: dict[str, Any], fd: int) -> dict[str, str]:
-    """A minimal environment, the allowed variables of the request, and where the driver finds its parts."""
+    """A minimal environment, the rubric's `[runner.env]` (set by the harness), the allowed variables of
+    the request, and where the driver finds its parts."""
     account = config.get("account") or {}
     env = {"PATH": config["path"], "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
            "HOME": config["home"], "TMPDIR": config["tmp"], "USER": str(account.get("name", ""))}
+    env.update({str(key): str(value) for key, value in (config.get("env") or {}).items() if str(key) not in env})
     requested = request.get("env") or {}
     if isinstance(requested, dict):
         env.update({key: value for key, value in requested.items()
                     if key in ALLOWED_ENV and isinstance(value, str) and len(value) < 4096})
-    env.update({DRIVER_FD_ENV: str(fd), PROBE_ENV: config["probe"], PATHS_ENV: json.dumps(config["paths"])})
+    env.update({DRIVER_FD_ENV: str(fd), PROBE_ENV: config["probe"], PATHS_ENV: json.dumps(config["paths"]),
+                ALIASES_ENV: json.dumps(config.get("aliases") or {})})
     return env
 
 

@@ -17,8 +17,8 @@ import subprocess
 import sys
 from typing import Any
 
-from . import postgres
-from .context import Context
+from . import layout, postgres
+from .context import TESTS_DATABASE, Context
 from .proc import BASE_PATH
 from .protocol import (
     BROKER_DIR,
@@ -63,7 +63,7 @@ def _prepare_databases(ctx: Context) -> str:
     """A live server, emptied of whatever the student's earlier steps left (in the probe databases, and
     in the student's own, whose tables could have filled the disk)."""
     commands = ["DROP OWNED BY CURRENT_USER"]
-    for database in PROBE_DATABASES.values():
+    for database in (TESTS_DATABASE, *PROBE_DATABASES.values()):
         commands += [f"\\c {database}", "DROP OWNED BY CURRENT_USER"]
     return ctx.postgres_ready(lambda: postgres.psql(ctx.student, "student", *commands).exit_code == 0)
 
@@ -98,7 +98,7 @@ def start_broker(ctx: Context) -> subprocess.Popen[bytes]:
     config = {"socket": path, "account": {"uid": student.uid, "gid": student.gid, "name": student.name},
               "client": {"uid": hidden.uid, "gid": hidden.gid}, "home": student.home, "tmp": student.tmp,
               "path": BASE_PATH, "python": sys.executable, "probe": f"{PUBLIC_DIR}/{PROBE_FILE}",
-              "paths": ctx.python_paths() or [SUBMISSION_DIR]}
+              **student_side(ctx)}
     broker = subprocess.Popen([sys.executable, "-I", "-B", "-c", BROKER_BOOT, HARNESS_PARENT, json.dumps(config)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert broker.stdout is not None
@@ -107,3 +107,17 @@ def start_broker(ctx: Context) -> subprocess.Popen[bytes]:
         broker.kill()
         raise RuntimeError("the grader's broker did not start")
     return broker
+
+
+def student_side(ctx: Context) -> dict[str, Any]:
+    """Where the driver finds the student's modules, and the rubric's environment for them. The
+    lesson's package (the rubric's `hidden_tests.package`, e.g. "app") is imported under the name the
+    student's code gives it (pytest's rule), so the probe's `app.database` and the student's
+    `backend.app.database` are one module."""
+    paths = ctx.source_roots() or [SUBMISSION_DIR]
+    package = str(ctx.config.get("hidden_package") or "")
+    found = layout.package_location(SUBMISSION_DIR, ctx.python_paths(), package) if package else None
+    if found is not None:
+        paths = list(dict.fromkeys([found.root, *paths]))
+    return {"paths": paths, "aliases": layout.aliases(package, found.module) if found else {},
+            "env": ctx.probe_env(PROBE_DATABASES["app"])}

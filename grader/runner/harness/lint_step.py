@@ -17,7 +17,9 @@ from .step_results import channel_problem, channel_text, outcome_fields
 
 def ruff_argv(ctx: Context) -> list[str]:
     rules = ctx.config["lint"]
-    settings = [f"src = {json.dumps([SUBMISSION_DIR, *ctx.python_paths()])}",
+    # The rubric's pass-through settings (plugin options, per-file ignores, target version): the rubric
+    # loader admits none of the grader's own (sources, exclusions, rules).
+    settings = [*map(str, rules.get("settings", [])), f"src = {json.dumps([SUBMISSION_DIR, *ctx.python_paths()])}",
                 f"exclude = {json.dumps(list(rules.get('exclude', [])))}"]
     argv = ["ruff", "check", "--isolated", "--no-cache", "--no-respect-gitignore", "--exit-zero",
             "--output-format", "json", "--output-file", "/dev/fd/{channel}", "--line-length", str(rules["line_length"]),

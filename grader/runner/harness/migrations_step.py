@@ -16,8 +16,8 @@ import os
 import time
 from typing import Any
 
-from . import postgres
-from .context import Context
+from . import layout, postgres
+from .context import TESTS_DATABASE, Context
 from .proc import Outcome
 from .protocol import BOOTSTRAP, OUTCOME_ERROR, OUTCOME_EXITED, OUTCOME_NOT_RUN, SUBMISSION_DIR
 from .step_results import channel_text, outcome_fields
@@ -25,6 +25,7 @@ from .step_results import channel_text, outcome_fields
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 DATABASE = "student"
 VERSION_TABLE = "alembic_version"
+ALEMBIC_SEARCH_DEPTH = 3
 STATE_SQL = """
 SELECT json_build_object(
   'tables', COALESCE((SELECT json_object_agg(t.key, t.columns) FROM (
@@ -45,10 +46,14 @@ SELECT json_build_object(
 
 
 def find_alembic_ini(ctx: Context) -> str | None:
-    for folder in [SUBMISSION_DIR, *ctx.python_paths()]:
-        candidate = os.path.join(folder, "alembic.ini")
-        if os.path.isfile(candidate) and not os.path.islink(candidate):
-            return candidate
+    """alembic.ini at the root, in the rubric's folders, else the shallowest one (a nested project)."""
+    level = [SUBMISSION_DIR, *ctx.python_paths()]
+    for _ in range(ALEMBIC_SEARCH_DEPTH + 1):
+        for folder in level:
+            candidate = os.path.join(folder, "alembic.ini")
+            if os.path.isfile(candidate) and not os.path.islink(candidate):
+                return candidate
+        level = [os.path.join(folder, name) for folder in level for name in layout.subfolders(folder)]
     return None
 
 
@@ -70,8 +75,9 @@ def run(ctx: Context) -> dict[str, Any]:
 class _MigrationTest:
     def __init__(self, ctx: Context, ini: str) -> None:
         self.ctx, self.ini, self.cwd = ctx, ini, os.path.dirname(ini)
-        self.env = {"DATABASE_URL": postgres.database_url(ctx.student.name, DATABASE),
-                    "PYTHONPATH": os.pathsep.join(ctx.python_paths())}
+        paths, _ = ctx.scan_layout("migrations", ini, also=(self.cwd,))
+        self.env = {"DATABASE_URL": postgres.database_url(ctx.student.name, DATABASE), **ctx.student_env(DATABASE),
+                    "PYTHONPATH": os.pathsep.join(paths)}
         self.worst: Outcome | None = None
         self.last: Outcome | None = None
         self.upgraded: dict[str, Any] | str = "not upgraded"  # the database after the last upgrade
@@ -185,8 +191,10 @@ class _MigrationTest:
 
 
 def _empty_database(ctx: Context) -> bool:
-    """The student's database without what the student's own tests left in it."""
-    return postgres.psql(ctx.student, DATABASE, "DROP OWNED BY CURRENT_USER").exit_code == 0
+    """The student's database without what the student's own tests left in it (there, or in the
+    database of tests run on PostgreSQL, whose tables could fill the disk)."""
+    commands = ["DROP OWNED BY CURRENT_USER", f"\\c {TESTS_DATABASE}", "DROP OWNED BY CURRENT_USER"]
+    return postgres.psql(ctx.student, DATABASE, *commands).exit_code == 0
 
 
 def _exited_ok(outcome: Outcome) -> bool:

@@ -2,8 +2,9 @@
 
 Unix socket only, fsync off (the data dies with the container anyway); the roles `student` and
 `hidden` are non-superusers with a statement timeout, authenticated by their OS user (peer).
-Databases of the template: `student` (the student's tests and the migration test), `probe` and
-`probe_models` (the hidden checks), each owned by `student`.
+Databases of the template: `student` (the migration test), `student_tests` (the student's tests when
+the rubric runs them on PostgreSQL), `probe` and `probe_models` (the hidden checks), each owned by
+`student`.
 
 The student's code can kill the server (fill its disk, exhaust its memory). That is the student's
 failure of the step it happens in; before the next step that needs it the harness starts a fresh

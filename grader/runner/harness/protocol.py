@@ -30,6 +30,9 @@ HIDDEN_SCRATCH = f"{GRADER_MOUNT}/scratch"  # the hidden user's HOME and TMPDIR 
 PUBLIC_DIR = f"{GRADER_MOUNT}/public"  # root 0755: the grader's plugins and the rubric's probe
 BROKER_DIR = f"{GRADER_MOUNT}/broker"  # root:hidden 0750: the socket that starts student processes
 PG_SOCKET_DIR = f"{PG_MOUNT}/run"
+# The submission's installed dependencies: a read-only bind mount that the image's `.pth` file puts on
+# sys.path after the image's own site-packages, so nothing in it can replace a tool of the grader.
+DEPS_MOUNT = "/opt/deps"
 
 # Top-level entries of the tar archive the host sends on stdin.
 ARCHIVE_CONFIG = "config.json"
