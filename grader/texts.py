@@ -85,7 +85,7 @@ class Texts:
     quiz_page_intro: str  # {file}
     quiz_page_example: str
     quiz_page_more: str
-    quiz_page_pass: str  # {percent}
+    quiz_page_threshold: str  # {percent}
     quiz_page_unanswered: str
 
 
@@ -179,7 +179,7 @@ RUSSIAN = Texts(
                     "идентификатор вопроса и буква выбранного варианта в кавычках (формат TOML):",
     quiz_page_example="пример формата, не подсказка",
     quiz_page_more="# … и так далее, по строке на каждый вопрос",
-    quiz_page_pass="Квиз засчитан, если верно не меньше {percent} % ответов.",
+    quiz_page_threshold="Квиз засчитан, если верно не меньше {percent} % ответов.",
     quiz_page_unanswered="Вопрос без ответа считается неверным.",
 )
 
@@ -274,7 +274,7 @@ ENGLISH = Texts(
                     "the question's id and the letter of the chosen option in quotes (TOML):",
     quiz_page_example="an example of the format, not a hint",
     quiz_page_more="# … and so on, one line per question",
-    quiz_page_pass="The quiz passes with at least {percent} % right answers.",
+    quiz_page_threshold="The quiz passes with at least {percent} % right answers.",
     quiz_page_unanswered="A question left unanswered counts as wrong.",
 )
 

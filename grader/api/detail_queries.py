@@ -24,8 +24,8 @@ from grader.course.deadlines import lateness
 from grader.course.presentation import instructor_override, presented
 from grader.db.course_rows import extension_until, overrides_of
 from grader.db.history import previous_graded_push
-from grader.grading.diff import compare
 from grader.db.models import Job, PullRequest, Repository, Result, Submission
+from grader.grading.diff import compare
 from grader.grading.result import GradeResult, PushDiff, grade_from_dict
 from grader.grading.rubric import RubricSet
 

@@ -141,7 +141,7 @@ def quiz_markdown(title: str, questions: list[Question], answers_file: str, pass
     texts = texts_for(language)
     lines = [f"# {title}", "", texts.quiz_page_intro.format(file=answers_file), "",
              "```toml", f"{example_line(questions)}  # {texts.quiz_page_example}", texts.quiz_page_more, "```", "",
-             texts.quiz_page_pass.format(percent=f"{pass_percent:g}"), texts.quiz_page_unanswered, ""]
+             texts.quiz_page_threshold.format(percent=f"{pass_percent:g}"), texts.quiz_page_unanswered, ""]
     for question in questions:
         lines += [f"## {question.id}. {question.text}", ""]
         lines += [f"- **{key}**) {text}" for key, text in question.options.items()]

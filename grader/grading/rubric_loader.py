@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,9 +14,9 @@ from grader.grading.quiz import QuizKeyError, load_quiz
 from grader.grading.rubric import (
     CHECK_KINDS,
     LANGUAGES,
-    Band,
     NOQA_MODES,
     PRAGMA_MODES,
+    Band,
     Check,
     HiddenTest,
     LintRules,
@@ -131,7 +132,7 @@ def _grades(reader: _Reader, table: dict[str, Any], checks: tuple[Check, ...]) -
     if not ordered or bounds[-1] != 0 or bounds[0] > 100:
         raise reader.fail("grades", "must be distinct lower bounds from 100 down to 0, highest first, "
                                     "the lowest at 0")
-    for better, worse in zip(bands, bands[1:], strict=False):
+    for better, worse in itertools.pairwise(bands):
         # A better band asks at least what a worse one does, so "the best band whose requirements hold"
         # and "the lower of the score's band and the requirements' band" are the same grade.
         missing = [check for check in worse.requires if check not in better.requires]

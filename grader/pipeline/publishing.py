@@ -9,7 +9,6 @@ run with the reason, so no push is left "in progress" forever. Rendering is `gra
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 import msgspec

@@ -56,8 +56,8 @@ def test_shipped_rubric__loads_with_lesson_sections_and_bands() -> None:
     # The lesson: S — tests green, coverage at the target, clean style; A, B, C — shortcomings, coverage,
     # failing checks, in that order.
     assert [set(band.requires) for band in rubric.grades] == [
-        {"tests", "hidden_tests", "migrations", "coverage", "lint"}, {"tests", "hidden_tests", "migrations", "coverage"},
-        {"tests", "hidden_tests", "migrations"}, set()]
+        {"tests", "hidden_tests", "migrations", "coverage", "lint"},
+        {"tests", "hidden_tests", "migrations", "coverage"}, {"tests", "hidden_tests", "migrations"}, set()]
     assert set(rubric.sections) == {"SA1", "SA2", "SA3", "SA4", "SA5", "SA6", "THEORY"}
     assert {check.kind for check in rubric.checks} == {"lint", "tests", "coverage", "migrations", "hidden_tests",
                                                       "quiz"}
@@ -232,7 +232,8 @@ def test_shipped_rubric__every_hidden_test_has_sections_and_a_russian_hint() -> 
     rubric = load_checked_rubric(GradingSettings())
     assert len(rubric.hidden_tests) == 9
     for spec in rubric.hidden_tests.values():
-        assert spec.sections and set(spec.sections) <= set(rubric.sections)
+        assert spec.sections
+        assert set(spec.sections) <= set(rubric.sections)
         assert any("а" <= letter <= "я" for letter in spec.hint.lower()), spec.name
 
 
