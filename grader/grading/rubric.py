@@ -1,7 +1,7 @@
 """The rubric of one assignment as frozen data: checks with points and thresholds, grade bands,
 lesson sections to link, the ruff rule set, the runner's packages, hidden tests and quiz.
 
-The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by `grader.grading.rubric_loader`.
+The TOML schema is documented in README.md ("Rubric reference") and validated by `grader.grading.rubric_loader`.
 """
 
 from __future__ import annotations
