@@ -40,8 +40,8 @@ def test_parse_results__outcomes_and_first_lines_of_messages() -> None:
     assert run is not None
     assert run.exit_status == 1
     assert [(case.id.rsplit("::", 1)[-1], case.outcome, case.message) for case in run.cases] == [
-        ("test_ok", "passed", ""), ("test_bad", "failed", "assert 2 == 3\nmore"), ("test_err", "error", "fixture broke"),
-        ("test_skip", "skipped", "not today")]
+        ("test_ok", "passed", ""), ("test_bad", "failed", "assert 2 == 3\nmore"),
+        ("test_err", "error", "fixture broke"), ("test_skip", "skipped", "not today")]
 
 
 def test_parse_results__a_long_message_keeps_its_first_six_lines() -> None:
