@@ -90,6 +90,24 @@ class Texts:
     quiz_format: str  # {file} {example}
     # What the tamper scan found, by kind (grader.grading.tamper); {name} is the construct.
     tamper_kinds: Mapping[str, str]
+    # A band's requirement that did not hold (grader.grading.scoring): what the band asks of a check, by
+    # the check's kind, and the line saying so.
+    requirement: str  # {band} {need} {summary}
+    requirement_kinds: Mapping[str, str]
+    held_back: str  # {band}: the score reaches it, the requirements below do not
+    failed_hidden_hint: str  # {hint} {name}
+    error_details: str  # {count}: the collapsed raw errors of failed tests
+    # Against the previous graded push of the pull request.
+    since_last: str  # {sha} {before} {score} {delta} {grades}
+    since_last_grades: str  # {before} {grade}
+    since_last_column: str
+    change_kinds: Mapping[str, str]  # fixed, regressed, still_failing, still_passing, new
+    # The students' quiz page (grader.grading.quiz.quiz_markdown).
+    quiz_page_intro: str  # {file}
+    quiz_page_example: str
+    quiz_page_more: str
+    quiz_page_threshold: str  # {percent}
+    quiz_page_unanswered: str
 
 
 RUSSIAN = Texts(
@@ -195,6 +213,29 @@ RUSSIAN = Texts(
         "grader_paths": "обращается к путям или переменным проверяющей системы ({name})",
         "unscannable": "не удалось просканировать ({name})",
     },
+    requirement="Для {band} нужно: {need} — {summary}",
+    requirement_kinds={
+        "lint": "чистый стиль (ни одного замечания ruff)",
+        "tests": "все тесты зелёные",
+        "coverage": "покрытие на уровне цели",
+        "migrations": "все шаги миграций",
+        "hidden_tests": "весь чек-лист урока",
+        "quiz": "зачёт по квизу",
+    },
+    held_back="**Баллов хватает на {band}, но:**",
+    failed_hidden_hint="{hint} ({name})",
+    error_details="Ошибки упавших проверок ({count})",
+    since_last="**С прошлого пуша** ({sha}): {before} → {score} ({delta}){grades}",
+    since_last_grades=", оценка {before} → {grade}",
+    since_last_column="С прошлого пуша",
+    change_kinds={"fixed": "исправлено", "regressed": "сломалось", "still_failing": "всё ещё не проходит",
+                  "still_passing": "", "new": "новая проверка"},
+    quiz_page_intro="Ответы положи в файл `{file}` своего репозитория: одна строка на вопрос,\n"
+                    "идентификатор вопроса и буква выбранного варианта в кавычках (формат TOML):",
+    quiz_page_example="пример формата, не подсказка",
+    quiz_page_more="# … и так далее, по строке на каждый вопрос",
+    quiz_page_threshold="Квиз засчитан, если верно не меньше {percent} % ответов.",
+    quiz_page_unanswered="Вопрос без ответа считается неверным.",
 )
 
 ENGLISH = Texts(
@@ -300,6 +341,29 @@ ENGLISH = Texts(
         "grader_paths": "names the grader's own paths or variables ({name})",
         "unscannable": "could not be scanned ({name})",
     },
+    requirement="{band} needs {need}: {summary}",
+    requirement_kinds={
+        "lint": "clean style (no ruff findings)",
+        "tests": "every test green",
+        "coverage": "coverage at the target",
+        "migrations": "every migration step",
+        "hidden_tests": "the whole lesson checklist",
+        "quiz": "the quiz passed",
+    },
+    held_back="**The points reach {band}, but:**",
+    failed_hidden_hint="{hint} ({name})",
+    error_details="Errors of the failed checks ({count})",
+    since_last="**Since the last push** ({sha}): {before} → {score} ({delta}){grades}",
+    since_last_grades=", grade {before} → {grade}",
+    since_last_column="Since the last push",
+    change_kinds={"fixed": "fixed", "regressed": "newly failing", "still_failing": "still failing",
+                  "still_passing": "", "new": "new check"},
+    quiz_page_intro="Put your answers in the file `{file}` of your repository: one line per question,\n"
+                    "the question's id and the letter of the chosen option in quotes (TOML):",
+    quiz_page_example="an example of the format, not a hint",
+    quiz_page_more="# … and so on, one line per question",
+    quiz_page_threshold="The quiz passes with at least {percent} % right answers.",
+    quiz_page_unanswered="A question left unanswered counts as wrong.",
 )
 
 

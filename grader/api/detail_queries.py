@@ -23,8 +23,10 @@ from grader.course.config import Course
 from grader.course.deadlines import lateness
 from grader.course.presentation import instructor_override, presented
 from grader.db.course_rows import extension_until, overrides_of
+from grader.db.history import previous_graded_push
 from grader.db.models import Job, PullRequest, Repository, Result, Submission
-from grader.grading.result import GradeResult, grade_from_dict
+from grader.grading.diff import compare
+from grader.grading.result import GradeResult, PushDiff, grade_from_dict
 from grader.grading.rubric import RubricSet
 
 
@@ -51,7 +53,8 @@ def result_detail(result: Result) -> ResultDetail:
     return ResultDetail(
         id=result.id, score=result.score, grade=result.grade, advisory=result.advisory,
         created_at=result.created_at, duration_seconds=result.duration_seconds,
-        next_grade=grade.next_grade, to_next_grade=list(grade.to_next_grade), checks=list(grade.checks),
+        next_grade=grade.next_grade, to_next_grade=list(grade.to_next_grade), held_back=list(grade.held_back),
+        checks=list(grade.checks),
         tamper=list(grade.report.tamper), timings=timings, provenance=_provenance(result, grade), report=result.report,
     )
 
@@ -86,14 +89,27 @@ async def get_submission_detail(session: AsyncSession, submission_id: int) -> Su
         select(Result).where(Result.submission_id == submission_id).order_by(Result.id.desc())))
     jobs = await session.scalars(
         select(Job).where(Job.submission_id == submission_id).order_by(Job.id.desc()))
+    newest = next((result for result in results if not result.advisory), None)
     return SubmissionDetail(
         id=submission.id, assignment=submission.assignment_id, repository=row.full_name, pull_request=row.number,
         pull_request_title=row.title,
         student=submission.author_login, head_sha=submission.head_sha, received_at=submission.received_at,
         check_run_id=submission.check_run_id, result=_newest(results, False),
         advisory_result=_newest(results, True), results=[result_summary(result) for result in results],
-        jobs=[job_view(job) for job in jobs],
+        jobs=[job_view(job) for job in jobs], since_last=await _since_last(session, submission_id, newest),
     )
+
+
+async def _since_last(session: AsyncSession, submission_id: int, newest: Result | None) -> PushDiff | None:
+    """The newest service result against the previous graded push of the pull request. One statement."""
+    if newest is None:
+        return None
+    previous = await previous_graded_push(session, submission_id, newest.id)
+    if previous is None:
+        return None
+    before = read_grade(previous[1] if isinstance(previous[1], dict) else {})
+    current = read_grade(newest.report if isinstance(newest.report, dict) else {})
+    return compare(current, before, previous[0])
 
 
 async def with_course_view(session: AsyncSession, detail: SubmissionDetail, course: Course | None,

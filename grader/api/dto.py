@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from grader.grading.report import TamperFinding
-from grader.grading.result import CheckGrade
+from grader.grading.result import CheckGrade, PushDiff, UnmetRequirement
 
 JobStatusName = Literal["queued", "running", "done", "failed", "cancelled"]
 
@@ -68,6 +68,7 @@ class ResultDetail(msgspec.Struct, kw_only=True):
     duration_seconds: float
     next_grade: str | None
     to_next_grade: list[str]
+    held_back: list[UnmetRequirement]  # why the grade is below the score's band
     checks: list[CheckGrade]  # a check with needs_review was withheld because of a tamper finding
     tamper: list[TamperFinding]  # code that could forge what the student's own process measures
     timings: list[StepTiming]
@@ -107,6 +108,8 @@ class SubmissionDetail(msgspec.Struct, kw_only=True):
     overrides: list[OverrideView] = []  # the audit trail, newest first
     shown_score: float | None = None  # what the student's comment shows: override, or late penalty applied
     shown_grade: str | None = None
+    # The newest service result against the previous graded push of the pull request (None: the first).
+    since_last: PushDiff | None = None
 
 
 class GradeSummary(msgspec.Struct, kw_only=True):

@@ -29,11 +29,15 @@ def text_table(result: GradeResult) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
              for row in rows]
     lines.append(f"score {number(result.score)}/100, grade {result.grade}")
+    lines += [f"  {item.reason}" for item in result.held_back]
     if result.next_grade and result.to_next_grade:
         lines.append(f"to reach {result.next_grade}: fix {', '.join(result.to_next_grade)}")
     if result.graded_by_service:
         lines.append(f"graded by the service, not here: {', '.join(result.graded_by_service)}")
     for check in result.checks:
+        for item in check.failed_tests:
+            what = item.hint or next(iter(item.message.splitlines()), "")
+            lines.append(f"  {check.id} {item.id}: {what}")
         for link in check.remediation:
             lines.append(f"  reread for {check.id}: {link.title} <{link.url}>")
     return "\n".join(lines)

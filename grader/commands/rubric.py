@@ -19,8 +19,12 @@ def describe(rubric: Rubric) -> str:
     parts = [f"{len(rubric.checks)} checks, {number(rubric.max_points)} points, grades {bands}"]
     if rubric.quiz is not None:
         parts.append(f"quiz of {len(load_quiz(rubric.quiz.key_path).questions)} questions")
+    required = [band.name for band in rubric.grades if band.requires]
+    if required:
+        parts[0] += f" ({'/'.join(required)} with required checks)"
     if rubric.hidden_tests_dir is not None:
-        parts.append(f"hidden tests in {rubric.hidden_tests_dir.name}/")
+        declared = f", {len(rubric.hidden_tests)} with sections and hints" if rubric.hidden_tests else ""
+        parts.append(f"hidden tests in {rubric.hidden_tests_dir.name}/{declared}")
     return ", ".join(parts)
 
 
@@ -44,5 +48,6 @@ def quiz_render_command(args: argparse.Namespace, settings: Settings) -> int:
     if rubric.quiz is None:
         raise CommandError(f"{args.file}: has no [quiz] table")
     key = load_quiz(rubric.quiz.key_path)
-    print(quiz_markdown(key.title, key.questions, rubric.quiz.answers_file, rubric.quiz.pass_percent), end="")
+    print(quiz_markdown(key.title, key.questions, rubric.quiz.answers_file, rubric.quiz.pass_percent,
+                        rubric.language), end="")
     return 0

@@ -58,7 +58,8 @@ def mark_of(push: GradedPush, assignment: Assignment | None, rubric: Rubric) -> 
     if push.late_days == 0 or assignment is None:
         return Mark(push.score, push.grade, push.submission_id)
     score = penalised_score(push.score, penalty_percent(assignment, push.late_days))
-    return Mark(score, rubric.grade_for(score), push.submission_id, push.late_days)
+    # The checks' band requirements held or failed as stored: the lower of the two bands.
+    return Mark(score, rubric.lower(rubric.grade_for(score), push.grade), push.submission_id, push.late_days)
 
 
 class _Pick:

@@ -15,6 +15,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
@@ -238,6 +239,7 @@ class DashboardController(Controller):
                               Lateness(late.days, late.penalty_percent, late.deadline) if late else None,
                               instructor_override(override.score, override.grade, override.note, override.by,
                                                   override.at) if override else None)
+            graded = msgspec.structs.replace(graded, since_last=detail.since_last)
         context = CommentContext(repo=detail.repository, head_sha=detail.head_sha,
                                  html_url=state.settings.github.html_url)
         comment = comment_html(render_comment(graded, context)) if graded else ""

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from grader.feedback.escape import code_block, inline, safe_url
 from grader.grading.report import DependencyReport, Report, TestCase
-from grader.grading.result import CheckGrade, GradeResult, Remediation
+from grader.grading.result import CheckChange, CheckGrade, FailedTest, GradeResult, Remediation
 from grader.texts import Texts, texts_for
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -21,6 +21,7 @@ MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 200
 TESTS_SHOWN = 50
 FILES_SHOWN = 5
 REVIEW_SHOWN = 20
+MESSAGE_LINES = 6
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,71 @@ def _mark(check: CheckGrade, texts: Texts) -> str:
     return texts.needs_review if check.needs_review else "✅" if check.passed else "❌"
 
 
+def signed(value: float) -> str:
+    """+5, −3.5, ±0: a change as a person writes it."""
+    if value == 0:
+        return "±0"
+    return f"+{number(value)}" if value > 0 else f"−{number(-value)}"
+
+
+def _change_cell(change: CheckChange | None, texts: Texts) -> str:
+    if change is None:
+        return ""
+    label = texts.change_kinds.get(change.status, "")
+    delta = f" ({signed(change.points_delta)})" if change.points_delta else ""
+    return f"{label}{delta}" if label else signed(change.points_delta) if change.points_delta else ""
+
+
 def _table(result: GradeResult, texts: Texts) -> list[str]:
-    lines = [f"| {texts.check} | {texts.points} | {texts.result} |", "|---|---:|:---:|"]
+    diff = result.since_last
+    if diff is None:
+        lines = [f"| {texts.check} | {texts.points} | {texts.result} |", "|---|---:|:---:|"]
+    else:
+        lines = [f"| {texts.check} | {texts.points} | {texts.result} | {texts.since_last_column} |",
+                 "|---|---:|:---:|---|"]
+    changes = {change.id: change for change in diff.checks} if diff else {}
     for check in result.checks:
         points = f"{number(check.points)} / {number(check.max_points)}"
-        lines.append(f"| {inline(check.title, 80)} | {points} | {_mark(check, texts)} |")
+        row = f"| {inline(check.title, 80)} | {points} | {_mark(check, texts)} |"
+        lines.append(row if diff is None else f"{row} {_change_cell(changes.get(check.id), texts)} |")
     return lines
+
+
+def _since_last_line(result: GradeResult, texts: Texts) -> list[str]:
+    diff = result.since_last
+    if diff is None:
+        return []
+    grades = (texts.since_last_grades.format(before=inline(diff.previous_grade, 20), grade=inline(result.grade, 20))
+              if diff.previous_grade != result.grade else "")
+    return [texts.since_last.format(sha=inline(diff.previous_sha[:7], 12) or "—", before=number(diff.previous_score),
+                                    score=number(diff.previous_score + diff.score_delta),
+                                    delta=signed(diff.score_delta), grades=grades), ""]
 
 
 def _failure_line(check: CheckGrade, texts: Texts) -> str:
     mark = "⚠️" if check.needs_review else "❌"
     line = f"- {mark} **{inline(check.title, 80)}**: {inline(check.summary, 300)}"
     links = _links(check.remediation)
+    if check.failed_tests and not check.needs_review:
+        return "\n".join([line, *(_failed_test_line(item, texts) for item in check.failed_tests)])
     return f"{line} — {texts.reread}: {links}" if links and not check.needs_review else line
+
+
+def _failed_test_line(item: FailedTest, texts: Texts) -> str:
+    """A failed hidden test under its check: the rubric's hint and the test's own sections."""
+    hint = texts.failed_hidden_hint.format(name=inline(item.id, 100), hint=inline(item.hint, 300)) if item.hint \
+        else inline(item.id, 100)
+    links = _links(item.remediation)
+    return f"  - {hint} — {texts.reread}: {links}" if links else f"  - {hint}"
+
+
+def _held_back_lines(result: GradeResult, texts: Texts) -> list[str]:
+    """Why the grade is below the band the points reach: each requirement that did not hold."""
+    if not result.held_back:
+        return []
+    band = result.held_back[0].band
+    return ["", texts.held_back.format(band=inline(band, 20)), "",
+            *(f"- {inline(item.reason, 400)}" for item in result.held_back)]
 
 
 def _next_grade_line(result: GradeResult, texts: Texts) -> str:
@@ -114,6 +167,7 @@ def first_screen(result: GradeResult) -> str:
              *[line + "  " for line in adjustments[:-1]], *adjustments[-1:], *([""] if adjustments else [])]
     if result.report.rejected:
         parts += [texts.rejected.format(reason=inline(result.report.rejected, 500)), ""]
+    parts += _since_last_line(result, texts)
     parts += _table(result, texts)
     if result.graded_by_service:
         opening, closing = texts.quotes
@@ -125,6 +179,8 @@ def first_screen(result: GradeResult) -> str:
     failures = [_failure_line(check, texts) for check in result.checks if not check.passed]
     if failures:
         parts += ["", f"**{texts.failures}**", "", *failures]
+    if not adjustments:
+        parts += _held_back_lines(result, texts)
     if any(check.needs_review for check in result.checks):
         parts += ["", f"_{texts.review_note}_"]
     next_line = "" if adjustments else _next_grade_line(result, texts)
@@ -168,8 +224,16 @@ def _lint_items(report: Report, ctx: CommentContext) -> list[str]:
 
 
 def _test_items(tests: list[TestCase], texts: Texts) -> list[str]:
-    failed = [t for t in tests if t.outcome in {"failed", "error"}]
-    return [f"- {inline(t.id, 150)} — {inline(t.message, 300) or texts.no_message}" for t in failed]
+    """Each failed test with the first lines of its message (the assertion and what it compared)."""
+    return [_test_item(t, texts) for t in tests if t.outcome in {"failed", "error"}]
+
+
+def _test_item(test: TestCase, texts: Texts) -> str:
+    lines = [line for line in test.message.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return f"- {inline(test.id, 150)} — {inline(test.message, 300) or texts.no_message}"
+    block = code_block(lines, MESSAGE_LINES).replace("\n", "\n  ")
+    return f"- {inline(test.id, 150)}\n\n  {block}"
 
 
 def _coverage_items(report: Report, texts: Texts) -> list[str]:
@@ -218,12 +282,18 @@ def _migration_section(report: Report, texts: Texts) -> tuple[str, list[str]]:
     return texts.migration_failed.format(step=inline(failed.name, 40)), [code_block(failed.error_lines, 15)]
 
 
+def _hinted(result: GradeResult) -> bool:
+    return any(item.hint for check in result.checks for item in check.failed_tests)
+
+
 def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tuple[list[str], bool]:
     """Every collapsed section that has something to say, within `budget` characters in total."""
     texts, report = texts_for(result.language), result.report
     tests, hidden = _test_items(report.tests, texts), _test_items(report.hidden_tests, texts)
     left_out = _dependency_items(report, texts)
     replaced = _image_version_items(report, texts)
+    # Hidden tests with a hint are named on the first screen; their raw errors are only details.
+    hidden_summary = (texts.error_details if _hinted(result) else texts.failed_hidden_tests).format(count=len(hidden))
     wanted = [
         (texts.deps_left_out.format(count=len(left_out)), left_out, 20),
         (texts.deps_image_versions.format(count=len(replaced)), replaced, 20),
@@ -231,7 +301,7 @@ def detail_sections(result: GradeResult, ctx: CommentContext, budget: int) -> tu
         (texts.review_findings.format(count=len(report.tamper)), _review_items(report, ctx, texts), REVIEW_SHOWN),
         (texts.lint_findings.format(count=len(report.lint)), _lint_items(report, ctx), result.lint_shown),
         (texts.failed_tests.format(count=len(tests)), tests, TESTS_SHOWN),
-        (texts.failed_hidden_tests.format(count=len(hidden)), hidden, TESTS_SHOWN),
+        (hidden_summary, hidden, TESTS_SHOWN),
         (texts.least_covered, _coverage_items(report, texts), FILES_SHOWN + 1),
         (*_migration_section(report, texts), 1),
     ]

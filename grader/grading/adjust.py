@@ -23,11 +23,14 @@ def with_late_penalty(result: GradeResult, rubric: Rubric, days: int, percent: f
     """The result of a push received `days` days after `deadline`, `percent` of its score taken off."""
     score = penalised_score(result.score, percent)
     late = LatePenalty(days=days, percent=percent, deadline=deadline.isoformat(), score_before=result.score)
-    # The way to the next grade was reckoned without the penalty: it no longer holds, so it is not shown.
-    return msgspec.structs.replace(result, score=score, grade=rubric.grade_for(score), late=late,
-                                   next_grade=None, to_next_grade=[])
+    # The checks' requirements still hold or fail as they did: the grade is the lower of the penalised
+    # score's band and the one they allowed. The way to the next grade was reckoned without the
+    # penalty: it no longer holds, so it is not shown.
+    grade = rubric.lower(rubric.grade_for(score), result.grade)
+    return msgspec.structs.replace(result, score=score, grade=grade, late=late,
+                                   next_grade=None, to_next_grade=[], held_back=[])
 
 
 def with_override(result: GradeResult, override: InstructorOverride) -> GradeResult:
     return msgspec.structs.replace(result, score=override.score, grade=override.grade, override=override,
-                                   next_grade=None, to_next_grade=[])
+                                   next_grade=None, to_next_grade=[], held_back=[])

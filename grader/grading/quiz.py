@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.grading.report import QuizResult
 from grader.grading.rubric import QuizSpec
-from grader.texts import LANGUAGES
+from grader.texts import LANGUAGES, texts_for
 
 MAX_ANSWERS_BYTES = 64 * 1024
 
@@ -109,38 +109,39 @@ def _check_answers(answers: dict[str, object], questions: list[Question]) -> tup
     return None
 
 
-def _failed(problem: tuple[str, dict[str, object]], key: QuizKey, answers_file: str) -> QuizResult:
-    """A result whose error says what went wrong and what the file must look like, in the key's language."""
-    texts = LANGUAGES[key.language]
+def _failed(problem: tuple[str, dict[str, object]], key: QuizKey, answers_file: str, language: str) -> QuizResult:
+    """A result whose error says what went wrong and what the file must look like, in the rubric's
+    language (one comment, one language: the key's own language names only its questions')."""
+    texts = texts_for(language)
     name, fields = problem
     what = getattr(texts, f"quiz_{name}").format(file=answers_file, **fields)
     how = texts.quiz_format.format(file=answers_file, example=example_line(key.questions))
     return QuizResult(answered=0, correct=0, total=len(key.questions), error=f"{what}: {how}")
 
 
-def grade_quiz(checkout: Path, quiz: QuizSpec) -> QuizResult:
-    """Counts the student's correct answers; unanswered questions count as wrong."""
+def grade_quiz(checkout: Path, quiz: QuizSpec, language: str) -> QuizResult:
+    """Counts the student's correct answers; unanswered questions count as wrong. Messages are in
+    `language`, the rubric's."""
     key = load_quiz(quiz.key_path)
     answers = _read_answers(checkout, quiz.answers_file)
     if isinstance(answers, tuple):
-        return _failed(answers, key, quiz.answers_file)
+        return _failed(answers, key, quiz.answers_file, language)
     problem = _check_answers(answers, key.questions)
     if problem:
-        return _failed(problem, key, quiz.answers_file)
+        return _failed(problem, key, quiz.answers_file, language)
     given = {q.id: str(answers[q.id]).strip().lower() for q in key.questions if q.id in answers}
     correct = sum(1 for q in key.questions if given.get(q.id) == q.answer)
     return QuizResult(answered=len(given), correct=correct, total=len(key.questions))
 
 
-def quiz_markdown(title: str, questions: list[Question], answers_file: str, pass_percent: float) -> str:
-    """The student-facing QUIZ.md: questions and options, the answers-file format, never the key."""
-    lines = [f"# {title}", "",
-             f"Ответы положи в файл `{answers_file}` своего репозитория: одна строка на вопрос,",
-             "идентификатор вопроса и буква выбранного варианта в кавычках (формат TOML):", "",
-             "```toml", f"{example_line(questions)}  # пример формата, не подсказка",
-             "# … и так далее, по строке на каждый вопрос", "```", "",
-             f"Квиз засчитан, если верно не меньше {pass_percent:g} % ответов.",
-             "Вопрос без ответа считается неверным.", ""]
+def quiz_markdown(title: str, questions: list[Question], answers_file: str, pass_percent: float,
+                  language: str) -> str:
+    """The student-facing QUIZ.md in the rubric's `language`: questions and options, the answers-file
+    format, never the key."""
+    texts = texts_for(language)
+    lines = [f"# {title}", "", texts.quiz_page_intro.format(file=answers_file), "",
+             "```toml", f"{example_line(questions)}  # {texts.quiz_page_example}", texts.quiz_page_more, "```", "",
+             texts.quiz_page_threshold.format(percent=f"{pass_percent:g}"), texts.quiz_page_unanswered, ""]
     for question in questions:
         lines += [f"## {question.id}. {question.text}", ""]
         lines += [f"- **{key}**) {text}" for key, text in question.options.items()]

@@ -17,6 +17,15 @@ class Remediation(msgspec.Struct, frozen=True):
     url: str
 
 
+class FailedTest(msgspec.Struct, frozen=True):
+    """One failed sub-test of a check (a hidden test), with what the rubric says to do about it."""
+
+    id: str
+    hint: str = ""  # the rubric's one line, in its language; empty when the rubric declares none
+    message: str = ""  # the test's own failure message (a few lines), for the collapsed details
+    remediation: list[Remediation] = []
+
+
 class CheckGrade(msgspec.Struct, frozen=True):
     id: str
     title: str
@@ -28,6 +37,33 @@ class CheckGrade(msgspec.Struct, frozen=True):
     # The tamper scan found code that could forge what this check measures: not credited until an
     # instructor has looked (grader.grading.tamper).
     needs_review: bool = False
+    failed_tests: list[FailedTest] = []  # hidden tests that failed, each with its hint and sections
+
+
+class UnmetRequirement(msgspec.Struct, frozen=True):
+    """A band the score reaches but the grade does not, because a check it requires did not pass."""
+
+    band: str
+    check: str  # the check's id
+    reason: str  # one line in the rubric's language, e.g. "S needs every test green: 1 of 2 tests passed"
+
+
+class CheckChange(msgspec.Struct, frozen=True):
+    """One check against the previous graded push of the same pull request."""
+
+    id: str
+    status: str  # "fixed", "regressed" (newly failing), "still_failing", "still_passing", "new"
+    points_delta: float = 0.0
+
+
+class PushDiff(msgspec.Struct, frozen=True):
+    """What changed since the previous graded push of the pull request, from the stored results."""
+
+    previous_sha: str
+    previous_score: float
+    previous_grade: str
+    score_delta: float
+    checks: list[CheckChange] = []
 
 
 class LatePenalty(msgspec.Struct, frozen=True):
@@ -57,6 +93,8 @@ class GradeResult(msgspec.Struct, kw_only=True):
     checks: list[CheckGrade]
     next_grade: str | None = None  # the next band up, None at the top
     to_next_grade: list[str] = []  # ids of the fewest failing checks whose fixing reaches next_grade
+    # Why the grade is below the score's band: each check a better band requires that did not pass.
+    held_back: list[UnmetRequirement] = []
     # Titles of the rubric's checks left out of this grading (the private ones, in a run of the
     # reusable workflow): the service grades them, and its result is the authoritative one.
     graded_by_service: list[str] = []
@@ -67,6 +105,7 @@ class GradeResult(msgspec.Struct, kw_only=True):
     report: Report = msgspec.field(default_factory=Report)
     late: LatePenalty | None = None  # set when shown, never stored: lateness depends on extensions granted later
     override: InstructorOverride | None = None  # likewise, from the newest override of the submission
+    since_last: PushDiff | None = None  # likewise, against the previous graded push of the pull request
 
 
 def grade_to_dict(result: GradeResult) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """The rubric of one assignment as frozen data: checks with points and thresholds, grade bands,
 lesson sections to link, the ruff rule set, the runner's packages, hidden tests and quiz.
 
-The TOML schema is documented in `rubric/sqlalchemy-async.toml` and validated by `grader.grading.rubric_loader`.
+The TOML schema is documented in README.md ("Rubric reference") and validated by `grader.grading.rubric_loader`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,6 +29,27 @@ class Section:
     id: str
     title: str
     anchor: str
+
+
+@dataclass(frozen=True)
+class Band:
+    """A grade: its lower bound on the score, and the checks that must pass for it (the lesson's
+    "S: tests green, coverage at the target, clean style"), by check id."""
+
+    name: str
+    min: float
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HiddenTest:
+    """What the rubric says of one hidden test, by its function name: the lesson sections it checks,
+    a one-line hint in the rubric's language, and its weight within the hidden-tests check."""
+
+    name: str
+    sections: tuple[str, ...] = ()
+    hint: str = ""
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,7 @@ class Rubric:
     version: str
     language: str
     remediation_base_url: str
-    grades: tuple[tuple[str, float], ...]  # (grade, lower bound), descending; the last band starts at 0
+    grades: tuple[Band, ...]  # best first, lower bounds descending; the last band starts at 0
     sections: Mapping[str, Section]
     lint: LintRules
     checks: tuple[Check, ...]
@@ -114,11 +135,16 @@ class Rubric:
     hidden_package: str = ""  # the package the hidden checks import (e.g. "app"), found wherever the student put it
     quiz: QuizSpec | None = None
     coverage_pragmas: str = "ignored"  # "honoured": `# pragma: no cover` excludes code from coverage
+    hidden_tests: Mapping[str, HiddenTest] = field(default_factory=dict)  # by test function name
 
     def public(self) -> Rubric:
-        """This rubric without its private checks, and without their hidden tests and quiz key."""
-        return replace(self, checks=tuple(check for check in self.checks if check.kind not in PRIVATE_KINDS),
-                       hidden_tests_dir=None, probe_path=None, quiz=None)
+        """This rubric without its private checks, and without their hidden tests and quiz key. A band's
+        requirement on a private check is left to the service, whose grade is the one that counts."""
+        checks = tuple(check for check in self.checks if check.kind not in PRIVATE_KINDS)
+        kept = {check.id for check in checks}
+        grades = tuple(replace(band, requires=tuple(c for c in band.requires if c in kept)) for band in self.grades)
+        return replace(self, checks=checks, grades=grades, hidden_tests_dir=None, probe_path=None, quiz=None,
+                       hidden_tests={})
 
     @property
     def private_checks(self) -> tuple[Check, ...]:
@@ -134,17 +160,32 @@ class Rubric:
         return [Remediation(title=self.sections[section].title, url=f"{base}{self.sections[section].anchor}")
                 for section in section_ids if section in self.sections]
 
-    def grade_for(self, score: float) -> str:
-        return next((grade for grade, bound in self.grades if score >= bound), self.grades[-1][0])
+    def grade_for(self, score: float, passed: Collection[str] | None = None) -> str:
+        """The best band the score reaches whose required checks are all in `passed` (None: the
+        score's band alone, as for an instructor's override)."""
+        return next((band.name for band in self.grades if score >= band.min
+                     and (passed is None or set(band.requires) <= set(passed))), self.grades[-1].name)
+
+    def lower(self, first: str, second: str) -> str:
+        """The worse of two bands (a band this rubric does not know counts as the lowest)."""
+        names = self.band_names
+        rank = {name: position for position, name in enumerate(names)}
+        return max(first, second, key=lambda name: rank.get(name, len(names)))
+
+    def band(self, name: str) -> Band | None:
+        return next((band for band in self.grades if band.name == name), None)
+
+    def check(self, check_id: str) -> Check | None:
+        return next((check for check in self.checks if check.id == check_id), None)
 
     @property
     def band_names(self) -> list[str]:
         """The grade bands, best first."""
-        return [name for name, _ in self.grades]
+        return [band.name for band in self.grades]
 
-    def next_band(self, grade: str) -> tuple[str, float] | None:
+    def next_band(self, grade: str) -> Band | None:
         """The band just above `grade`, None at the top."""
-        names = [name for name, _ in self.grades]
+        names = self.band_names
         position = names.index(grade) if grade in names else len(names)
         return self.grades[position - 1] if position > 0 else None
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from grader.grading.hidden_names import hidden_test_names
 from grader.grading.quiz import QuizKeyError, load_quiz
 from grader.grading.rubric import (
     CHECK_KINDS,
@@ -18,8 +20,10 @@ from grader.grading.rubric import (
     NOQA_MODES,
     PRAGMA_MODES,
     TEST_DATABASES,
+    Band,
     Check,
     DependencyRules,
+    HiddenTest,
     LintRules,
     QuizSpec,
     Rubric,
@@ -111,12 +115,13 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
     sections = _sections(reader, reader.table(data, "sections", "sections", required=False))
     runner = reader.table(data, "runner", "runner", required=False)
     base_url = remediation_base_url or reader.text(head, "rubric.remediation_base_url", "remediation_base_url")
+    checks = _checks(reader, data.get("checks"), sections)
     return Rubric(
         id=reader.text(head, "rubric.id", "id"), title=reader.text(head, "rubric.title", "title"),
         version=str(head.get("version", "1")), language=language, remediation_base_url=base_url,
-        grades=_grades(reader, reader.table(data, "grades", "grades")), sections=sections,
+        grades=_grades(reader, reader.table(data, "grades", "grades"), checks), sections=sections,
         lint=_lint(reader, reader.table(data, "lint", "lint", required=False)),
-        checks=_checks(reader, data.get("checks"), sections), path=reader.path.resolve(), sha256=sha256,
+        checks=checks, path=reader.path.resolve(), sha256=sha256,
         packages=reader.strings(runner, "runner.packages", "packages", []),
         python_paths=_python_paths(reader, runner),
         dependencies=_dependencies(reader, reader.table(data, "dependencies", "dependencies", required=False)),
@@ -124,6 +129,7 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
         hidden_tests_dir=_hidden_tests(reader, data), probe_path=_probe(reader, data),
         hidden_package=_hidden_package(reader, data), quiz=_quiz(reader, data),
         coverage_pragmas=_pragmas(reader, reader.table(data, "coverage", "coverage", required=False)),
+        hidden_tests=_hidden_test_specs(reader, data, sections),
     )
 
 
@@ -137,16 +143,40 @@ def _sections(reader: _Reader, table: dict[str, Any]) -> dict[str, Section]:
     return sections
 
 
-def _grades(reader: _Reader, table: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    bands = [(name, reader.number(table, f"grades.{name}", name)) for name in table]
+def _grades(reader: _Reader, table: dict[str, Any], checks: tuple[Check, ...]) -> tuple[Band, ...]:
+    bands = [_band(reader, table, name, checks) for name in table]
     if len(bands) < 2:
         raise reader.fail("grades", "must list at least two bands with their lower bounds, the lowest at 0")
-    bounds = [bound for _, bound in bands]
+    bounds = [band.min for band in bands]
     ordered = bounds == sorted(bounds, reverse=True) and len(set(bounds)) == len(bounds)
     if not ordered or bounds[-1] != 0 or bounds[0] > 100:
         raise reader.fail("grades", "must be distinct lower bounds from 100 down to 0, highest first, "
                                     "the lowest at 0")
+    for better, worse in itertools.pairwise(bands):
+        # A better band asks at least what a worse one does, so "the best band whose requirements hold"
+        # and "the lower of the score's band and the requirements' band" are the same grade.
+        missing = [check for check in worse.requires if check not in better.requires]
+        if missing:
+            raise reader.fail(f"grades.{better.name}.requires", f"must include what {worse.name} requires: "
+                                                                 f"{', '.join(missing)}")
     return tuple(bands)
+
+
+def _band(reader: _Reader, table: dict[str, Any], name: str, checks: tuple[Check, ...]) -> Band:
+    """`S = 90`, or `[grades.S] min = 90, requires = ["tests", "lint"]`."""
+    key = f"grades.{name}"
+    if not isinstance(table[name], dict):
+        return Band(name, reader.number(table, key, name))
+    entry = table[name]
+    unknown = [key for key in entry if key not in ("min", "requires")]
+    if unknown:
+        raise reader.fail(f"{key}.{unknown[0]}", "is not a key of a band (min, requires)")
+    requires = reader.strings(entry, f"{key}.requires", "requires", [])
+    ids = [check.id for check in checks]
+    wrong = [check for check in requires if check not in ids]
+    if wrong:
+        raise reader.fail(f"{key}.requires", f"names unknown checks: {', '.join(wrong)} (checks: {', '.join(ids)})")
+    return Band(name, reader.number(entry, f"{key}.min", "min"), requires)
 
 
 def _lint(reader: _Reader, table: dict[str, Any]) -> LintRules:
@@ -238,6 +268,30 @@ def _hidden_package(reader: _Reader, data: dict[str, Any]) -> str:
     if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", package):
         raise reader.fail("hidden_tests.package", "must be a dotted module name, e.g. \"app\"")
     return package
+def _hidden_test_specs(reader: _Reader, data: dict[str, Any],
+                       sections: Mapping[str, Section]) -> dict[str, HiddenTest]:
+    """`[hidden_tests.tests.NAME]`: per hidden test (by function name) its sections, hint and weight."""
+    table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
+    entries = reader.table(table, "hidden_tests.tests", "tests", required=False)
+    specs = {}
+    for name in entries:
+        key = f"hidden_tests.tests.{name}"
+        entry = reader.table(entries, key, name)
+        unknown = [item for item in entry if item not in ("sections", "hint", "weight")]
+        if unknown:
+            raise reader.fail(f"{key}.{unknown[0]}", "is not a key of a hidden test (sections, hint, weight)")
+        linked = reader.strings(entry, f"{key}.sections", "sections", [])
+        missing = [section for section in linked if section not in sections]
+        if missing:
+            raise reader.fail(f"{key}.sections", f"names unknown sections: {', '.join(missing)}")
+        hint = reader.text(entry, f"{key}.hint", "hint") if "hint" in entry else ""
+        if "\n" in hint:
+            raise reader.fail(f"{key}.hint", "must be one line")
+        specs[name] = HiddenTest(name, linked, hint,
+                                 reader.number(entry, f"{key}.weight", "weight", 1.0, positive=True))
+    return specs
+
+
 def _probe(reader: _Reader, data: dict[str, Any]) -> Path | None:
     table = reader.table(data, "hidden_tests", "hidden_tests", required=False)
     return reader.relative_path(table, "hidden_tests.probe", "probe", must_exist=False) if "probe" in table else None
@@ -295,6 +349,8 @@ def load_checked_rubric(settings: GradingSettings, path: Path | str | None = Non
     if rubric.hidden_tests_dir is not None and not rubric.hidden_tests_dir.is_dir():
         raise RubricError(f"{rubric.path}: hidden_tests.path points to {rubric.hidden_tests_dir}, "
                           "which is not a folder")
+    if rubric.hidden_tests_dir is not None:
+        _check_hidden_test_names(rubric, rubric.hidden_tests_dir)
     if rubric.probe_path is not None and not rubric.probe_path.is_file():
         raise RubricError(f"{rubric.path}: hidden_tests.probe points to {rubric.probe_path}, which is not a file")
     if rubric.quiz is not None:
@@ -303,6 +359,22 @@ def load_checked_rubric(settings: GradingSettings, path: Path | str | None = Non
         except QuizKeyError as exc:
             raise RubricError(f"{rubric.path}: quiz.key is broken: {exc}") from None
     return rubric
+
+
+def _check_hidden_test_names(rubric: Rubric, folder: Path) -> None:
+    """Every declared hidden test exists; once one is declared, every one is (a test without its
+    sections and hint would send the student to every section of the check)."""
+    try:
+        found = hidden_test_names(folder)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise RubricError(f"{rubric.path}: hidden_tests.path holds a test file that cannot be parsed: {exc}") from None
+    unknown = sorted(set(rubric.hidden_tests) - found)
+    if unknown:
+        raise RubricError(f"{rubric.path}: hidden_tests.tests.{unknown[0]} names no test in {folder}")
+    undeclared = sorted(found - set(rubric.hidden_tests))
+    if rubric.hidden_tests and undeclared:
+        raise RubricError(f"{rubric.path}: hidden_tests.tests has no entry for {', '.join(undeclared)} "
+                          "(give every hidden test its sections and hint)")
 
 
 def load_rubric_set(settings: Settings) -> RubricSet:

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from grader.grading.report import Report, StepStatus, TamperFinding, TestCase
-from grader.grading.result import CheckGrade, GradeResult
+from grader.grading.result import CheckGrade, FailedTest, GradeResult, Remediation, UnmetRequirement
 from grader.grading.rubric import Check, Rubric
-from grader.texts import texts_for
+from grader.texts import Texts, texts_for
 
 MIGRATION_STEPS = ("upgrade", "downgrade", "upgrade_again", "drift", "single_head")
 STEP_OF_KIND = {"lint": "lint", "tests": "tests", "coverage": "tests", "hidden_tests": "hidden_tests",
@@ -69,12 +69,54 @@ def _tests(report: Report, check: Check, rubric: Rubric) -> Scored:
     return check.points * share, passed, summary
 
 
+def _weighted_share(cases: list[TestCase], rubric: Rubric) -> float:
+    """The passed share of the hidden tests, each counted with its weight in the rubric (default 1)."""
+    def weight(case: TestCase) -> float:
+        spec = rubric.hidden_tests.get(test_name(case.id))
+        return spec.weight if spec else 1.0
+    counted = [case for case in cases if case.outcome != "skipped"]
+    total = sum(weight(case) for case in counted)
+    return sum(weight(case) for case in counted if case.outcome == "passed") / total if total else 0.0
+
+
 def _hidden_tests(report: Report, check: Check, rubric: Rubric) -> Scored:
     step = report.step("hidden_tests")
     if step is not None and not report.hidden_tests:
         return 0.0, False, step.summary
-    share, passed, summary = _test_share(report.hidden_tests, rubric)
-    return check.points * share, passed, summary
+    _, passed, summary = _test_share(report.hidden_tests, rubric)
+    return check.points * _weighted_share(report.hidden_tests, rubric), passed, summary
+
+
+def test_name(test_id: str) -> str:
+    """`tests/test_x.py::TestA::test_b[1]` -> `test_b`: the name a rubric keys a hidden test by."""
+    return test_id.rsplit("::", 1)[-1].split("[", 1)[0]
+
+
+def failed_tests(report: Report, check: Check, rubric: Rubric) -> list[FailedTest]:
+    """The failed hidden tests, each with the rubric's hint and its own sections (the check's when the
+    rubric declares none for it)."""
+    if check.kind != "hidden_tests" or report.rejected:
+        return []
+    failed = []
+    for case in report.hidden_tests:
+        if case.outcome not in ("failed", "error"):
+            continue
+        spec = rubric.hidden_tests.get(test_name(case.id))
+        sections = spec.sections if spec and spec.sections else check.sections
+        failed.append(FailedTest(id=test_name(case.id), hint=spec.hint if spec else "", message=case.message,
+                                 remediation=rubric.section_links(sections)))
+    return failed
+
+
+def _remediation(check: Check, failed: list[FailedTest], rubric: Rubric) -> list[Remediation]:
+    """The sections of what failed: the failed hidden tests' own, else the check's."""
+    if not failed:
+        return rubric.section_links(check.sections)
+    seen: dict[str, Remediation] = {}
+    for item in failed:
+        for link in item.remediation:
+            seen.setdefault(link.url, link)
+    return list(seen.values())
 
 
 def _coverage(report: Report, check: Check, rubric: Rubric) -> Scored:
@@ -141,40 +183,64 @@ def grade_check(report: Report, check: Check, rubric: Rubric) -> CheckGrade:
     at_risk = [item for item in report.tamper if check.kind in item.checks] if not report.rejected else []
     if at_risk:
         points, passed, summary = 0.0, False, _review(at_risk, rubric)
+    failed = [] if passed or at_risk else failed_tests(report, check, rubric)
     return CheckGrade(id=check.id, title=check.title, passed=passed, points=round(points, 2),
                       max_points=check.points, summary=summary.splitlines()[0] if summary else "",
-                      remediation=[] if passed else rubric.section_links(check.sections),
-                      needs_review=bool(at_risk))
+                      remediation=[] if passed else _remediation(check, failed, rubric),
+                      needs_review=bool(at_risk), failed_tests=failed)
 
 
 def percent(points: float, rubric: Rubric) -> float:
     return round(100 * points / rubric.max_points, 1) if rubric.max_points else 0.0
 
 
+def passed_ids(checks: list[CheckGrade]) -> set[str]:
+    return {check.id for check in checks if check.passed}
+
+
+def held_back(checks: list[CheckGrade], rubric: Rubric, score_value: float) -> list[UnmetRequirement]:
+    """Each check that the score's own band requires and did not pass, with its one-line reason."""
+    band = rubric.band(rubric.grade_for(score_value))
+    if band is None:
+        return []
+    texts, by_id = texts_for(rubric.language), {check.id: check for check in checks}
+    unmet = [by_id[check_id] for check_id in band.requires if check_id in by_id and not by_id[check_id].passed]
+    return [UnmetRequirement(band=band.name, check=check.id, reason=texts.requirement.format(
+        band=band.name, need=_need(rubric, check, texts), summary=check.summary)) for check in unmet]
+
+
+def _need(rubric: Rubric, check: CheckGrade, texts: Texts) -> str:
+    spec = rubric.check(check.id)
+    return texts.requirement_kinds.get(spec.kind, check.title) if spec else check.title
+
+
 def to_next_grade(checks: list[CheckGrade], rubric: Rubric, grade: str) -> tuple[str | None, list[str]]:
-    """The next band and the fewest failing checks whose full points reach it (largest gains first)."""
+    """The next band and the cheapest way there: every check it requires that did not pass, then the
+    fewest failing checks whose full points reach its lower bound (largest gains first)."""
     band = rubric.next_band(grade)
     if band is None:
         return None, []
-    total = sum(check.points for check in checks)
-    gains = sorted((check for check in checks if check.points < check.max_points),
+    by_id = {check.id: check for check in checks}
+    chosen = [check_id for check_id in band.requires if check_id in by_id and not by_id[check_id].passed]
+    total = sum(check.max_points if check.id in chosen else check.points for check in checks)
+    gains = sorted((check for check in checks if check.points < check.max_points and check.id not in chosen),
                    key=lambda check: check.max_points - check.points, reverse=True)
-    chosen: list[str] = []
     for check in gains:
-        if percent(total, rubric) >= band[1]:
+        if percent(total, rubric) >= band.min:
             break
         total += check.max_points - check.points
         chosen.append(check.id)
-    return band[0], chosen
+    return band.name, chosen
 
 
 def score(report: Report, rubric: Rubric, left_out: tuple[Check, ...] = ()) -> GradeResult:
     """The graded result; `left_out` are checks of the full rubric this run did not grade."""
     checks = [grade_check(report, check, rubric) for check in rubric.checks]
     value = percent(sum(check.points for check in checks), rubric)
-    grade = rubric.grade_for(value)
+    grade = rubric.grade_for(value, passed_ids(checks))
     next_grade, needed = to_next_grade(checks, rubric, grade)
     return GradeResult(score=value, grade=grade, bands=rubric.band_names, checks=checks, next_grade=next_grade,
-                       to_next_grade=needed, graded_by_service=[check.title for check in left_out],
+                       to_next_grade=needed, held_back=held_back(checks, rubric, value),
+                       graded_by_service=[check.title for check in left_out],
                        rubric_id=rubric.id, rubric_version=rubric.version, language=rubric.language,
                        lint_shown=rubric.lint.comment_max_findings, report=report)

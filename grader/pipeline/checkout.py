@@ -31,7 +31,7 @@ async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSetting
     if not report.rejected:
         report.tamper = await asyncio.to_thread(scan_checkout, checkout)
         if graded.quiz is not None:
-            report.quiz = await asyncio.to_thread(grade_quiz, checkout, graded.quiz)
+            report.quiz = await asyncio.to_thread(grade_quiz, checkout, graded.quiz, graded.language)
     return score(report, graded, rubric.private_checks if public_only else ())
 
 

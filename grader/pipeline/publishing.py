@@ -9,15 +9,19 @@ run with the reason, so no push is left "in progress" forever. Rendering is `gra
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import msgspec
 from sqlalchemy import select
 
 from grader.course.presentation import instructor_override, presented
 from grader.db.course_rows import extension_until, overrides_of
+from grader.db.history import previous_graded_push
 from grader.db.models import Job, JobKind, JobStatus, Result
 from grader.feedback.check_run import CheckRunOutput, not_graded_check_run, render_feedback
 from grader.feedback.comment import CommentContext
 from grader.github.publisher import PublishOutcome, complete_check_run, publish
+from grader.grading.diff import with_diff
 from grader.grading.result import GradeResult, grade_from_dict
 from grader.pipeline.context import JobContext, Push, load_push, save_state
 from grader.queue.jobs import ClaimedJob, FinalFailure
@@ -43,7 +47,8 @@ async def publish_outcome(job: ClaimedJob, context: JobContext) -> None:
 
 
 async def _newest_outcome(context: JobContext, submission_id: int) -> GradeResult | str:
-    """The newest service result, or the reason the newest grading job failed."""
+    """The newest service result, with what changed since the previous graded push of the pull request,
+    or the reason the newest grading job failed."""
     async with context.sessionmaker() as session:
         grading = await session.scalar(
             select(Job).where(Job.submission_id == submission_id, Job.kind == JobKind.GRADE)
@@ -53,9 +58,21 @@ async def _newest_outcome(context: JobContext, submission_id: int) -> GradeResul
         stored = await session.scalar(
             select(Result).where(Result.submission_id == submission_id, Result.advisory.is_(False))
             .order_by(Result.id.desc()).limit(1))
-    if stored is None:
-        raise FinalFailure("no graded result to publish")
-    return grade_from_dict(stored.report)
+        if stored is None:
+            raise FinalFailure("no graded result to publish")
+        previous = await previous_graded_push(session, submission_id, stored.id)
+    result = grade_from_dict(stored.report)
+    return with_diff(result, *_previous(previous))
+
+
+def _previous(previous: tuple[str, dict[str, Any]] | None) -> tuple[GradeResult | None, str]:
+    """The previous push's result and SHA; a stored report of an older shape is not compared."""
+    if previous is None:
+        return None, ""
+    try:
+        return grade_from_dict(previous[1]), previous[0]
+    except (msgspec.ValidationError, TypeError):
+        return None, ""
 
 
 async def _as_shown(context: JobContext, push: Push, submission_id: int, result: GradeResult) -> GradeResult:

@@ -93,13 +93,18 @@ def _result_case(item: Any) -> TestCase | None:
     if not isinstance(item, dict) or item.get("outcome") not in ("passed", "failed", "error", "skipped"):
         return None
     test_id = _text(item.get("id"))
-    return TestCase(id=test_id, outcome=item["outcome"], message=_first_line(_text(item.get("message"), 2000))) \
+    return TestCase(id=test_id, outcome=item["outcome"], message=first_lines(_text(item.get("message"), 2000))) \
         if test_id else None
 
 
-def _first_line(text: str, limit: int = 300) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return (lines[0] if lines else "")[:limit]
+MESSAGE_LINES = 6
+
+
+def first_lines(text: str, limit: int = 300) -> str:
+    """The first few non-blank lines of a failure message (the assertion and what it compared), each cut
+    at `limit` characters; the comment shows them as a block."""
+    lines = [line.rstrip()[:limit] for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[:MESSAGE_LINES])
 
 
 def parse_coverage(text: str | None) -> Coverage | None:

@@ -112,6 +112,24 @@ async def test_submission_detail__checks_remediation_timings_provenance(
     assert [job["status"] for job in body["jobs"]] == ["done"]
 
 
+async def test_submission_detail__the_diff_against_the_previous_graded_push(
+        client: AsyncTestClient, sessionmaker: Sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        first = await factories.submission(session, "dave", number=7, failing=("tests", "lint"))
+        other_pr = await factories.submission(session, "dave", number=8, failing=())  # not this pull request's
+        second = await factories.submission(session, "dave", number=7, failing=("lint", "quiz"))
+
+    body = (await client.get(f"/api/submissions/{second.id}")).json()
+    assert (await client.get(f"/api/submissions/{first.id}")).json()["since_last"] is None
+    assert (await client.get(f"/api/submissions/{other_pr.id}")).json()["since_last"] is None
+
+    diff = body["since_last"]
+    assert (diff["previous_sha"], diff["previous_score"], diff["score_delta"]) == (first.head_sha, 50.0, 0.0)
+    assert {change["id"]: (change["status"], change["points_delta"]) for change in diff["checks"]} == {
+        "lint": ("still_failing", 0.0), "tests": ("fixed", 25.0), "migrations": ("still_passing", 0.0),
+        "quiz": ("regressed", -25.0)}
+
+
 async def test_submission_detail__tamper_findings_and_the_checks_they_hold_for_review(
         client: AsyncTestClient, sessionmaker: Sessionmaker) -> None:
     async with sessionmaker() as session, session.begin():

@@ -14,20 +14,23 @@ QUIZ_PAGE = SHIPPED_RUBRIC.parent / "sqlalchemy-async" / "QUIZ.md"
 
 def test_rubric_check__a_valid_rubric_says_what_it_holds(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rubric", "check", str(SHIPPED_RUBRIC)]) == 0
-    assert capsys.readouterr().out == (f"{SHIPPED_RUBRIC}: ok (6 checks, 100 points, grades S/A/B/C, "
-                                       "quiz of 16 questions, hidden tests in hidden_tests/)\n")
+    assert capsys.readouterr().out == (f"{SHIPPED_RUBRIC}: ok (6 checks, 100 points, grades S/A/B/C "
+                                       "(S/A/B with required checks), quiz of 16 questions, "
+                                       "hidden tests in hidden_tests/, 9 with sections and hints)\n")
 
 
 def test_rubric_check__each_bad_file_is_one_line_and_the_exit_status_is_2(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.toml"
-    broken.write_text(SHIPPED_RUBRIC.read_text(encoding="utf-8").replace("C = 0", "C = 10"), encoding="utf-8")
+    broken.write_text(SHIPPED_RUBRIC.read_text(encoding="utf-8").replace(
+        'requires = ["tests", "hidden_tests", "migrations"]', 'requires = ["tests", "essay"]'), encoding="utf-8")
 
     assert main(["rubric", "check", str(SHIPPED_RUBRIC), str(broken), str(tmp_path / "missing.toml")]) == 2
     out, err = capsys.readouterr()
     assert out.count(": ok (") == 1
     assert err.splitlines() == [
-        f"grader: {broken}: grades must be distinct lower bounds from 100 down to 0, highest first, the lowest at 0",
+        f"grader: {broken}: grades.B.requires names unknown checks: essay "
+        "(checks: lint, tests, coverage, migrations, hidden_tests, quiz)",
         f"grader: {tmp_path / 'missing.toml'}: cannot be read: No such file or directory"]
 
 

@@ -16,7 +16,15 @@ from grader.grading.report import (
     Report,
     TestCase,
 )
-from grader.grading.result import CheckGrade, GradeResult, Remediation
+from grader.grading.result import (
+    CheckChange,
+    CheckGrade,
+    FailedTest,
+    GradeResult,
+    PushDiff,
+    Remediation,
+    UnmetRequirement,
+)
 
 BASE = "https://textbook.example.org/sqlalchemy-async"
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -84,3 +92,51 @@ def failing_result(language: str = "ru", lint_count: int = 3) -> GradeResult:
     return GradeResult(score=50.6, grade="C", bands=BANDS, checks=checks, next_grade="B",
                        to_next_grade=["quiz", "tests"], rubric_id="sqlalchemy-async", rubric_version="1",
                        language=language, report=hostile_report(lint_count))
+
+
+_HELD_BACK = {
+    "ru": {"tests": "Тесты студента зелёные", "hidden": "Чек-лист урока (скрытые тесты)", "lint": "Стиль кода (ruff)",
+           "summary": "пройдено тестов: 1 из 2", "hidden_summary": "пройдено тестов: 7 из 9",
+           "hint": "после commit атрибуты просрочены: создай sessionmaker с expire_on_commit=False",
+           "reason": "Для S нужно: все тесты зелёные — пройдено тестов: 1 из 2",
+           "sections": ("SA1. Движок и сессия", "SA2. Транзакции и создание схемы")},
+    "en": {"tests": "Student's tests green", "hidden": "Lesson checklist (hidden tests)", "lint": "Code style (ruff)",
+           "summary": "1 of 2 tests passed", "hidden_summary": "7 of 9 tests passed",
+           "hint": "after commit the attributes expired: create the sessionmaker with expire_on_commit=False",
+           "reason": "S needs every test green: 1 of 2 tests passed",
+           "sections": ("SA1. Engine and session", "SA2. Transactions and schema creation")},
+}
+
+
+def held_back_result(language: str = "ru") -> GradeResult:
+    """90 points, yet B: the student's own test fails (it flushes but never commits). Compared with a
+    previous push, with two failed hidden tests, one of them with a hint."""
+    words = _HELD_BACK[language]
+    sa1, sa2 = (Remediation(title=title, url=f"{BASE}#{anchor}") for title, anchor in zip(words["sections"],
+                                                                                           ("sa1", "sa2"), strict=True))
+    hidden_failures = [
+        FailedTest("test_attributes_are_readable_after_commit", words["hint"],
+                   "AssertionError: expire_on_commit\n"
+                   "sqlalchemy.exc.MissingGreenlet: greenlet_spawn has not been called",
+                   [sa1]),
+        FailedTest("test_a_failing_write_rolls_back", "", "Failed: no rollback", [sa2]),
+    ]
+    checks = [
+        CheckGrade("lint", words["lint"], True, 10, 10, "0"),
+        CheckGrade("tests", words["tests"], False, 10, 20, words["summary"], [sa2]),
+        CheckGrade("hidden_tests", words["hidden"], False, 25, 30, words["hidden_summary"], [sa1, sa2],
+                   failed_tests=hidden_failures),
+        CheckGrade("coverage", "Coverage" if language == "en" else "Покрытие", True, 40, 40, "91 %"),
+    ]
+    hidden = [TestCase("test_attributes_are_readable_after_commit", "failed", hidden_failures[0].message),
+              TestCase("test_a_failing_write_rolls_back", "failed", hidden_failures[1].message)]
+    tests = [TestCase("tests/test_notes.py::test_note_is_saved", "failed",
+                      "AssertionError: assert None is not None\n +  where None = <Result>.scalar_one_or_none()")]
+    diff = PushDiff(previous_sha="fedcba9876543210fedcba9876543210fedcba98", previous_score=70.0,
+                    previous_grade="B", score_delta=15.0, checks=[
+                        CheckChange("lint", "fixed", 10.0), CheckChange("tests", "regressed", -10.0),
+                        CheckChange("hidden_tests", "still_failing", 15.0), CheckChange("coverage", "still_passing")])
+    return GradeResult(score=85.0, grade="B", bands=BANDS, checks=checks, next_grade="A", to_next_grade=["tests"],
+                       held_back=[UnmetRequirement("A", "tests", words["reason"].replace("S", "A", 1))],
+                       rubric_id="sqlalchemy-async", rubric_version="2", language=language,
+                       report=Report(tests=tests, hidden_tests=hidden, duration_seconds=30.0), since_last=diff)

@@ -14,7 +14,7 @@ from grader.feedback.comment import GITHUB_COMMENT_LIMIT, CommentContext, render
 from grader.grading.report import DependencyReport, ImageVersion, StepResult, StepStatus
 from grader.grading.report import TestCase as CaseResult
 from grader.grading.result import GradeResult
-from tests.feedback.factories import HEAD_SHA, failing_result, passing_result
+from tests.feedback.factories import HEAD_SHA, failing_result, held_back_result, passing_result
 from tests.support.golden import assert_matches_golden
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -22,7 +22,7 @@ CTX = CommentContext(repo="octo-org/hello-world", head_sha=HEAD_SHA)
 
 
 def golden_outputs() -> Iterator[tuple[Path, str]]:
-    for name, factory in (("passing", passing_result), ("failing", failing_result)):
+    for name, factory in (("passing", passing_result), ("failing", failing_result), ("held-back", held_back_result)):
         for language in ("ru", "en"):
             yield GOLDEN / f"{name}.{language}.md", render_comment(factory(language), CTX)
 

@@ -44,7 +44,7 @@ def test_key__has_ten_to_twenty_questions_with_varied_answers() -> None:
 def test_grade_quiz__all_correct(tmp_path: Path) -> None:
     lines = "\n".join(f'{qid} = "{answer.upper()}"' for qid, answer in _key_answers().items())
 
-    result = grade_quiz(_answers(tmp_path, lines), Quiz())
+    result = grade_quiz(_answers(tmp_path, lines), Quiz(), "ru")
 
     assert (result.correct, result.answered, result.total, result.error) == (16, 16, 16, "")
 
@@ -54,7 +54,7 @@ def test_grade_quiz__unanswered_questions_count_as_wrong(tmp_path: Path) -> None
     wrong = "a" if key[10][1] != "a" else "b"
     lines = [f'{qid} = "{answer}"' for qid, answer in key[:10]] + [f'{key[10][0]} = "{wrong}"']
 
-    result = grade_quiz(_answers(tmp_path, "\n".join(lines)), Quiz())
+    result = grade_quiz(_answers(tmp_path, "\n".join(lines)), Quiz(), "ru")
 
     assert (result.correct, result.answered, result.total) == (10, 11, 16)
 
@@ -69,7 +69,7 @@ def test_grade_quiz__a_broken_answers_file_says_what_it_must_look_like(
         tmp_path: Path, content: str | None, says: str) -> None:
     checkout = tmp_path if content is None else _answers(tmp_path, content)
 
-    result = grade_quiz(checkout, Quiz())
+    result = grade_quiz(checkout, Quiz(), "ru")
 
     assert says in result.error
     assert 'буква выбранного варианта в кавычках, например q01 = "a"' in result.error
@@ -84,7 +84,7 @@ def test_grade_quiz__a_broken_answers_file_says_what_it_must_look_like(
 ])
 def test_grade_quiz__a_hostile_answers_file_is_a_message_never_an_exception(tmp_path: Path, content: str,
                                                                               detail: str) -> None:
-    result = grade_quiz(_answers(tmp_path, content), Quiz())
+    result = grade_quiz(_answers(tmp_path, content), Quiz(), "ru")
 
     assert detail in result.error
     assert (result.correct, result.total) == (0, 16)
@@ -94,7 +94,7 @@ def test_grade_quiz__a_symlink_loop_is_refused(tmp_path: Path) -> None:
     (tmp_path / "quiz").mkdir()
     (tmp_path / "quiz" / "answers.toml").symlink_to(tmp_path / "quiz" / "answers.toml")
 
-    assert "должен быть обычным файлом внутри репозитория" in grade_quiz(tmp_path, Quiz()).error
+    assert "должен быть обычным файлом внутри репозитория" in grade_quiz(tmp_path, Quiz(), "ru").error
 
 
 def test_grade_quiz__a_symlinked_answers_file_is_refused(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_grade_quiz__a_symlinked_answers_file_is_refused(tmp_path: Path) -> None
     (tmp_path / "repo" / "quiz").mkdir(parents=True)
     (tmp_path / "repo" / "quiz" / "answers.toml").symlink_to(secret)
 
-    result = grade_quiz(tmp_path / "repo", Quiz())
+    result = grade_quiz(tmp_path / "repo", Quiz(), "ru")
 
     assert "должен быть обычным файлом внутри репозитория" in result.error
 
@@ -118,7 +118,7 @@ def test_load_key__a_wrong_answer_letter_names_the_key(tmp_path: Path) -> None:
 
 def golden_outputs() -> Iterator[tuple[Path, str]]:
     title = tomllib.loads(KEY.read_text(encoding="utf-8"))["title"]
-    yield QUIZ_MD, quiz_markdown(title, load_quiz(KEY).questions, "quiz/answers.toml", 80)
+    yield QUIZ_MD, quiz_markdown(title, load_quiz(KEY).questions, "quiz/answers.toml", 80, "ru")
 
 
 def test_quiz_md__lists_every_question_and_no_answers() -> None:
@@ -130,13 +130,25 @@ def test_quiz_md__lists_every_question_and_no_answers() -> None:
     assert all(f"## {qid}." in text for qid in _key_answers())
 
 
-def test_grade_quiz__an_english_key_answers_in_english(tmp_path: Path) -> None:
+def test_grade_quiz__messages_follow_the_rubric_language_not_the_key(tmp_path: Path) -> None:
     key = tmp_path / "key.toml"
     key.write_text('language = "en"\n[[questions]]\nid = "q1"\ntext = "?"\noptions = {a = "x", b = "y"}\n'
                    'answer = "b"\n')
 
-    result = grade_quiz(tmp_path, Quiz(key_path=key))
+    english = grade_quiz(tmp_path, Quiz(key_path=key), "en")
+    russian = grade_quiz(tmp_path, Quiz(key_path=key), "ru")
 
-    assert result.error == ('quiz/answers.toml was not found: quiz/answers.toml must hold one line per question: '
-                            'its id and the letter of the chosen option in quotes, e.g. q1 = "a" '
-                            "(the questions are in QUIZ.md)")
+    assert english.error == ('quiz/answers.toml was not found: quiz/answers.toml must hold one line per question: '
+                             'its id and the letter of the chosen option in quotes, e.g. q1 = "a" '
+                             "(the questions are in QUIZ.md)")
+    assert russian.error.startswith("файл quiz/answers.toml не найден: в quiz/answers.toml нужна строка")
+
+
+def test_quiz_page__is_in_the_rubric_language() -> None:
+    questions = load_quiz(KEY).questions
+
+    english = quiz_markdown("Quiz", questions, "quiz/answers.toml", 80, "en")
+
+    assert "Put your answers in the file `quiz/answers.toml`" in english
+    assert "The quiz passes with at least 80 % right answers." in english
+    assert "Ответы" not in english

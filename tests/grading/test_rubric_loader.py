@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading.rubric import Band
 from grader.grading.rubric_loader import RubricError, load_checked_rubric, load_rubric
 from grader.settings import SHIPPED_RUBRIC, GradingSettings
 
@@ -51,7 +52,12 @@ def test_shipped_rubric__loads_with_lesson_sections_and_bands() -> None:
     assert rubric.id == "sqlalchemy-async"
     assert rubric.language == "ru"
     assert rubric.max_points == 100
-    assert rubric.grades == (("S", 90), ("A", 80), ("B", 70), ("C", 0))
+    assert [(band.name, band.min) for band in rubric.grades] == [("S", 90), ("A", 80), ("B", 70), ("C", 0)]
+    # The lesson: S — tests green, coverage at the target, clean style; A, B, C — shortcomings, coverage,
+    # failing checks, in that order.
+    assert [set(band.requires) for band in rubric.grades] == [
+        {"tests", "hidden_tests", "migrations", "coverage", "lint"},
+        {"tests", "hidden_tests", "migrations", "coverage"}, {"tests", "hidden_tests", "migrations"}, set()]
     assert set(rubric.sections) == {"SA1", "SA2", "SA3", "SA4", "SA5", "SA6", "THEORY"}
     assert {check.kind for check in rubric.checks} == {"lint", "tests", "coverage", "migrations", "hidden_tests",
                                                       "quiz"}
@@ -112,7 +118,7 @@ def test_grade_for__bands_and_lowest(tmp_path: Path) -> None:
     rubric = load_rubric(_write(tmp_path, VALID))
     assert [rubric.grade_for(score) for score in (100, 90, 89.9, 80, 70, 69.9, 0)] == ["S", "S", "A", "A", "B", "C",
                                                                                       "C"]
-    assert rubric.next_band("C") == ("B", 70)
+    assert rubric.next_band("C") == Band("B", 70)
     assert rubric.next_band("S") is None
 
 
@@ -121,7 +127,7 @@ def test_grades__any_band_names_and_count(tmp_path: Path) -> None:
     rubric = load_rubric(_write(tmp_path, pass_fail))
     assert [rubric.grade_for(score) for score in (100, 60, 59.9, 0)] == ["pass", "pass", "fail", "fail"]
     assert rubric.band_names == ["pass", "fail"]
-    assert rubric.next_band("fail") == ("pass", 60)
+    assert rubric.next_band("fail") == Band("pass", 60)
 
 
 def test_load_checked_rubric__the_shipped_one_with_its_quiz_and_hidden_tests() -> None:
@@ -191,6 +197,21 @@ def test_shipped_rubric__lints_everything_counts_no_pragmas_and_ships_its_probe(
      r"lint.settings.line-length is not a ruff setting a rubric may set"),
     (('[[checks]]\nid = "lint"', '[hidden_tests]\npath = "h"\npackage = "app/x"\n\n[[checks]]\nid = "lint"'),
      r"hidden_tests.package must be a dotted module name"),
+    (("S = 90\n", '[grades.S]\nmin = 90\nrequires = ["essay"]\n[grades.rest]\n'),
+     r"grades.S.requires names unknown checks: essay \(checks: lint, tests\)"),
+    (("S = 90\n", "[grades.S]\nmin = 90\nneeds = []\n[grades.rest]\n"),
+     r"grades.S.needs is not a key of a band \(min, requires\)"),
+    (("S = 90\nA = 80\nB = 70\nC = 0\n",
+      '[grades.S]\nmin = 90\nrequires = ["lint"]\n[grades.A]\nmin = 80\nrequires = ["tests"]\n[grades.C]\nmin = 0\n'),
+     r"grades.S.requires must include what A requires: tests"),
+    (("[sections]", '[hidden_tests]\npath = "h"\n[hidden_tests.tests.test_x]\nsections = ["SA9"]\n\n[sections]'),
+     r"hidden_tests.tests.test_x.sections names unknown sections: SA9"),
+    (("[sections]", '[hidden_tests]\npath = "h"\n[hidden_tests.tests.test_x]\nweight = 0\n\n[sections]'),
+     r"hidden_tests.tests.test_x.weight must be a positive number"),
+    (("[sections]", '[hidden_tests]\npath = "h"\n[hidden_tests.tests.test_x]\npoints = 3\n\n[sections]'),
+     r"hidden_tests.tests.test_x.points is not a key of a hidden test \(sections, hint, weight\)"),
+    (("[sections]", '[hidden_tests]\npath = "h"\n[hidden_tests.tests.test_x]\nhint = "a\\nb"\n\n[sections]'),
+     r"hidden_tests.tests.test_x.hint must be one line"),
 ])
 def test_invalid_rubric__one_line_naming_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     old, new = edit
@@ -210,3 +231,80 @@ def test_invalid_rubric__not_toml_and_missing_file(tmp_path: Path) -> None:
 def test_invalid_rubric__no_checks(tmp_path: Path) -> None:
     with pytest.raises(RubricError, match=r"checks must be a non-empty array of tables"):
         load_rubric(_write(tmp_path, VALID.split("[[checks]]")[0]))
+
+
+REQUIRED = VALID.replace("S = 90\nA = 80\nB = 70\nC = 0\n", """\
+[grades.S]
+min = 90
+requires = ["tests", "lint"]
+
+[grades.A]
+min = 80
+requires = ["tests"]
+
+[grades.B]
+min = 70
+
+[grades.C]
+min = 0
+""")
+
+
+@pytest.mark.parametrize(("score", "passed", "grade"), [
+    (95, {"tests", "lint"}, "S"),
+    (95, {"tests"}, "A"),  # style not clean: S is out of reach, A is not
+    (95, {"lint"}, "B"),  # a failing test: neither S nor A
+    (95, set(), "B"),
+    (85, {"tests", "lint"}, "A"),
+    (72, set(), "B"),
+    (50, {"tests", "lint"}, "C"),
+])
+def test_grade_for__bands_with_requirements(tmp_path: Path, score: float, passed: set[str], grade: str) -> None:
+    rubric = load_rubric(_write(tmp_path, REQUIRED))
+    assert rubric.grade_for(score, passed) == grade
+    assert rubric.grade_for(score) == rubric.grade_for(score, {"tests", "lint"})  # no checks given: the score alone
+
+
+def test_grades__a_number_and_a_table_mix(tmp_path: Path) -> None:
+    rubric = load_rubric(_write(tmp_path, VALID.replace("S = 90\nA = 80\nB = 70\nC = 0\n",
+                                                        'pass = 60\n[grades.fail]\nmin = 0\n')))
+    assert rubric.grades == (Band("pass", 60), Band("fail", 0))
+
+
+def test_public__drops_requirements_on_private_checks() -> None:
+    rubric = load_rubric(SHIPPED_RUBRIC).public()
+    assert rubric.grades[0].requires == ("tests", "migrations", "coverage", "lint")
+    assert rubric.hidden_tests == {}
+
+
+def test_shipped_rubric__every_hidden_test_has_sections_and_a_russian_hint() -> None:
+    rubric = load_checked_rubric(GradingSettings())
+    assert len(rubric.hidden_tests) == 9
+    for spec in rubric.hidden_tests.values():
+        assert spec.sections
+        assert set(spec.sections) <= set(rubric.sections)
+        assert any("а" <= letter <= "я" for letter in spec.hint.lower()), spec.name
+
+
+def _hidden(tmp_path: Path, declared: str) -> Path:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "test_h.py").write_text("def test_one():\n    pass\n\n\nclass TestB:\n"
+                                                    "    def test_two(self):\n        pass\n")
+    return _write(tmp_path, VALID + '\n[hidden_tests]\npath = "hidden"\n' + declared)
+
+
+@pytest.mark.parametrize(("declared", "message"), [
+    ('[hidden_tests.tests.test_tree]\nhint = "x"\n', r"hidden_tests.tests.test_tree names no test in .*hidden"),
+    ('[hidden_tests.tests.test_one]\nhint = "x"\n',
+     r"hidden_tests.tests has no entry for test_two \(give every hidden test its sections and hint\)"),
+])
+def test_load_checked_rubric__hidden_test_names_match_the_tests(tmp_path: Path, declared: str, message: str) -> None:
+    with pytest.raises(RubricError, match=message):
+        load_checked_rubric(GradingSettings(rubric_path=_hidden(tmp_path, declared)))
+
+
+def test_load_checked_rubric__hidden_tests_declared_by_name(tmp_path: Path) -> None:
+    path = _hidden(tmp_path, '[hidden_tests.tests.test_one]\nsections = ["SA1"]\nhint = "do it"\nweight = 3\n'
+                             '[hidden_tests.tests.test_two]\n')
+    rubric = load_checked_rubric(GradingSettings(rubric_path=path))
+    assert (rubric.hidden_tests["test_one"].weight, rubric.hidden_tests["test_two"].hint) == (3.0, "")

@@ -82,11 +82,23 @@ async def test_publish__comment_and_check_run_then_ids_are_remembered(sessionmak
     assert job.status is JobStatus.DONE
     [comment] = fake_github.comments_on(REPO, NUMBER)
     assert NEW_SHA in comment["body"]
+    assert "Since the last push" not in comment["body"]  # the pull request's first graded push
     async with sessionmaker() as session:
         pr = await session.scalar(select(PullRequest))
         submission = await session.scalar(select(Submission))
     assert (pr.comment_id, pr.comment_sha) == (comment["id"], NEW_SHA)
     assert fake_github.check_runs[submission.check_run_id]["status"] == "completed"
+
+
+async def test_publish__the_comment_compares_with_the_previous_graded_push(sessionmaker, database_url, fake_github):
+    _, new_job = await stored_results(sessionmaker, [OLD_SHA, NEW_SHA], latest=NEW_SHA)  # 50 points, then 95
+
+    [job] = await drain(sessionmaker, settings_for(database_url, fake_github), [new_job])
+
+    assert job.status is JobStatus.DONE
+    [comment] = fake_github.comments_on(REPO, NUMBER)
+    assert "**Since the last push** (1111111): 50 → 95 (+45), grade C → S" in comment["body"]
+    assert "| Tests | 95 / 100 | ✅ | fixed (+45) |" in comment["body"]
 
 
 async def test_publish__older_push_never_replaces_the_newer_comment(sessionmaker, database_url, fake_github):

@@ -37,13 +37,20 @@ def test_parse_ruff__missing_or_malformed_is_none() -> None:
     assert parse_ruff('{"a": 1}') is None
 
 
-def test_parse_results__outcomes_and_first_line_of_messages() -> None:
+def test_parse_results__outcomes_and_first_lines_of_messages() -> None:
     run = parse_results(json.dumps(RESULTS))
     assert run is not None
     assert run.exit_status == 1
     assert [(case.id.rsplit("::", 1)[-1], case.outcome, case.message) for case in run.cases] == [
-        ("test_ok", "passed", ""), ("test_bad", "failed", "assert 2 == 3"), ("test_err", "error", "fixture broke"),
-        ("test_skip", "skipped", "not today")]
+        ("test_ok", "passed", ""), ("test_bad", "failed", "assert 2 == 3\nmore"),
+        ("test_err", "error", "fixture broke"), ("test_skip", "skipped", "not today")]
+
+
+def test_parse_results__a_long_message_keeps_its_first_six_lines() -> None:
+    message = "\n".join(f"line {i}" for i in range(20)) + "\n\n"
+    run = parse_results(json.dumps({**RESULTS, "tests": [{"id": "t", "outcome": "failed", "message": message}]}))
+    assert run is not None
+    assert run.cases[0].message.splitlines() == [f"line {i}" for i in range(6)]
 
 
 def test_parse_results__a_session_that_did_not_finish_is_none() -> None:
