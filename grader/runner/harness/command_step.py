@@ -15,14 +15,20 @@ from .proc import BASE_PATH
 from .protocol import SUBMISSION_DIR
 from .step_results import channel_problem, channel_text, outcome_fields
 
-TOOLS_PATH = "/opt/node/node_modules/.bin"  # the runner variant's command-line tools, when it has some
+NODE_MODULES = "/opt/node/node_modules"  # the runner variant's npm packages, when it has some
+TOOLS_PATH = f"{NODE_MODULES}/.bin"
 READ_TIMEOUT_SECONDS = 10.0
+# The submission's own node_modules (never packed) as links to the image's packages, in a folder the
+# student owns: tools such as Vite write their temporary files into the nearest node_modules.
+LINK_PACKAGES = ('[ -d "$1" ] || exit 0; mkdir -p node_modules || exit 0; for entry in "$1"/* "$1"/.bin; do '
+                 '[ -e "node_modules/${entry##*/}" ] || ln -s "$entry" node_modules/; done')
 
 
 def run(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     files = [str(name) for name in spec.get("files", [])]
     for name in files:
         ctx.run(ctx.student, ["rm", "-rf", "--", name], SUBMISSION_DIR, timeout=READ_TIMEOUT_SECONDS)
+    ctx.run(ctx.student, ["sh", "-c", LINK_PACKAGES, "sh", NODE_MODULES], SUBMISSION_DIR, timeout=READ_TIMEOUT_SECONDS)
     env = {"CI": "true", "PATH": f"{TOOLS_PATH}:{BASE_PATH}", "NO_COLOR": "1", "FORCE_COLOR": "0"}
     timeout = min(float(spec.get("timeout", 60)), ctx.timeout())
     outcome = ctx.run(ctx.student, [str(arg) for arg in spec["argv"]], SUBMISSION_DIR, env, timeout=timeout)
