@@ -28,8 +28,8 @@ def image_build_command(args: argparse.Namespace, settings: Settings) -> int:
         with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
             context = prepare_context(Path(folder), ca_bundle=settings.runner.build_ca_bundle)
             asyncio.run(DockerSandbox(settings.runner).build_image(
-                context, tag=tag, target=args.target, build_args=build_args(rubric.packages, args.base, rubric.system_packages,
-                                                       rubric.node_packages),
+                context, tag=tag, target=args.target,
+                build_args=build_args(rubric.packages, args.base, rubric.system_packages, rubric.node_packages),
                 on_line=show))
     except InfrastructureError as exc:
         raise CommandError(str(exc)) from None

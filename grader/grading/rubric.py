@@ -128,7 +128,8 @@ class Rubric:
         """The harness steps this rubric's checks need, each once: the Python steps in the harness' order,
         then the command steps in the checks' order."""
         needed = dict.fromkeys(check.step_id for check in self.checks if check.step_id)
-        return (*(step for step in PYTHON_STEPS if step in needed), *(step for step in needed if step not in PYTHON_STEPS))
+        python = (step for step in PYTHON_STEPS if step in needed)
+        return (*python, *(step for step in needed if step not in PYTHON_STEPS))
 
     @property
     def commands(self) -> dict[str, CommandSpec]:

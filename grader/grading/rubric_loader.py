@@ -26,7 +26,6 @@ from grader.grading.rubric import (
 )
 from grader.settings import GradingSettings, Settings
 
-
 PROBE_NAME = "probe.py"  # the name the hidden checks' probe has in the container's public folder
 DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?")
 NPM_PACKAGE = re.compile(r"(@[a-z0-9._-]+/)?[a-z0-9._-]+(@[A-Za-z0-9.^~*-]+)?")

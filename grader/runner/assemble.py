@@ -263,4 +263,5 @@ def _builder(work: _Assembly, step: str) -> Builder:
 
 
 Builder = Callable[[Report, dict[str, Any]], tuple[StepStatus, str]]
-BUILDERS: dict[str, Builder] = {"lint": _lint, "tests": _tests, "hidden_tests": _hidden_tests, "migrations": _migrations}
+BUILDERS: dict[str, Builder] = {"lint": _lint, "tests": _tests, "hidden_tests": _hidden_tests,
+                                "migrations": _migrations}

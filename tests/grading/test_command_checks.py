@@ -43,7 +43,8 @@ def frontend() -> Rubric:
 def test_frontend_rubric__has_only_command_checks_and_a_runner_variant(frontend: Rubric) -> None:
     assert {check.kind for check in frontend.checks} == {"command"}
     assert frontend.step_ids == ("command:lint", "command:tests")
-    assert "nodejs" in frontend.system_packages and any(p.startswith("vitest@") for p in frontend.node_packages)
+    assert "nodejs" in frontend.system_packages
+    assert any(p.startswith("vitest@") for p in frontend.node_packages)
     assert [path.name for path in frontend.public_files] == ["eslint.config.mjs"]
     assert frontend.band_names == ["A", "B", "C", "F"]
 
@@ -61,7 +62,8 @@ def test_harness_config__runs_each_command_once_with_every_file_its_checks_read(
 def test_harness_config__python_rubric_keeps_its_four_steps_and_postgres() -> None:
     config = harness_config(shipped_rubric(), RunnerSettings())
     assert config["steps"] == ["lint", "tests", "hidden_tests", "migrations"]
-    assert config["postgres"] is True and config["commands"] == {}
+    assert config["postgres"] is True
+    assert config["commands"] == {}
 
 
 @pytest.mark.parametrize(("checks", "error"), [
@@ -143,5 +145,6 @@ def test_exit_code_check__full_points_only_on_success(frontend: Rubric, exit_cod
 
 def test_command_check__a_run_that_never_happened_scores_nothing(frontend: Rubric) -> None:
     result = score(Report(), frontend)
-    assert result.score == 0 and result.grade == "F"
+    assert result.score == 0
+    assert result.grade == "F"
     assert {check.summary for check in result.checks} == {"the command did not run"}

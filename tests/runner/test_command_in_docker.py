@@ -60,8 +60,8 @@ def _own_lint_config(root: Path) -> None:
 
 
 def _endless(root: Path) -> None:
-    _edit(root / TEST_FILE, '  it("totals every line", () => {', '  it("never ends", () => {\n    for (;;) { Math.random(); }\n  });\n\n'
-          '  it("totals every line", () => {')
+    _edit(root / TEST_FILE, '  it("totals every line", () => {',
+          '  it("never ends", () => {\n    for (;;) { Math.random(); }\n  });\n\n  it("totals every line", () => {')
 
 
 def _flood(root: Path) -> None:
@@ -124,12 +124,14 @@ def test_failing__a_failed_test_and_a_lint_error_cost_their_points(graded: dict[
     assert (checks["lint"].points, checks["lint"].summary) == (0, "the command failed (exit status 1)")
     assert checks["lint"].remediation[0].url.endswith("#fe4")
     failed = [case for case in graded["failing"].report.commands[1].files[0].tests if case.outcome == "failed"]
-    assert len(failed) == 1 and "expected 11 to be 12" in failed[0].message
+    assert len(failed) == 1
+    assert "expected 11 to be 12" in failed[0].message
 
 
 def test_forged__committed_results_count_for_nothing(graded: dict[str, GradeResult]) -> None:
     checks = _checks(graded["forged"])
-    assert checks["tests"].points < 50 and "of 50" not in checks["tests"].summary
+    assert checks["tests"].points < 50
+    assert "of 50" not in checks["tests"].summary
     assert checks["coverage"].points < 30
 
 
@@ -140,7 +142,8 @@ def test_own_lint_config__the_rubrics_configuration_decides(graded: dict[str, Gr
 def test_endless__the_command_is_stopped_at_its_limit_and_the_run_goes_on(graded: dict[str, GradeResult]) -> None:
     result = graded["endless"]
     step = result.report.step("command:tests")
-    assert step is not None and step.status is StepStatus.TIMEOUT
+    assert step is not None
+    assert step.status is StepStatus.TIMEOUT
     checks = _checks(result)
     assert (checks["tests"].points, checks["coverage"].points) == (0, 0)
     assert checks["tests"].summary.startswith("timeout")
@@ -150,6 +153,7 @@ def test_endless__the_command_is_stopped_at_its_limit_and_the_run_goes_on(graded
 def test_flood__output_is_capped_and_the_push_is_graded(graded: dict[str, GradeResult]) -> None:
     result = graded["flood"]
     step = result.report.step("command:tests")
-    assert step is not None and step.truncated
+    assert step is not None
+    assert step.truncated
     assert any("command:tests output" in item for item in result.report.truncated)
     assert _checks(result)["tests"].summary == "4 of 4 tests passed"

@@ -55,14 +55,16 @@ def test_parse_junit__deep_nesting_and_many_cases_stay_bounded() -> None:
     assert parse_junit(deep) == []
     many = "<testsuites>" + "<testcase name='t'/>" * 20_000 + "</testsuites>"
     cases = parse_junit(many)
-    assert cases is not None and len(cases) == 5000
+    assert cases is not None
+    assert len(cases) == 5000
 
 
 def test_parse_coverage_summary__total_and_files_by_line_percent() -> None:
     summary = {"total": {"lines": {"total": 10, "covered": 9, "skipped": 0, "pct": 90}},
                "/work/src/src/cart.js": {"lines": {"total": 10, "covered": 9, "skipped": 0, "pct": 90}}}
     coverage = parse_coverage_summary(json.dumps(summary))
-    assert coverage is not None and coverage.percent == 90
+    assert coverage is not None
+    assert coverage.percent == 90
     assert [(item.path, item.percent) for item in coverage.files] == [("src/cart.js", 90)]
 
 
@@ -90,9 +92,11 @@ def test_assemble__command_step_keeps_exit_status_and_parses_each_file() -> None
                       {"command:tests": {"reports/junit.xml": "junit", "coverage/coverage-summary.json":
                                          "coverage_summary"}})
     tests = report.command("command:tests")
-    assert tests is not None and tests.exit_code == 1
+    assert tests is not None
+    assert tests.exit_code == 1
     junit, summary = tests.files
-    assert len(junit.tests) == 4 and summary.error == MISSING
+    assert len(junit.tests) == 4
+    assert summary.error == MISSING
     assert [(step.id, step.status.value) for step in report.steps] == [("command:lint", "ok"),
                                                                         ("command:tests", "failed")]
 
@@ -103,4 +107,5 @@ def test_assemble__a_command_stopped_by_its_limit_is_a_timeout() -> None:
     run = ContainerRun(exit_code=0, lines=lines, stderr_tail="", timed_out=False, oom_killed=False)
     report = assemble(run, 1000, ("command:lint",), {"command:lint": {}})
     step = report.step("command:lint")
-    assert step is not None and step.status.value == "timeout"
+    assert step is not None
+    assert step.status.value == "timeout"
