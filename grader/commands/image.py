@@ -19,7 +19,7 @@ from grader.settings import Settings
 
 def image_build_command(args: argparse.Namespace, settings: Settings) -> int:
     rubric = load_rubric(args.rubric or settings.grading.rubric_path)
-    tag = args.tag or (settings.runner.image if args.target == "runner" else "grader-service:latest")
+    tag = args.tag or ((rubric.image or settings.runner.image) if args.target == "runner" else "grader-service:latest")
 
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

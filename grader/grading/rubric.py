@@ -99,6 +99,7 @@ class Rubric:
     path: Path
     sha256: str
     packages: tuple[str, ...] = ()
+    image: str = ""  # the runner image this rubric needs (a variant); "" for the configured one
     system_packages: tuple[str, ...] = ()  # Debian packages of a runner variant (e.g. nodejs, npm)
     node_packages: tuple[str, ...] = ()  # npm packages of a runner variant, in /opt/node
     python_paths: tuple[str, ...] = ()

@@ -108,6 +108,7 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
         lint=_lint(reader, reader.table(data, "lint", "lint", required=False)),
         checks=_checks(reader, data.get("checks"), sections), path=reader.path.resolve(), sha256=sha256,
         packages=reader.strings(runner, "runner.packages", "packages", []),
+        image=reader.text(runner, "runner.image", "image") if "image" in runner else "",
         system_packages=_package_names(reader, runner, "system_packages", DEBIAN_PACKAGE),
         node_packages=_package_names(reader, runner, "node_packages", NPM_PACKAGE),
         python_paths=_python_paths(reader, runner),
