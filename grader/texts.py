@@ -149,6 +149,7 @@ RUSSIAN = Texts(
         "startup_hook": "хук запуска интерпретатора ({name})",
         "grader_paths": "обращается к путям или переменным проверяющей системы ({name})",
         "unscannable": "не удалось просканировать ({name})",
+        "coverage_hint": "исключает код из подсчёта покрытия комментарием ({name} ignore)",
     },
 )
 
@@ -226,6 +227,7 @@ ENGLISH = Texts(
         "startup_hook": "is an interpreter start-up hook ({name})",
         "grader_paths": "names the grader's own paths or variables ({name})",
         "unscannable": "could not be scanned ({name})",
+        "coverage_hint": "excludes code from coverage with a comment ({name} ignore)",
     },
 )
 

@@ -156,7 +156,8 @@ def _review(findings: list[TamperFinding], rubric: Rubric) -> str:
 def grade_check(report: Report, check: Check, rubric: Rubric) -> CheckGrade:
     """One check's grade; a check the tamper scan puts at risk is withheld ("needs review"), not credited."""
     points, passed, summary = _scored(report, check, rubric)
-    at_risk = [item for item in report.tamper if check.kind in item.checks] if not report.rejected else []
+    names = {check.kind, f"command:{check.command.results}" if check.command else check.kind}
+    at_risk = [item for item in report.tamper if names & set(item.checks)] if not report.rejected else []
     if at_risk:
         points, passed, summary = 0.0, False, _review(at_risk, rubric)
     return CheckGrade(id=check.id, title=check.title, passed=passed, points=round(points, 2),

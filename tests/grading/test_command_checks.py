@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.report import CommandFile, CommandRun, Coverage, Report, StepResult, StepStatus
+from grader.grading.report import CommandFile, CommandRun, Coverage, Report, StepResult, StepStatus, TamperFinding
 from grader.grading.report import TestCase as Case
 from grader.grading.rubric import Rubric
 from grader.grading.rubric_loader import RubricError, load_checked_rubric, load_rubric
@@ -148,3 +148,13 @@ def test_command_check__a_run_that_never_happened_scores_nothing(frontend: Rubri
     assert result.score == 0
     assert result.grade == "F"
     assert {check.summary for check in result.checks} == {"the command did not run"}
+
+
+def test_coverage_hint__withholds_the_coverage_check_only(frontend: Rubric) -> None:
+    report = run_report(0, CommandFile(JUNIT, tests=PASSED), CommandFile(SUMMARY, coverage=Coverage(percent=100)))
+    report.tamper = [TamperFinding(file="src/cart.js", line=3, kind="coverage_hint", detail="", name="v8",
+                                   checks=["command:coverage_summary"])]
+    checks = {check.id: check for check in score(report, frontend).checks}
+    assert (checks["coverage"].points, checks["coverage"].needs_review) == (0, True)
+    assert "src/cart.js:3" in checks["coverage"].summary
+    assert (checks["tests"].points, checks["lint"].points) == (50, 20)

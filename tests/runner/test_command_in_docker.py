@@ -56,7 +56,13 @@ def _forged(root: Path) -> None:
 def _own_lint_config(root: Path) -> None:
     """The student's own ESLint configuration ignores everything; the rubric's is the one used."""
     (root / "eslint.config.js").write_text("export default [{ ignores: ['**'] }];\n")
-    _edit(root / MODULE, "export function total", "var unused = 1;\n\nexport function total")
+    _edit(root / MODULE, "export function total", "/* eslint-disable */\nvar unused = 1;\n\nexport function total")
+
+
+def _coverage_hint(root: Path) -> None:
+    """Untested code hidden from coverage with a V8 hint: the coverage check is withheld for review."""
+    _edit(root / MODULE, "export function total", "/* v8 ignore next 3 */\nexport function untested() {\n"
+          "  return 1;\n}\n\nexport function total")
 
 
 def _endless(root: Path) -> None:
@@ -74,7 +80,8 @@ def _flood(root: Path) -> None:
 
 VARIANTS: dict[str, tuple[Path, Callable[[Path], None] | None]] = {
     "clean": (SHIPPED, None), "failing": (SHIPPED, _failing), "forged": (SHIPPED, _forged),
-    "own_lint_config": (SHIPPED, _own_lint_config), "endless": (SHORT, _endless), "flood": (SHORT, _flood),
+    "own_lint_config": (SHIPPED, _own_lint_config),
+    "coverage_hint": (SHIPPED, _coverage_hint), "endless": (SHORT, _endless), "flood": (SHORT, _flood),
 }
 
 
@@ -157,3 +164,10 @@ def test_flood__output_is_capped_and_the_push_is_graded(graded: dict[str, GradeR
     assert step.truncated
     assert any("command:tests output" in item for item in result.report.truncated)
     assert _checks(result)["tests"].summary == "4 of 4 tests passed"
+
+
+def test_coverage_hint__coverage_withheld_for_review_tests_and_lint_credited(graded: dict[str, GradeResult]) -> None:
+    checks = _checks(graded["coverage_hint"])
+    assert checks["coverage"].needs_review
+    assert checks["coverage"].points == 0
+    assert (checks["tests"].points, checks["lint"].points) == (50, 20)
