@@ -41,12 +41,26 @@ ARG RUNNER_PACKAGES="ruff pytest pytest-asyncio coverage httpx sqlalchemy[asynci
 COPY docker/build-ca/ /opt/build-ca/
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check $RUNNER_PACKAGES
+ && if [ -n "$RUNNER_PACKAGES" ]; then \
+      /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check $RUNNER_PACKAGES; fi
 # A submission's installed dependencies are mounted read-only at /opt/deps; this .pth file appends the
 # folder to sys.path after the image's site-packages (and its own .pth files are never processed), so
 # a package in it can add modules but never replace pytest, coverage, ruff, alembic or the harness.
 RUN install -d -m 0755 /opt/deps \
  && echo /opt/deps > "$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz-grader-deps.pth"
+# A runner variant for checks beyond Python (a rubric's `command` checks): Debian packages (e.g. nodejs,
+# npm) and npm packages in /opt/node, found from the student's folder through /node_modules (Node looks
+# for packages in every parent folder). Both lists come from the rubric's [runner] table; empty by default.
+ARG SYSTEM_PACKAGES=""
+ARG NODE_PACKAGES=""
+RUN if [ -n "$SYSTEM_PACKAGES" ]; then apt-get update \
+      && apt-get install -y --no-install-recommends $SYSTEM_PACKAGES \
+      && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb; fi
+RUN if [ -n "$NODE_PACKAGES" ]; then \
+      if [ -f /opt/build-ca/ca-bundle.crt ]; then export npm_config_cafile=/opt/build-ca/ca-bundle.crt; fi \
+      && install -d /opt/node && cd /opt/node && echo '{"private": true}' > package.json \
+      && npm install --no-audit --no-fund --no-update-notifier --cache /tmp/npm-cache $NODE_PACKAGES \
+      && rm -rf /tmp/npm-cache && ln -s /opt/node/node_modules /node_modules; fi
 ENV PATH=/opt/venv/bin:/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The harness' hash (passed by `grader image build`) labels the image, so an image digest in a
 # report can be traced to the harness that produced it.

@@ -81,6 +81,11 @@ class Texts:
     summary_quiz: str  # {correct} {total} {target}
     summary_no_quiz: str
     summary_needs_review: str  # {detail} {where} {more}
+    summary_command_ok: str  # {code}
+    summary_command_failed: str  # {code}
+    summary_command_missing: str  # {file}
+    summary_command_malformed: str  # {file} {format}
+    summary_command_not_run: str
     # What is wrong with a quiz answers file, then what it must look like (grader.grading.quiz).
     quiz_outside: str  # {file}
     quiz_missing: str  # {file}
@@ -192,6 +197,11 @@ RUSSIAN = Texts(
     summary_quiz="верных ответов: {correct} из {total} (зачёт от {target:.0f} %)",
     summary_no_quiz="проверка квиза недоступна",
     summary_needs_review="нужна проверка преподавателем: {where} {detail}{more}",
+    summary_command_ok="команда завершилась успешно",
+    summary_command_failed="команда завершилась с ошибкой (код {code})",
+    summary_command_missing="команда не записала {file}",
+    summary_command_malformed="{file} не в формате {format}",
+    summary_command_not_run="команда не запускалась",
     quiz_outside="{file} должен быть обычным файлом внутри репозитория",
     quiz_missing="файл {file} не найден",
     quiz_large="{file} больше {kb} КБ",
@@ -212,6 +222,7 @@ RUSSIAN = Texts(
         "startup_hook": "хук запуска интерпретатора ({name})",
         "grader_paths": "обращается к путям или переменным проверяющей системы ({name})",
         "unscannable": "не удалось просканировать ({name})",
+        "coverage_hint": "исключает код из подсчёта покрытия комментарием ({name} ignore)",
     },
     requirement="Для {band} нужно: {need} — {summary}",
     requirement_kinds={
@@ -320,6 +331,11 @@ ENGLISH = Texts(
     summary_quiz="{correct} of {total} answers right (pass at {target:.0f} %)",
     summary_no_quiz="quiz grading not available",
     summary_needs_review="needs review by the instructor: {where} {detail}{more}",
+    summary_command_ok="the command succeeded",
+    summary_command_failed="the command failed (exit status {code})",
+    summary_command_missing="the command did not write {file}",
+    summary_command_malformed="{file} is not {format}",
+    summary_command_not_run="the command did not run",
     quiz_outside="{file} must be a regular file inside the repository",
     quiz_missing="{file} was not found",
     quiz_large="{file} is larger than {kb} KB",
@@ -340,6 +356,7 @@ ENGLISH = Texts(
         "startup_hook": "is an interpreter start-up hook ({name})",
         "grader_paths": "names the grader's own paths or variables ({name})",
         "unscannable": "could not be scanned ({name})",
+        "coverage_hint": "excludes code from coverage with a comment ({name} ignore)",
     },
     requirement="{band} needs {need}: {summary}",
     requirement_kinds={

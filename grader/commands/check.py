@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from grader.errors import CommandError
@@ -50,7 +51,8 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
     rubric = load_checked_rubric(settings.grading, args.rubric)
     progress = (lambda line: print(line, flush=True)) if args.format == "text" else None
     try:
-        result = asyncio.run(grade_checkout(checkout.resolve(), rubric, settings.runner, progress,
+        runner = replace(settings.runner, image=rubric.image) if rubric.image else settings.runner
+        result = asyncio.run(grade_checkout(checkout.resolve(), rubric, runner, progress,
                                             public_only=args.public, dependencies=settings.dependencies))
     except InfrastructureError as exc:
         raise CommandError(f"could not grade: {exc}") from None

@@ -19,7 +19,7 @@ from grader.settings import Settings
 
 def image_build_command(args: argparse.Namespace, settings: Settings) -> int:
     rubric = load_rubric(args.rubric or settings.grading.rubric_path)
-    tag = args.tag or (settings.runner.image if args.target == "runner" else "grader-service:latest")
+    tag = args.tag or ((rubric.image or settings.runner.image) if args.target == "runner" else "grader-service:latest")
 
     def show(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -28,7 +28,8 @@ def image_build_command(args: argparse.Namespace, settings: Settings) -> int:
         with tempfile.TemporaryDirectory(prefix="grader-image-") as folder:
             context = prepare_context(Path(folder), ca_bundle=settings.runner.build_ca_bundle)
             asyncio.run(DockerSandbox(settings.runner).build_image(
-                context, tag=tag, target=args.target, build_args=build_args(rubric.packages, args.base),
+                context, tag=tag, target=args.target,
+                build_args=build_args(rubric.packages, args.base, rubric.system_packages, rubric.node_packages),
                 on_line=show))
     except InfrastructureError as exc:
         raise CommandError(str(exc)) from None

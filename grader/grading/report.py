@@ -119,6 +119,26 @@ class TamperFinding(msgspec.Struct, frozen=True):
     checks: list[str] = []
 
 
+class CommandFile(msgspec.Struct, frozen=True):
+    """A results file a rubric's command wrote, as parsed (JUnit tests or a coverage summary)."""
+
+    name: str  # relative to the submission
+    tests: list[TestCase] = []
+    coverage: Coverage | None = None
+    error: str = ""  # why it gave nothing: "missing" (not written, or too large) or "malformed"
+
+
+class CommandRun(msgspec.Struct, frozen=True):
+    """One run of a rubric's command (`command:<check id>`): its exit status and the files it wrote."""
+
+    step: str
+    exit_code: int | None = None
+    files: list[CommandFile] = []
+
+    def file(self, name: str) -> CommandFile | None:
+        return next((item for item in self.files if item.name == name), None)
+
+
 class StepResult(msgspec.Struct, frozen=True):
     id: str  # "dependencies", "lint", "tests", "hidden_tests", "migrations", "quiz"
     status: StepStatus
@@ -148,10 +168,14 @@ class Report(msgspec.Struct, kw_only=True):
     duration_seconds: float = 0.0
     truncated: list[str] = []  # what was cut, e.g. "tests output after 1,000,000 bytes"
     tamper: list[TamperFinding] = []
+    commands: list[CommandRun] = []
     rejected: str = ""  # why the push could not be graded at all (unsafe archive, too large, ...)
 
     def step(self, step_id: str) -> StepResult | None:
         return next((step for step in self.steps if step.id == step_id), None)
+
+    def command(self, step_id: str) -> CommandRun | None:
+        return next((run for run in self.commands if run.step == step_id), None)
 
 
 class InfrastructureError(RuntimeError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.grading.result import Remediation
 
-CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz")
+CHECK_KINDS = ("lint", "tests", "coverage", "migrations", "hidden_tests", "quiz", "command")
 # Checks whose ground truth must stay private (hidden tests, the quiz key): a run in a repository the
 # student controls (the reusable workflow) cannot grade them; the service does.
 PRIVATE_KINDS = ("hidden_tests", "quiz")
@@ -22,6 +22,14 @@ DEPENDENCY_POLICIES = ("image", "allowlist", "declared")
 TEST_DATABASES = ("sqlite", "postgres")
 DEFAULT_GROUPS = ("dev", "test", "tests", "testing")
 PRAGMA_MODES = ("ignored", "honoured")  # coverage's exclusion pragmas (`# pragma: no cover`)
+# How a `command` check reads its verdict: the command's exit status, a JUnit XML file it wrote, or a
+# coverage summary JSON file it wrote (Istanbul's `json-summary`: `total.lines.pct`).
+COMMAND_RESULTS = ("exit_code", "junit", "coverage_summary")
+# The harness' steps that the checks of each Python kind need (a `command` check is a step of its own).
+PYTHON_STEPS = ("lint", "tests", "hidden_tests", "migrations")  # in the order the harness runs them
+COMMAND_STEP_PREFIX = "command:"  # the harness' step of a command check: `command:<check id>`
+STEPS_OF_KIND = {"lint": "lint", "tests": "tests", "coverage": "tests", "hidden_tests": "hidden_tests",
+                 "migrations": "migrations"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,18 @@ class QuizSpec:
 
 
 @dataclass(frozen=True)
+class CommandSpec:
+    """A `command` check: what runs (as the student, in the submission's folder, under the run's limits)
+    and where its verdict is. A check with `run_of` runs nothing and reads a file of another check's run."""
+
+    argv: tuple[str, ...] = ()
+    timeout_seconds: float = 60.0
+    results: str = "exit_code"
+    results_file: str = ""  # relative to the submission; written by the command, removed before it runs
+    run_of: str = ""  # the id of the command check whose run this check reads
+
+
+@dataclass(frozen=True)
 class Check:
     id: str
     kind: str
@@ -111,6 +131,14 @@ class Check:
     zero_at: int = 20  # lint: no points at or above
     min_percent: float = 80.0  # coverage: full points at or above
     zero_at_percent: float = 40.0  # coverage: no points at or below
+    command: CommandSpec | None = None  # command: what runs and where its verdict is
+
+    @property
+    def step_id(self) -> str:
+        """The harness step whose result this check reads ("" for the quiz, graded on the host)."""
+        if self.command is not None:
+            return f"{COMMAND_STEP_PREFIX}{self.command.run_of or self.id}"
+        return STEPS_OF_KIND.get(self.kind, "")
 
 
 @dataclass(frozen=True)
@@ -127,9 +155,15 @@ class Rubric:
     path: Path
     sha256: str
     packages: tuple[str, ...] = ()
+    image: str = ""  # the runner image this rubric needs (a variant); "" for the configured one
+    system_packages: tuple[str, ...] = ()  # Debian packages of a runner variant (e.g. nodejs, npm)
+    node_packages: tuple[str, ...] = ()  # npm packages of a runner variant, in /opt/node
     python_paths: tuple[str, ...] = ()
     dependencies: DependencyRules = DependencyRules()
     environment: RunnerEnvironment = RunnerEnvironment()
+    # Files of the rubric's the checks read in the container's public folder (/grader/public/<name>),
+    # e.g. a pinned linter configuration, so the student's own configuration decides nothing
+    public_files: tuple[Path, ...] = ()
     hidden_tests_dir: Path | None = None
     probe_path: Path | None = None  # the student-side half of the hidden checks (public, not secret)
     hidden_package: str = ""  # the package the hidden checks import (e.g. "app"), found wherever the student put it
@@ -153,6 +187,32 @@ class Rubric:
     @property
     def max_points(self) -> float:
         return sum(check.points for check in self.checks)
+
+    @property
+    def step_ids(self) -> tuple[str, ...]:
+        """The harness steps this rubric's checks need, each once: the Python steps in the harness' order,
+        then the command steps in the checks' order."""
+        needed = dict.fromkeys(check.step_id for check in self.checks if check.step_id)
+        python = (step for step in PYTHON_STEPS if step in needed)
+        return (*python, *(step for step in needed if step not in PYTHON_STEPS))
+
+    @property
+    def commands(self) -> dict[str, CommandSpec]:
+        """Each command step with what it runs and every results file its checks read."""
+        steps: dict[str, CommandSpec] = {}
+        for check in self.checks:
+            if check.command is not None and not check.command.run_of:
+                steps[check.step_id] = check.command
+        return steps
+
+    @property
+    def command_files(self) -> dict[str, dict[str, str]]:
+        """Each command step's results files, with how each is read (`junit`, `coverage_summary`)."""
+        files: dict[str, dict[str, str]] = {step: {} for step in self.commands}
+        for check in self.checks:
+            if check.command is not None and check.command.results_file:
+                files[check.step_id][check.command.results_file] = check.command.results
+        return files
 
     def section_links(self, section_ids: Iterable[str]) -> list[Remediation]:
         """The lesson sections to reread, as titled links on the remediation base URL."""

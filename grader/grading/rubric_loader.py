@@ -16,6 +16,7 @@ from grader.grading.rubric import (
     CHECK_KINDS,
     DEFAULT_GROUPS,
     DEPENDENCY_POLICIES,
+    COMMAND_RESULTS,
     LANGUAGES,
     NOQA_MODES,
     PRAGMA_MODES,
@@ -24,6 +25,7 @@ from grader.grading.rubric import (
     Check,
     DependencyRules,
     HiddenTest,
+    CommandSpec,
     LintRules,
     QuizSpec,
     Rubric,
@@ -43,6 +45,9 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Set by the harness for every process of the student's (paths, users, the interpreter's own switches).
 RESERVED_ENV = frozenset({"PATH", "HOME", "USER", "TMPDIR", "LANG", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
                           "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "LD_PRELOAD", "LD_LIBRARY_PATH"})
+PROBE_NAME = "probe.py"  # the name the hidden checks' probe has in the container's public folder
+DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?")
+NPM_PACKAGE = re.compile(r"(@[a-z0-9._-]+/)?[a-z0-9._-]+(@[A-Za-z0-9.^~*-]+)?")
 
 
 class RubricError(ValueError):
@@ -123,11 +128,15 @@ def _build(reader: _Reader, data: dict[str, Any], sha256: str, remediation_base_
         lint=_lint(reader, reader.table(data, "lint", "lint", required=False)),
         checks=checks, path=reader.path.resolve(), sha256=sha256,
         packages=reader.strings(runner, "runner.packages", "packages", []),
+        image=reader.text(runner, "runner.image", "image") if "image" in runner else "",
+        system_packages=_package_names(reader, runner, "system_packages", DEBIAN_PACKAGE),
+        node_packages=_package_names(reader, runner, "node_packages", NPM_PACKAGE),
         python_paths=_python_paths(reader, runner),
         dependencies=_dependencies(reader, reader.table(data, "dependencies", "dependencies", required=False)),
         environment=_environment(reader, runner),
         hidden_tests_dir=_hidden_tests(reader, data), probe_path=_probe(reader, data),
         hidden_package=_hidden_package(reader, data), quiz=_quiz(reader, data),
+        public_files=_public_files(reader, runner),
         coverage_pragmas=_pragmas(reader, reader.table(data, "coverage", "coverage", required=False)),
         hidden_tests=_hidden_test_specs(reader, data, sections),
     )
@@ -247,6 +256,26 @@ def _pragmas(reader: _Reader, table: dict[str, Any]) -> str:
     return str(pragmas)
 
 
+def _package_names(reader: _Reader, runner: dict[str, Any], name: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """A package list of the runner variant; each name goes into the image build's shell, so only names."""
+    names = reader.strings(runner, f"runner.{name}", name, [])
+    bad = next((item for item in names if not pattern.fullmatch(item)), None)
+    if bad is not None:
+        raise reader.fail(f"runner.{name}", f"has {bad!r}, which is not a package name (with an optional version)")
+    return names
+
+
+def _public_files(reader: _Reader, runner: dict[str, Any]) -> tuple[Path, ...]:
+    names = reader.strings(runner, "runner.public_files", "public_files", [])
+    paths = tuple((reader.path.parent / name).resolve() for name in names)
+    missing = next((path for path in paths if not path.is_file()), None)
+    if missing is not None:
+        raise reader.fail("runner.public_files", f"points to {missing}, which is not a file")
+    if len({path.name for path in paths}) != len(paths) or PROBE_NAME in {path.name for path in paths}:
+        raise reader.fail("runner.public_files", f"must have distinct file names, none of them {PROBE_NAME}")
+    return paths
+
+
 def _python_paths(reader: _Reader, runner: dict[str, Any]) -> tuple[str, ...]:
     paths = reader.strings(runner, "runner.python_paths", "python_paths", [])
     for path in paths:
@@ -313,6 +342,7 @@ def _checks(reader: _Reader, entries: Any, sections: Mapping[str, Section]) -> t
         raise reader.fail("checks", "must be a non-empty array of tables ([[checks]])")
     checks = [_check(reader, f"checks[{index}]", entry, sections) for index, entry in enumerate(entries)]
     ids = [check.id for check in checks]
+    _check_runs(reader, checks)
     duplicate = next((check_id for check_id in ids if ids.count(check_id) > 1), None)
     if duplicate:
         raise reader.fail("checks", f"has the id {duplicate!r} more than once")
@@ -335,10 +365,39 @@ def _check(reader: _Reader, key: str, entry: Any, sections: Mapping[str, Section
                   max_findings=int(reader.number(entry, f"{key}.max_findings", "max_findings", 0)),
                   zero_at=int(reader.number(entry, f"{key}.zero_at", "zero_at", 20)),
                   min_percent=reader.number(entry, f"{key}.min_percent", "min_percent", 80),
-                  zero_at_percent=reader.number(entry, f"{key}.zero_at_percent", "zero_at_percent", 40))
+                  zero_at_percent=reader.number(entry, f"{key}.zero_at_percent", "zero_at_percent", 40),
+                  command=_command(reader, key, entry) if kind == "command" else None)
     if check.zero_at <= check.max_findings or check.zero_at_percent >= check.min_percent:
         raise reader.fail(key, "thresholds must leave a range: zero_at > max_findings, zero_at_percent < min_percent")
     return check
+
+
+def _command(reader: _Reader, key: str, entry: dict[str, Any]) -> CommandSpec:
+    """A command check: `command` (argv) or `run` (another command check's run), its results and timeout."""
+    results = entry.get("results", "exit_code")
+    if results not in COMMAND_RESULTS:
+        raise reader.fail(f"{key}.results", f"must be one of {', '.join(COMMAND_RESULTS)}")
+    run_of = reader.text(entry, f"{key}.run", "run") if "run" in entry else ""
+    argv = reader.strings(entry, f"{key}.command", "command", [])
+    if bool(argv) == bool(run_of):
+        raise reader.fail(key, "must give either `command` (a list of strings) or `run` (another check's id)")
+    results_file = reader.text(entry, f"{key}.results_file", "results_file") if results != "exit_code" else ""
+    if results_file.startswith("/") or ".." in Path(results_file).parts:
+        raise reader.fail(f"{key}.results_file", "must be a path inside the student's repository")
+    if run_of and results == "exit_code":
+        raise reader.fail(f"{key}.results", "of a check that reads another check's run must name a file")
+    timeout = reader.number(entry, f"{key}.timeout", "timeout", 60, positive=True)
+    return CommandSpec(argv=argv, timeout_seconds=timeout, results=str(results), results_file=results_file,
+                       run_of=run_of)
+
+
+def _check_runs(reader: _Reader, checks: list[Check]) -> None:
+    """Every `run` names a command check that runs a command itself."""
+    runs = {check.id for check in checks if check.command is not None and not check.command.run_of}
+    for check in checks:
+        if check.command is not None and check.command.run_of and check.command.run_of not in runs:
+            raise reader.fail(f"check {check.id!r}", f"has run = {check.command.run_of!r}, which is not "
+                                                     "a command check with a command of its own")
 
 
 def load_checked_rubric(settings: GradingSettings, path: Path | str | None = None) -> Rubric:

@@ -13,8 +13,7 @@ from grader.grading.rubric import Check, Rubric
 from grader.texts import Texts, texts_for
 
 MIGRATION_STEPS = ("upgrade", "downgrade", "upgrade_again", "drift", "single_head")
-STEP_OF_KIND = {"lint": "lint", "tests": "tests", "coverage": "tests", "hidden_tests": "hidden_tests",
-                "migrations": "migrations"}
+RESULTS_FORMATS = {"junit": "JUnit XML", "coverage_summary": "json-summary (Istanbul)", "exit_code": ""}
 
 Scored = tuple[float, bool, str]  # points, passed, one-line summary
 
@@ -32,7 +31,7 @@ def _linear(value: float, full_at: float, zero_at: float) -> float:
 
 def _unfinished(report: Report, check: Check, rubric: Rubric) -> str | None:
     """Why the step behind a check gives no points at all (timeout, OOM, not run), else None."""
-    step = report.step(STEP_OF_KIND.get(check.kind, ""))
+    step = report.step(check.step_id)
     if step is None or step.status in (StepStatus.OK, StepStatus.FAILED):
         return None
     if step.status in (StepStatus.NOT_RUN, StepStatus.INCOMPLETE):
@@ -152,9 +151,31 @@ def _quiz(report: Report, check: Check, rubric: Rubric) -> Scored:
         rubric, "quiz", correct=quiz.correct, total=quiz.total, target=target)
 
 
+def _command(report: Report, check: Check, rubric: Rubric) -> Scored:
+    """A command check: its exit status, or the JUnit tests or coverage summary its command wrote."""
+    spec, run = check.command, report.command(check.step_id)
+    if spec is None or run is None:
+        return 0.0, False, _text(rubric, "command_not_run")
+    if spec.results == "exit_code":
+        passed = run.exit_code == 0
+        return (check.points if passed else 0.0), passed, _text(
+            rubric, "command_ok" if passed else "command_failed", code=run.exit_code)
+    found = run.file(spec.results_file)
+    if found is None or found.error:
+        key = "command_malformed" if found is not None and found.error == "malformed" else "command_missing"
+        return 0.0, False, _text(rubric, key, file=spec.results_file, format=RESULTS_FORMATS[spec.results])
+    if spec.results == "junit":
+        share, passed, summary = _test_share(found.tests, rubric)
+        return check.points * share, passed, summary
+    assert found.coverage is not None  # a coverage summary file without an error has its coverage
+    share = _linear(found.coverage.percent, check.min_percent, check.zero_at_percent)
+    return check.points * share, found.coverage.percent >= check.min_percent, _text(
+        rubric, "coverage", percent=found.coverage.percent, target=check.min_percent)
+
+
 SCORERS: dict[str, Callable[[Report, Check, Rubric], Scored]] = {
     "lint": _lint, "tests": _tests, "coverage": _coverage, "migrations": _migrations,
-    "hidden_tests": _hidden_tests, "quiz": _quiz,
+    "hidden_tests": _hidden_tests, "quiz": _quiz, "command": _command,
 }
 
 
@@ -180,7 +201,8 @@ def _review(findings: list[TamperFinding], rubric: Rubric) -> str:
 def grade_check(report: Report, check: Check, rubric: Rubric) -> CheckGrade:
     """One check's grade; a check the tamper scan puts at risk is withheld ("needs review"), not credited."""
     points, passed, summary = _scored(report, check, rubric)
-    at_risk = [item for item in report.tamper if check.kind in item.checks] if not report.rejected else []
+    names = {check.kind, f"command:{check.command.results}" if check.command else check.kind}
+    at_risk = [item for item in report.tamper if names & set(item.checks)] if not report.rejected else []
     if at_risk:
         points, passed, summary = 0.0, False, _review(at_risk, rubric)
     failed = [] if passed or at_risk else failed_tests(report, check, rubric)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,11 @@ CHECKS_AT_RISK: dict[str, tuple[str, ...]] = {
     "coverage_api": RESULTS, "pytest_internals": RESULTS, "pytest_hook": RESULTS, "junit_writer": RESULTS,
     "process_exit": RESULTS, "module_surgery": RESULTS, "builtins_surgery": RESULTS, "dynamic_code": RESULTS,
     "native_code": RESULTS, "startup_hook": RESULTS, "grader_paths": EVERYTHING, "unscannable": RESULTS,
+    "coverage_hint": ("command:coverage_summary",),  # a command check whose verdict is a coverage summary
 }
+# Front-end sources: comments that make V8's or Istanbul's coverage skip code (a command check's coverage)
+SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".vue", ".svelte")
+COVERAGE_HINT = re.compile(rb"(?:/\*|//)\s*[@#]?\s*(v8|c8|istanbul)\s+ignore\b")
 OUTCOME_HOOKS = frozenset({"pytest_runtest_makereport", "pytest_runtest_logreport", "pytest_runtest_protocol",
                            "pytest_runtest_call", "pytest_pyfunc_call", "pytest_report_teststatus",
                            "pytest_sessionfinish", "pytest_terminal_summary", "pytest_collection_modifyitems",
@@ -157,7 +162,7 @@ def _files(root: Path) -> Iterator[Path]:
     for folder, folders, files in os.walk(root):
         folders[:] = sorted(name for name in folders if name not in SKIPPED_FOLDERS)
         for name in sorted(files):
-            if name.endswith((".py", ".pth")):
+            if name.endswith((".py", ".pth", *SCRIPT_SUFFIXES)):
                 yield Path(folder) / name
 
 
@@ -183,7 +188,15 @@ def _scan_file(path: Path, relative: str) -> list[TamperFinding]:
         return [finding(relative, 1, "startup_hook", path.name)]
     if path.stat().st_size > MAX_FILE_BYTES:
         return [finding(relative, 1, "unscannable", f"larger than {MAX_FILE_BYTES // 1024} KB")]
+    if path.suffix in SCRIPT_SUFFIXES:
+        return scan_script(relative, path.read_bytes())
     return scan_source(relative, path.read_bytes())
+
+
+def scan_script(file: str, source: bytes) -> list[TamperFinding]:
+    """A front-end source's coverage hints (`/* v8 ignore next */`, `/* istanbul ignore else */`, ...)."""
+    return [finding(file, source.count(b"\n", 0, match.start()) + 1, "coverage_hint", match.group(1).decode())
+            for match in COVERAGE_HINT.finditer(source)][:MAX_FINDINGS]
 
 
 def _distinct(found: list[TamperFinding]) -> list[TamperFinding]:

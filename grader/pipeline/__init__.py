@@ -60,14 +60,16 @@ def bind_processor(handler: Handler, context: JobContext) -> JobProcessor:
 
 
 async def prepare_host(context: JobContext) -> None:
-    """Before the first claim: the runner image on this host's engine (pulled on first use), no grading
-    containers that dead workers left behind, and the rubrics' own dependency sets installed."""
+    """Before the first claim: every runner image the course uses on this host's engine (pulled on first
+    use), no grading containers that dead workers left behind, and the rubrics' own dependency sets
+    installed."""
     if context.settings.queue.processor != DEFAULT_JOB_PROCESSOR:
         return
     sandbox = DockerSandbox(context.settings.runner)
     with contextlib.suppress(InfrastructureError, OSError):
-        image = await sandbox.pull_if_missing()
-        log.info("runner image", extra={"image": context.settings.runner.image, "state": image})
+        for runner in context.runners():
+            image = await DockerSandbox(runner).pull_if_missing()
+            log.info("runner image", extra={"image": runner.image, "state": image})
         removed = await sandbox.remove_orphans()
         if removed:
             log.info("removed orphan containers", extra={"count": removed})

@@ -37,4 +37,4 @@ async def grade_checkout(checkout: Path, rubric: Rubric, settings: RunnerSetting
 
 def grade_rejected(reason: str, rubric: Rubric) -> GradeResult:
     """The graded result of a push that could not be graded at all: every check failed with `reason`."""
-    return score(rejected_report(reason), rubric)
+    return score(rejected_report(reason, rubric.step_ids), rubric)

@@ -33,13 +33,20 @@ class JobContext:
     def rubric_for(self, assignment_id: str | None) -> Rubric:
         return self.assignment_rubrics.get(assignment_id, self.rubric) if assignment_id else self.rubric
 
+    def runners(self) -> list[RunnerSettings]:
+        """The runner settings of every image this process may grade in, each once."""
+        course = self.settings.course
+        assignments = [None, *(assignment.id for assignment in course.assignments)] if course else [None]
+        by_image = {runner.image: runner for runner in map(self.runner_for, assignments)}
+        return list(by_image.values())
+
     def runner_for(self, assignment_id: str | None) -> RunnerSettings:
-        """The runner settings, with the assignment's own image when the course file names one."""
+        """The runner settings, with the image the course file names for the assignment, else the one its
+        rubric names (a runner variant), else the configured one."""
         course = self.settings.course
         assignment = course.assignment(assignment_id) if course and assignment_id else None
-        if assignment is None or not assignment.image:
-            return self.settings.runner
-        return replace(self.settings.runner, image=assignment.image)
+        image = (assignment.image if assignment else "") or self.rubric_for(assignment_id).image
+        return replace(self.settings.runner, image=image) if image else self.settings.runner
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,22 @@ wall clock, memory) and becomes step results, or the infrastructure's and raises
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.grading.report import InfrastructureError, MigrationStep, Report, StepResult, StepStatus, TestCase
+from grader.grading.report import (
+    CommandRun,
+    InfrastructureError,
+    MigrationStep,
+    Report,
+    StepResult,
+    StepStatus,
+    TestCase,
+)
+from grader.runner.command_results import parse_command_file
 from grader.runner.harness.protocol import (
+    COMMAND_PREFIX,
     EVENT_DONE,
     EVENT_HELLO,
     EVENT_REJECTED,
@@ -42,6 +53,7 @@ class _Assembly:
     report: Report
     output_limit: int
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    command_files: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     done: bool = False
     rejected: str = ""
 
@@ -52,8 +64,10 @@ def rejected_report(reason: str, steps: tuple[str, ...] = STEP_IDS) -> Report:
                   rejected=reason)
 
 
-def assemble(run: ContainerRun, output_limit: int, steps: tuple[str, ...] = STEP_IDS) -> Report:
-    work = _Assembly(report=Report(), output_limit=output_limit)
+def assemble(run: ContainerRun, output_limit: int, steps: tuple[str, ...] = STEP_IDS,
+             command_files: Mapping[str, Mapping[str, str]] | None = None) -> Report:
+    """`command_files`: each command step's results files and how each is read (see `Rubric.command_files`)."""
+    work = _Assembly(report=Report(), output_limit=output_limit, command_files=command_files or {})
     for line in run.lines:
         _apply(work, parse_event(line))
     if work.rejected:
@@ -96,7 +110,7 @@ def _add_step(work: _Assembly, step: str, run: ContainerRun) -> None:
         return
     if event.get("outcome") == OUTCOME_ERROR:
         raise InfrastructureError(f"{step}: {event.get('summary', 'the harness could not run the step')}")
-    status, summary = BUILDERS[step](work.report, event)
+    status, summary = _builder(work, step)(work.report, event)
     truncated = bool(event.get("truncated"))
     if truncated:
         work.report.truncated.append(f"{step} output after {work.output_limit:,} bytes")
@@ -257,4 +271,28 @@ def _migrations(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]
     return limited or (StepStatus.FAILED, f"failed: {', '.join(failed)}")
 
 
-BUILDERS = {"lint": _lint, "tests": _tests, "hidden_tests": _hidden_tests, "migrations": _migrations}
+def _command(step: str, files: Mapping[str, str]) -> Builder:
+    """A command step: its exit status decides the step; its results files are parsed for the checks."""
+
+    def build(report: Report, event: dict[str, Any]) -> tuple[StepStatus, str]:
+        exit_code = event.get("exit_code")
+        code = exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None
+        parsed = [parse_command_file(name, kind, _artifact(event, name)) for name, kind in files.items()]
+        report.commands.append(CommandRun(step=step, exit_code=code, files=parsed))
+        limited = _limit_status(event)
+        if limited is not None:
+            return limited
+        return (StepStatus.OK if code == 0 else StepStatus.FAILED), _why_missing(event, f"exit status {code}")
+
+    return build
+
+
+def _builder(work: _Assembly, step: str) -> Builder:
+    if step.startswith(COMMAND_PREFIX):
+        return _command(step, work.command_files.get(step, {}))
+    return BUILDERS[step]
+
+
+Builder = Callable[[Report, dict[str, Any]], tuple[StepStatus, str]]
+BUILDERS: dict[str, Builder] = {"lint": _lint, "tests": _tests, "hidden_tests": _hidden_tests,
+                                "migrations": _migrations}

@@ -42,8 +42,10 @@ def harness_sha256(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
-def build_args(packages: tuple[str, ...], base: str | None) -> dict[str, str]:
-    args = {"RUNNER_PACKAGES": " ".join(packages), "HARNESS_SHA256": harness_sha256()}
+def build_args(packages: tuple[str, ...], base: str | None, system_packages: tuple[str, ...] = (),
+               node_packages: tuple[str, ...] = ()) -> dict[str, str]:
+    args = {"RUNNER_PACKAGES": " ".join(packages), "HARNESS_SHA256": harness_sha256(),
+            "SYSTEM_PACKAGES": " ".join(system_packages), "NODE_PACKAGES": " ".join(node_packages)}
     if base:
         args["BASE_IMAGE"] = base
     return args

@@ -17,12 +17,13 @@ from grader.grading.report import Report
 from grader.grading.rubric import Rubric
 from grader.runner.assemble import assemble, rejected_report
 from grader.runner.dependencies.step import STEP_ID, install_dependencies
-from grader.runner.harness.protocol import EVENT_RESULT, EVENT_START, STEP_IDS, parse_event
+from grader.runner.harness.protocol import EVENT_RESULT, EVENT_START, parse_event
 from grader.runner.sandbox import DockerSandbox
 from grader.runner.workspace import SubmissionRejected, pack
 from grader.settings import DependencySettings, RunnerSettings
 
 Progress = Callable[[str], None]
+POSTGRES_STEPS = ("tests", "hidden_tests", "migrations")  # the steps that may use the run's PostgreSQL
 OUTCOME_WORDS = {"exited": "finished", "timeout": "stopped at the time limit", "oom": "stopped: out of memory",
                  "not_run": "not run", "error": "could not run"}
 
@@ -37,7 +38,14 @@ def harness_config(rubric: Rubric, settings: RunnerSettings) -> dict[str, Any]:
             "python_paths": list(rubric.python_paths), "step_timeout": settings.step_timeout_seconds,
             "run_timeout": settings.run_timeout_seconds, "output_limit": settings.output_limit_bytes,
             "env": dict(rubric.environment.env), "tests_database": rubric.environment.tests_database,
-            "hidden_package": rubric.hidden_package, "steps": list(STEP_IDS)}
+            "hidden_package": rubric.hidden_package, "steps": list(rubric.step_ids), "commands": _commands(rubric),
+            "postgres": any(step in POSTGRES_STEPS for step in rubric.step_ids)}
+
+
+def _commands(rubric: Rubric) -> dict[str, dict[str, Any]]:
+    """Each command step: what it runs, for how long at most, and the results files its checks read."""
+    return {step: {"argv": list(spec.argv), "timeout": spec.timeout_seconds, "files": list(rubric.command_files[step])}
+            for step, spec in rubric.commands.items()}
 
 
 def toml_value(value: object) -> str:
@@ -81,9 +89,9 @@ async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
         hidden = rubric.hidden_tests_dir if rubric.hidden_tests_dir and rubric.hidden_tests_dir.is_dir() else None
         size_limit = min(settings.max_checkout_bytes, settings.tmpfs_mb * 2**20 // 2)
         archive = await asyncio.to_thread(pack, checkout, harness_config(rubric, settings), hidden, size_limit,
-                                          rubric.probe_path)
+                                          rubric.probe_path, rubric.public_files)
     except SubmissionRejected as exc:
-        report = rejected_report(f"submission rejected: {exc}")
+        report = rejected_report(f"submission rejected: {exc}", rubric.step_ids)
     else:
         installs = rubric.dependencies.policy != "image"
         if progress and installs:
@@ -93,7 +101,7 @@ async def run_checks(checkout: Path, rubric: Rubric, settings: RunnerSettings,
             progress(f"{STEP_ID}: {deps.step.summary}")
         on_line = _progress_printer(progress) if progress else None
         run = await sandbox.run(archive, on_line, deps.mount)
-        report = assemble(run, settings.output_limit_bytes)
+        report = assemble(run, settings.output_limit_bytes, rubric.step_ids, rubric.command_files)
         report.steps.insert(0, deps.step)
         report.dependencies = deps.report
     report.image_digest = digest

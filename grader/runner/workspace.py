@@ -60,9 +60,9 @@ class _Archive:
 
 
 def pack(checkout: Path, config: dict[str, Any], hidden_tests: Path | None, size_limit: int,
-         probe: Path | None = None) -> bytes:
+         probe: Path | None = None, public_files: tuple[Path, ...] = ()) -> bytes:
     """The archive: config.json, the checkout under submission/, the hidden tests under hidden/, the
-    probe under probe/."""
+    probe and the rubric's other public files (e.g. a pinned linter configuration) under probe/."""
     archive = _Archive(size_limit)
     archive.add_bytes(ARCHIVE_CONFIG, json.dumps(config).encode())
     archive.add_folder(ARCHIVE_SUBMISSION)
@@ -70,9 +70,12 @@ def pack(checkout: Path, config: dict[str, Any], hidden_tests: Path | None, size
     if hidden_tests is not None:
         archive.add_folder(ARCHIVE_HIDDEN)
         _add_tree(archive, hidden_tests, hidden_tests, ARCHIVE_HIDDEN, plugin=True)
-    if probe is not None:
+    if probe is not None or public_files:
         archive.add_folder(ARCHIVE_PROBE)
+    if probe is not None:
         archive.add_bytes(f"{ARCHIVE_PROBE}/{PROBE_FILE}", _read(str(probe)))
+    for path in public_files:
+        archive.add_bytes(f"{ARCHIVE_PROBE}/{path.name}", _read(str(path)))
     return archive.close()
 
 

@@ -80,3 +80,18 @@ def test_scan_checkout__pth_files_count_and_skipped_folders_do_not(tmp_path: Pat
 def test_every_kind_of_finding_is_worded_in_both_languages_and_names_its_checks() -> None:
     assert set(RUSSIAN.tamper_kinds) == set(ENGLISH.tamper_kinds) == set(CHECKS_AT_RISK)
     assert all(checks for checks in CHECKS_AT_RISK.values())
+
+
+@pytest.mark.parametrize(("source", "lines"), [
+    ("/* v8 ignore next */\nif (x) {}\n", [1]),
+    ("const a = 1;\n/* istanbul ignore else */\n// c8 ignore start\n", [2, 3]),
+    ("/*  @v8 ignore start */", [1]),
+    ("// a comment about v8 and ignoring things\nconst ignore = 1;\n", []),
+])
+def test_scan_script__coverage_hints_in_front_end_sources(tmp_path: Path, source: str, lines: list[int]) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "cart.ts").write_text(source)
+    found = scan_checkout(tmp_path)
+    assert [(item.file, item.line, item.kind) for item in found] == [("src/cart.ts", line, "coverage_hint")
+                                                                     for line in lines]
+    assert all(item.checks == ["command:coverage_summary"] for item in found)

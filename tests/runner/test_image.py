@@ -27,8 +27,8 @@ def test_prepare_context__host_ca_bundle_goes_into_the_context_only(tmp_path: Pa
 
 
 def test_build_args__packages_base_and_harness_hash() -> None:
-    args = build_args(("ruff==1", "pytest==2"), "grader-base:bookworm")
+    args = build_args(("ruff==1", "pytest==2"), "grader-base:bookworm", ("nodejs", "npm"), ("vitest@3",))
     assert args == {"RUNNER_PACKAGES": "ruff==1 pytest==2", "BASE_IMAGE": "grader-base:bookworm",
-                    "HARNESS_SHA256": harness_sha256()}
+                    "HARNESS_SHA256": harness_sha256(), "SYSTEM_PACKAGES": "nodejs npm", "NODE_PACKAGES": "vitest@3"}
     assert "BASE_IMAGE" not in build_args((), None)
     assert len(harness_sha256()) == 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 
 from grader.settings import DOCKER_CLIENT_ENV, RunnerSettings
 
@@ -18,16 +19,25 @@ TEST_LIMITS = RunnerSettings(image=IMAGE, memory_mb=512, cpus=1.0, pids=128, tmp
                                               if name in os.environ))
 
 
-def _unavailable() -> str:
+# The runner variant of the front-end rubric (Node.js, Vitest, ESLint), built by `.ci/run`.
+FRONTEND_IMAGE = os.environ.get("GRADER_FRONTEND_IMAGE", "grader-runner:frontend")
+FRONTEND_BUILD = "grader image build --base grader-base:bookworm --rubric rubric/frontend-vitest.toml --tag"
+
+
+def _unavailable(image: str = IMAGE, build: str = "grader image build --base grader-base:bookworm --tag") -> str:
     if shutil.which("docker") is None:
         return "needs Docker: install docker.io and start dockerd"
-    probe = subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, text=True, check=False)
+    probe = subprocess.run(["docker", "image", "inspect", image], capture_output=True, text=True, check=False)
     if "Cannot connect" in probe.stderr:
         return "needs a running Docker engine: start dockerd"
     if probe.returncode != 0:
-        return f"needs the runner image {IMAGE}: run `grader image build --base grader-base:bookworm`"
+        return f"needs the runner image {image}: run `{build} {image}`"
     return ""
 
 
 def runner_settings_or_reason() -> tuple[RunnerSettings, str]:
     return TEST_LIMITS, _unavailable()
+
+
+def frontend_settings_or_reason() -> tuple[RunnerSettings, str]:
+    return replace(TEST_LIMITS, image=FRONTEND_IMAGE), _unavailable(FRONTEND_IMAGE, FRONTEND_BUILD)

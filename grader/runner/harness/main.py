@@ -41,7 +41,7 @@ from .protocol import (
     emit,
     hidden_test_names,
 )
-from .steps import STEPS
+from .steps import STEPS, step_runner
 from .unpack import RejectedArchive, chown_tree, restrict_tree, unpack
 
 TOOLS = ("ruff", "pytest", "coverage", "pytest-asyncio", "alembic", "sqlalchemy", "asyncpg")
@@ -127,7 +127,7 @@ def _run_steps(ctx: Context) -> None:
             continue
         users = _step_accounts(ctx, step_id)
         try:
-            result = STEPS[step_id](ctx)
+            result = step_runner(ctx, step_id)()
         except Exception as exc:  # the harness' own failure: the host retries the run
             result = {"outcome": OUTCOME_ERROR, "summary": f"{type(exc).__name__}: {exc}"[:300]}
         finally:

@@ -44,6 +44,7 @@ HIDDEN_PLUGIN_MODULE = "grader_hidden_conftest"
 PROBE_FILE = "probe.py"
 
 STEP_IDS = ("lint", "tests", "hidden_tests", "migrations")
+COMMAND_PREFIX = "command:"  # a rubric's `command` check is the step `command:<check id>` (config["commands"])
 ARTIFACT_LIMIT_BYTES = 4_000_000  # one artifact (ruff JSON, test results, coverage) at most
 EVENT_LIMIT_BYTES = 12_000_000  # one event line; above it the step's artifacts are dropped, with the reason
 OUTPUT_TAIL_CHARS = 3000

@@ -10,9 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import hidden_step, lint_step, migrations_step, tests_step
+from . import command_step, hidden_step, lint_step, migrations_step, tests_step
 from .context import Context
+from .protocol import COMMAND_PREFIX
 
 STEPS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "lint": lint_step.run, "tests": tests_step.run, "hidden_tests": hidden_step.run, "migrations": migrations_step.run,
 }
+
+
+def step_runner(ctx: Context, step_id: str) -> Callable[[], dict[str, Any]]:
+    """The step `step_id` of this run, ready to call; KeyError for a step the harness does not know."""
+    if step_id.startswith(COMMAND_PREFIX):
+        spec = ctx.config["commands"][step_id]
+        return lambda: command_step.run(ctx, spec)
+    step = STEPS[step_id]
+    return lambda: step(ctx)
