@@ -5,7 +5,8 @@ Run as the student (`python -B -c BOOTSTRAP migrations_driver.py ALEMBIC_INI`), 
 `env.py` and models are imported once instead of once per step. After each step it sends one JSON line
 through the results pipe (GRADER_RESULTS_FD) and waits for a line on stdin: meanwhile the harness stops
 every process of the student's and reads the database itself, so what it judges is what that step left.
-A step that fails ends the sequence; the drift check runs only after the second upgrade.
+The harness answers `go` or `stop`: a step that failed, by its own account or by the database's, ends
+the sequence; the drift check runs only after the second upgrade.
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ def _send(fd: int, message: dict[str, Any]) -> None:
         data = data[os.write(fd, data):]
 
 
-def _wait() -> None:
-    """Until the harness has looked at the database; it answers with one line (EOF: it gave up)."""
-    if not sys.stdin.buffer.readline():
-        os._exit(3)
+def _go_on() -> bool:
+    """Wait until the harness has looked at the database: True when it says to go on."""
+    return sys.stdin.buffer.readline().strip() == b"go"
 
 
 def _error_lines(exc: BaseException) -> list[str]:
@@ -81,8 +81,7 @@ def main() -> None:
         error = _attempt(action)
         _send(fd, {"step": name, "error_lines": error or [], "ok": error is None,
                    "duration_seconds": time.monotonic() - started})
-        _wait()
-        if error is not None:
+        if not _go_on():
             return
     started = time.monotonic()
     _send(fd, {"step": "drift", "report": _drift(ini), "duration_seconds": time.monotonic() - started})

@@ -94,12 +94,17 @@ class _MigrationTest:
         self.mark = time.monotonic()
         argv = ["python", "-B", "-c", BOOTSTRAP, os.path.join(HARNESS_DIR, "migrations_driver.py"), self.ini]
         outcome = self.command(argv, channel=True, dialog=self.on_message)
+        for result in self.results:  # a step that raised: what it printed before, then the error
+            if result.pop("raised", False):
+                printed = [line[:300] for line in outcome.output.splitlines() if line.strip()]
+                result["error_lines"] = [*printed[-(10 - len(result["error_lines"])):], *result["error_lines"]]
         for name in (*UPGRADES, "drift")[len(self.results):]:
             previous = self.results[-1] if self.results else None
             if previous is not None and not previous["ok"]:
                 self.results.append(_skipped(name, previous["name"]))
             else:  # the process ended (or was stopped) before it reported this step
-                self.results.append(_step(name, outcome, _ended(outcome) if outcome.kind == OUTCOME_EXITED else []))
+                problems = [*_ended(outcome), *self.verify(name)] if outcome.kind == OUTCOME_EXITED else []
+                self.results.append(_step(name, outcome, problems))
         self.results.append(self.single_head(self.heads, self.results[0]["ok"]))
         return self.results
 
@@ -110,13 +115,19 @@ class _MigrationTest:
             self.worst = outcome
         return outcome
 
-    def on_message(self, line: bytes) -> None:
+    def on_message(self, line: bytes) -> bytes:
+        """`go` when the step the driver reports passed, else `stop`."""
+        self.record(line)
+        return b"go\n" if self.results and self.results[-1]["ok"] else b"stop\n"
+
+    def record(self, line: bytes) -> None:
         """One step the driver reports, in the expected order only: an upgrade or downgrade is judged
         from the database while every process of the student's is stopped; the drift check's report is
         compared with the database as the last upgrade left it."""
         message, expected = _json(line), (*UPGRADES, "drift")
-        if not isinstance(message, dict) or len(self.results) >= len(expected) \
-                or message.get("step") != expected[len(self.results)]:
+        done = len(self.results)
+        if not isinstance(message, dict) or done >= len(expected) or message.get("step") != expected[done] \
+                or (self.results and not self.results[-1]["ok"]):
             return
         now, name = time.monotonic(), expected[len(self.results)]
         seconds, self.mark = now - self.mark, now
@@ -124,14 +135,20 @@ class _MigrationTest:
             self.results.append(self.drift(message.get("report"), seconds))
             return
         if message.get("ok") is not True:
-            lines = [str(item)[:300] for item in message.get("error_lines") or [] if item][:10]
+            lines = [str(item)[:300] for item in message.get("error_lines") or [] if item][-6:]
             self.results.append({"name": name, "ok": False, "duration_seconds": seconds,
-                                 "error_lines": lines or [f"{name} failed"]})
+                                 "error_lines": lines or [f"{name} failed"], "raised": True})
             return
         with frozen(self.ctx.student.uid):
-            problems = (self.after_downgrade if name == "downgrade" else self.after_upgrade)(self.heads)
+            problems = self.verify(name)
         self.results.append({"name": name, "ok": not problems, "duration_seconds": seconds,
                              "error_lines": problems[:10]})
+
+    def verify(self, name: str) -> list[str]:
+        """What the database says of the step `name` (nothing to say of the drift check's)."""
+        if name == "drift":
+            return []
+        return (self.after_downgrade if name == "downgrade" else self.after_upgrade)(self.heads)
 
     def script_heads(self) -> dict[str, Any]:
         argv = ["python", "-I", "-B", "-S", os.path.join(HARNESS_DIR, "revisions.py"), self.ini]

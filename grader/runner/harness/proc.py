@@ -150,7 +150,7 @@ class _Channel:
         os.close(self.fd)
 
 
-Dialog = Callable[[bytes], None]
+Dialog = Callable[[bytes], bytes]  # a line from the command -> the line it gets back on its stdin
 
 
 def signal_user_processes(uid: int, signum: int) -> None:
@@ -177,8 +177,8 @@ def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str,
            tail_chars: int = OUTPUT_TAIL_CHARS, dialog: Dialog | None = None, only_own: bool = False) -> Outcome:
     """Run `argv` as `account`; a timeout or an out-of-memory kill is an outcome, not an exception.
 
-    `dialog` (with `channel`): called with each line the command writes to its results pipe; when it
-    returns, the command gets one line on its stdin, so it can wait for the harness between steps.
+    `dialog` (with `channel`): called with each line the command writes to its results pipe; what it
+    returns is written to the command's stdin, so the command can wait for the harness between steps.
     `only_own`: when it ends, kill its own process group only, not every process of the account (for
     the harness' own client run while a stopped student process waits).
     """
@@ -248,10 +248,10 @@ def _pump(process: subprocess.Popen[bytes], capture: _Capture, results: _Channel
 
 def _answer(process: subprocess.Popen[bytes], results: _Channel, dialog: Dialog) -> None:
     for line in results.lines():
-        dialog(line)
+        reply = dialog(line)
         with contextlib.suppress(OSError):  # the command may be gone already
             assert process.stdin is not None
-            process.stdin.write(b"\n")
+            process.stdin.write(reply)
             process.stdin.flush()
 
 
