@@ -1,20 +1,16 @@
 """The migration test's drift check, run as the student: what `alembic check` does, reported as data.
 
 It runs the student's `env.py` against the upgraded database with autogenerate's comparison and
-sends, through the results pipe (GRADER_RESULTS_FD), the differences found and the tables and columns
-the models declare (env.py's `target_metadata`). The harness compares those tables with what it sees
-in the database itself. Loaded by its path (`python -B -c BOOTSTRAP alembic_check.py ALEMBIC_INI`),
-so the harness' folder is never on the student's sys.path.
+returns the differences found and the tables and columns the models declare (env.py's
+`target_metadata`); `migrations_driver.py` sends them to the harness, which compares those tables with
+what it sees in the database itself. Loaded by its path, so the harness' folder is never on the
+student's sys.path.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from typing import Any
 
-CHANNEL_ENV = "GRADER_RESULTS_FD"
 MAX_ITEMS = 200
 
 
@@ -61,18 +57,3 @@ def check(ini: str) -> dict[str, Any]:
     if "tables" not in seen:
         raise RuntimeError("env.py did not run the migration context")
     return seen
-
-
-def main() -> None:
-    ini = sys.argv[1]
-    try:
-        result = check(ini)
-    except BaseException as exc:  # the student's env.py may raise anything, SystemExit included
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        result = {"error": f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]}
-    data = json.dumps(result).encode()
-    fd = int(os.environ.get(CHANNEL_ENV, "-1"))
-    while data:
-        data = data[os.write(fd, data):]
-    os.close(fd)
-    print(result.get("error") or f"{len(result['diffs'])} differences")

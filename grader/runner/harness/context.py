@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import layout, postgres
-from .proc import Account, Outcome, minimal_env, run_as
+from .proc import Account, Dialog, Outcome, minimal_env, run_as
 from .protocol import OUTPUT_TAIL_CHARS, PG_SOCKET_DIR, SUBMISSION_DIR
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -81,10 +81,12 @@ class Context:
                 if "{database_url}" not in template[key] and not key.startswith("PYTEST_")}
 
     def run(self, account: Account, argv: list[str], cwd: str, env: Mapping[str, str] | None = None, *,
-            timeout: float | None = None, channel: bool = False, tail_chars: int = OUTPUT_TAIL_CHARS) -> Outcome:
+            timeout: float | None = None, channel: bool = False, tail_chars: int = OUTPUT_TAIL_CHARS,
+            dialog: Dialog | None = None) -> Outcome:
         return run_as(account, argv, cwd=cwd, env=minimal_env(account, **(env or {})),
                       timeout=self.timeout() if timeout is None else timeout,
-                      output_limit=int(self.config["output_limit"]), channel=channel, tail_chars=tail_chars)
+                      output_limit=int(self.config["output_limit"]), channel=channel, tail_chars=tail_chars,
+                      dialog=dialog)
 
     def postgres_ready(self, reset: Callable[[], bool] = lambda: True) -> str:
         """'' when the server takes connections and `reset` (emptying what a step needs empty) worked.

@@ -1,8 +1,10 @@
 """The migration test on the run's PostgreSQL, judged from the database, not from exit codes.
 
-As the student: `alembic upgrade head`, `downgrade base`, `upgrade head` again, then the drift check
-(`alembic_check.py`). After each, the harness looks at the database itself, with its own psql client
-as the database's owner (no student code runs in it): after an upgrade `alembic_version` must hold the
+As the student, in one process (`migrations_driver.py`, so the student's env.py and models load once):
+`alembic upgrade head`, `downgrade base`, `upgrade head` again, then the drift check
+(`alembic_check.py`). After each step the driver waits while the harness stops every process of the
+student's and looks at the database itself, with its own psql client as the database's owner (no
+student code runs in it): after an upgrade `alembic_version` must hold the
 head revision(s) of the scripts (found by parsing them, `revisions.py`) and there must be tables; after
 the downgrade no table but `alembic_version` may remain; the drift check must find no difference and
 the tables in the database must be those the models declare, column for column. "Single head" is
@@ -18,14 +20,16 @@ from typing import Any
 
 from . import layout, postgres
 from .context import TESTS_DATABASE, Context
-from .proc import Outcome
+from .proc import Outcome, frozen
 from .protocol import BOOTSTRAP, OUTCOME_ERROR, OUTCOME_EXITED, OUTCOME_NOT_RUN, SUBMISSION_DIR
-from .step_results import channel_text, outcome_fields
+from .step_results import outcome_fields
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 DATABASE = "student"
 VERSION_TABLE = "alembic_version"
 ALEMBIC_SEARCH_DEPTH = 3
+UPGRADES = ("upgrade", "downgrade", "upgrade_again")
+ENDED = "the migration process ended during this step"
 STATE_SQL = """
 SELECT json_build_object(
   'tables', COALESCE((SELECT json_object_agg(t.key, t.columns) FROM (
@@ -81,30 +85,70 @@ class _MigrationTest:
         self.worst: Outcome | None = None
         self.last: Outcome | None = None
         self.upgraded: dict[str, Any] | str = "not upgraded"  # the database after the last upgrade
+        self.heads: dict[str, Any] = {}
+        self.results: list[dict[str, Any]] = []
+        self.mark = time.monotonic()
 
     def run(self) -> list[dict[str, Any]]:
-        heads = self.script_heads()
-        alembic = ["alembic", "-c", self.ini]
-        plan = [("upgrade", [*alembic, "upgrade", "head"], self.after_upgrade),
-                ("downgrade", [*alembic, "downgrade", "base"], self.after_downgrade),
-                ("upgrade_again", [*alembic, "upgrade", "head"], self.after_upgrade)]
-        results: list[dict[str, Any]] = []
-        for name, argv, verify in plan:
-            if results and not results[-1]["ok"]:
-                results.append(_skipped(name, results[-1]["name"]))
-                continue
-            outcome = self.command(argv)
-            results.append(_step(name, outcome, verify(heads) if _exited_ok(outcome) else []))
-        results.append(self.drift() if results[-1]["ok"] else _skipped("drift", results[-1]["name"]))
-        results.append(self.single_head(heads, results[0]["ok"]))
-        return results
+        self.heads = self.script_heads()
+        self.mark = time.monotonic()
+        argv = ["python", "-B", "-c", BOOTSTRAP, os.path.join(HARNESS_DIR, "migrations_driver.py"), self.ini]
+        outcome = self.command(argv, channel=True, dialog=self.on_message)
+        for result in self.results:  # a step that raised: what it printed before, then the error
+            if result.pop("raised", False):
+                printed = [line[:300] for line in outcome.output.splitlines() if line.strip()]
+                result["error_lines"] = [*printed[-(10 - len(result["error_lines"])):], *result["error_lines"]]
+        for name in (*UPGRADES, "drift")[len(self.results):]:
+            previous = self.results[-1] if self.results else None
+            if previous is not None and not previous["ok"]:
+                self.results.append(_skipped(name, previous["name"]))
+            else:  # the process ended (or was stopped) before it reported this step
+                problems = [*_ended(outcome), *self.verify(name)] if outcome.kind == OUTCOME_EXITED else []
+                self.results.append(_step(name, outcome, problems))
+        self.results.append(self.single_head(self.heads, self.results[0]["ok"]))
+        return self.results
 
-    def command(self, argv: list[str], *, channel: bool = False) -> Outcome:
-        outcome = self.ctx.run(self.ctx.student, argv, self.cwd, self.env, channel=channel)
+    def command(self, argv: list[str], *, channel: bool = False, dialog: Any = None) -> Outcome:
+        outcome = self.ctx.run(self.ctx.student, argv, self.cwd, self.env, channel=channel, dialog=dialog)
         self.last = outcome
         if outcome.kind != OUTCOME_EXITED:
             self.worst = outcome
         return outcome
+
+    def on_message(self, line: bytes) -> bytes:
+        """`go` when the step the driver reports passed, else `stop`."""
+        self.record(line)
+        return b"go\n" if self.results and self.results[-1]["ok"] else b"stop\n"
+
+    def record(self, line: bytes) -> None:
+        """One step the driver reports, in the expected order only: an upgrade or downgrade is judged
+        from the database while every process of the student's is stopped; the drift check's report is
+        compared with the database as the last upgrade left it."""
+        message, expected = _json(line), (*UPGRADES, "drift")
+        done = len(self.results)
+        if not isinstance(message, dict) or done >= len(expected) or message.get("step") != expected[done] \
+                or (self.results and not self.results[-1]["ok"]):
+            return
+        now, name = time.monotonic(), expected[len(self.results)]
+        seconds, self.mark = now - self.mark, now
+        if name == "drift":
+            self.results.append(self.drift(message.get("report"), seconds))
+            return
+        if message.get("ok") is not True:
+            lines = [str(item)[:300] for item in message.get("error_lines") or [] if item][-6:]
+            self.results.append({"name": name, "ok": False, "duration_seconds": seconds,
+                                 "error_lines": lines or [f"{name} failed"], "raised": True})
+            return
+        with frozen(self.ctx.student.uid):
+            problems = self.verify(name)
+        self.results.append({"name": name, "ok": not problems, "duration_seconds": seconds,
+                             "error_lines": problems[:10]})
+
+    def verify(self, name: str) -> list[str]:
+        """What the database says of the step `name` (nothing to say of the drift check's)."""
+        if name == "drift":
+            return []
+        return (self.after_downgrade if name == "downgrade" else self.after_upgrade)(self.heads)
 
     def script_heads(self) -> dict[str, Any]:
         argv = ["python", "-I", "-B", "-S", os.path.join(HARNESS_DIR, "revisions.py"), self.ini]
@@ -119,7 +163,7 @@ class _MigrationTest:
     def state(self) -> dict[str, Any] | str:
         """Tables (with their columns) and the recorded revisions, as the database owner sees them."""
         try:
-            state = postgres.query_json(self.ctx.student, DATABASE, STATE_SQL)
+            state = postgres.query_json(self.ctx.student, DATABASE, STATE_SQL, only_own=True)
         except postgres.DatabaseError as exc:
             return f"the database could not be read: {exc}"
         if not isinstance(state, dict) or not isinstance(state.get("tables"), dict):
@@ -150,14 +194,13 @@ class _MigrationTest:
             problems.append(f"alembic_version still holds {state['versions'][:5]}")
         return problems
 
-    def drift(self) -> dict[str, Any]:
-        argv = ["python", "-B", "-c", BOOTSTRAP, os.path.join(HARNESS_DIR, "alembic_check.py"), self.ini]
-        outcome = self.command(argv, channel=True)
-        report = _json(channel_text(outcome))
-        if not _exited_ok(outcome) or not isinstance(report, dict) or "error" in report:
+    def drift(self, report: Any, seconds: float) -> dict[str, Any]:
+        if not isinstance(report, dict) or "error" in report:
             reason = report.get("error") if isinstance(report, dict) else None
-            return _step("drift", outcome, [str(reason or "the drift check did not finish")])
-        return _step("drift", outcome, self.compare(report))
+            problems = [str(reason or "the drift check did not finish")[:300]]
+        else:
+            problems = self.compare(report)
+        return {"name": "drift", "ok": not problems, "duration_seconds": seconds, "error_lines": problems[:10]}
 
     def compare(self, report: dict[str, Any]) -> list[str]:
         """The models against what the migrations made (the database after `upgrade head`, read before
@@ -195,6 +238,12 @@ def _empty_database(ctx: Context) -> bool:
     database of tests run on PostgreSQL, whose tables could fill the disk)."""
     commands = ["DROP OWNED BY CURRENT_USER", f"\\c {TESTS_DATABASE}", "DROP OWNED BY CURRENT_USER"]
     return postgres.psql(ctx.student, DATABASE, *commands).exit_code == 0
+
+
+def _ended(outcome: Outcome) -> list[str]:
+    """Why a step has no report although the process was not stopped: its exit and last output lines."""
+    output = [line for line in outcome.output.splitlines() if line.strip()]
+    return [f"{ENDED} (exit status {outcome.exit_code})", *output[-6:]]
 
 
 def _exited_ok(outcome: Outcome) -> bool:

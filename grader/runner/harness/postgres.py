@@ -111,7 +111,8 @@ def stop(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
-def psql(account: Account, database: str, *commands: str, timeout: float = QUERY_TIMEOUT_SECONDS) -> Outcome:
+def psql(account: Account, database: str, *commands: str, timeout: float = QUERY_TIMEOUT_SECONDS,
+         only_own: bool = False) -> Outcome:
     """The harness' own psql client as `account` (its role, by peer authentication): no student code
     runs in it. Query results go to the outcome's channel; errors to its output."""
     argv = [f"{PG_BIN}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", PG_SOCKET_DIR, "-d", database,
@@ -119,12 +120,13 @@ def psql(account: Account, database: str, *commands: str, timeout: float = QUERY
     for command in commands:
         argv += ["-c", command]
     env = {"PATH": BASE_PATH, "LANG": "C.UTF-8", "HOME": account.home, "PGCONNECT_TIMEOUT": "10"}
-    return run_as(account, argv, cwd="/", env=env, timeout=timeout, output_limit=65536, channel=True)
+    return run_as(account, argv, cwd="/", env=env, timeout=timeout, output_limit=65536, channel=True,
+                  only_own=only_own)
 
 
-def query_json(account: Account, database: str, sql: str) -> Any:
+def query_json(account: Account, database: str, sql: str, only_own: bool = False) -> Any:
     """The one JSON value `sql` returns (after `SET search_path = pg_catalog`); raises DatabaseError."""
-    outcome = psql(account, database, "SET search_path = pg_catalog", sql)
+    outcome = psql(account, database, "SET search_path = pg_catalog", sql, only_own=only_own)
     if outcome.kind != OUTCOME_EXITED or outcome.exit_code != 0:
         raise DatabaseError(error_line(outcome.output) or f"psql {outcome.kind}")
     if outcome.channel_overflow:

@@ -16,7 +16,7 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .protocol import ARTIFACT_LIMIT_BYTES, CHANNEL_ENV, OUTCOME_EXITED, OUTCOME_OOM, OUTCOME_TIMEOUT, OUTPUT_TAIL_CHARS
@@ -122,6 +122,15 @@ class _Channel:
         self.data = bytearray()
         self.overflow = False
         self.closed = False
+        self.consumed = 0  # how much of `data` the dialog has already been given
+
+    def lines(self) -> list[bytes]:
+        """The complete lines that arrived since the last call."""
+        end = self.data.rfind(b"\n") + 1
+        if end <= self.consumed:
+            return []
+        new, self.consumed = bytes(self.data[self.consumed:end]), end
+        return new.splitlines()
 
     def read(self) -> None:
         chunk = os.read(self.fd, 65536)
@@ -141,10 +150,38 @@ class _Channel:
         os.close(self.fd)
 
 
+Dialog = Callable[[bytes], bytes]  # a line from the command -> the line it gets back on its stdin
+
+
+def signal_user_processes(uid: int, signum: int) -> None:
+    """Send `signum` to every process of `uid` (twice over, for one forked in between)."""
+    for _ in range(2):
+        for name in os.listdir("/proc"):
+            if name.isdigit() and _owner(name) == uid:
+                with contextlib.suppress(OSError):
+                    os.kill(int(name), signum)
+
+
+@contextlib.contextmanager
+def frozen(uid: int) -> Iterator[None]:
+    """Every process of `uid` stopped while the harness looks at what it did; continued afterwards."""
+    signal_user_processes(uid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        signal_user_processes(uid, signal.SIGCONT)
+
+
 def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
            timeout: float, output_limit: int, channel: bool = False,
-           tail_chars: int = OUTPUT_TAIL_CHARS) -> Outcome:
-    """Run `argv` as `account`; a timeout or an out-of-memory kill is an outcome, not an exception."""
+           tail_chars: int = OUTPUT_TAIL_CHARS, dialog: Dialog | None = None, only_own: bool = False) -> Outcome:
+    """Run `argv` as `account`; a timeout or an out-of-memory kill is an outcome, not an exception.
+
+    `dialog` (with `channel`): called with each line the command writes to its results pipe; what it
+    returns is written to the command's stdin, so the command can wait for the harness between steps.
+    `only_own`: when it ends, kill its own process group only, not every process of the account (for
+    the harness' own client run while a stopped student process waits).
+    """
     started = time.monotonic()
     oom_before = oom_kills()
     pipe = os.pipe() if channel else None
@@ -155,15 +192,20 @@ def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str,
     try:
         process = subprocess.Popen(
             list(argv), cwd=cwd, env=env, user=account.uid, group=account.gid, extra_groups=[],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0,
+            stdin=subprocess.PIPE if dialog else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            process_group=0,
             preexec_fn=_child_setup, close_fds=True, pass_fds=(pipe[1],) if pipe else (),
         )  # preexec_fn is safe here: the harness is single-threaded
     finally:
         if pipe:
             os.close(pipe[1])
     capture, results = _Capture(output_limit, tail_chars), _Channel(pipe[0]) if pipe else None
-    timed_out = _pump(process, capture, results, started + max(timeout, 0.1))
-    kill_user_processes(account.uid)
+    timed_out = _pump(process, capture, results, started + max(timeout, 0.1), dialog)
+    if only_own:
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    else:
+        kill_user_processes(account.uid)
     exit_code = process.wait()
     if results is not None:
         results.drain()
@@ -178,7 +220,8 @@ def run_as(account: Account, argv: Sequence[str], *, cwd: str, env: Mapping[str,
                    channel_overflow=bool(results and results.overflow))
 
 
-def _pump(process: subprocess.Popen[bytes], capture: _Capture, results: _Channel | None, deadline: float) -> bool:
+def _pump(process: subprocess.Popen[bytes], capture: _Capture, results: _Channel | None, deadline: float,
+          dialog: Dialog | None = None) -> bool:
     """Read the output (and the results pipe) until the process ends; True when the deadline passed first.
 
     A background child that keeps the pipes open does not hold the step: once the command itself
@@ -191,6 +234,8 @@ def _pump(process: subprocess.Popen[bytes], capture: _Capture, results: _Channel
         ready, _, _ = select.select(watched, [], [], min(remaining, 0.2))
         if results is not None and results.fd in ready:
             results.read()
+            if dialog is not None:
+                _answer(process, results, dialog)
         if out in ready:
             chunk = os.read(out, 65536)
             if not chunk:
@@ -199,6 +244,15 @@ def _pump(process: subprocess.Popen[bytes], capture: _Capture, results: _Channel
         elif not ready and process.poll() is not None:
             return False
     return True
+
+
+def _answer(process: subprocess.Popen[bytes], results: _Channel, dialog: Dialog) -> None:
+    for line in results.lines():
+        reply = dialog(line)
+        with contextlib.suppress(OSError):  # the command may be gone already
+            assert process.stdin is not None
+            process.stdin.write(reply)
+            process.stdin.flush()
 
 
 def _wait(process: subprocess.Popen[bytes], deadline: float) -> bool:
