@@ -128,6 +128,7 @@ def test_results_plugin__worst_phase_wins_and_the_document_goes_through_the_pipe
     for report in (_report("t.py::a", "setup", "passed"), _report("t.py::a", "call", "passed"),
                    _report("t.py::a", "teardown", "failed", "boom\nmore"),
                    _report("t.py::b", "call", "failed", "AssertionError: " + "x" * 1000),
+                   _report("t.py::d", "call", "failed", "assert 1 == 2\n +  where 1 = len([3])\n" + "line\n" * 9),
                    _report("t.py::c", "setup", "skipped", "not today")):
         results_plugin.pytest_runtest_logreport(report)
     read_end, write_end = os.pipe()
@@ -140,9 +141,10 @@ def test_results_plugin__worst_phase_wins_and_the_document_goes_through_the_pipe
         document = json.loads(pipe.read())
     assert (document["finished"], document["exitstatus"], document["coverage"]) == (True, 1, None)
     assert [(test["id"], test["outcome"]) for test in document["tests"]] == [
-        ("t.py::a", "error"), ("t.py::b", "failed"), ("t.py::c", "skipped")]
-    assert document["tests"][0]["message"] == "boom"
-    assert len(document["tests"][1]["message"]) == results_plugin.MESSAGE_CHARS
+        ("t.py::a", "error"), ("t.py::b", "failed"), ("t.py::d", "failed"), ("t.py::c", "skipped")]
+    assert document["tests"][0]["message"] == "boom\nmore"
+    assert document["tests"][1]["message"] == "AssertionError: " + "x" * 284  # one line: 300 characters
+    assert document["tests"][2]["message"] == "assert 1 == 2\n +  where 1 = len([3])\n" + "line\n" * 3 + "line"
 
 
 def test_alembic_check__differences_and_declared_tables_as_data() -> None:

@@ -15,7 +15,8 @@ import json
 import os
 from typing import Any
 
-MESSAGE_CHARS = 300
+MESSAGE_CHARS = 1200
+MESSAGE_LINES = 6  # an assertion's first lines (pytest's "where" explanations), as the comment shows them
 NODEID_CHARS = 300
 MAX_TESTS = 5000
 CHANNEL_ENV = "GRADER_RESULTS_FD"
@@ -26,8 +27,8 @@ _outcomes: dict[str, dict[str, str]] = {}
 def _message(report: Any) -> str:
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     text = getattr(crash, "message", None) or str(getattr(report, "longrepr", "") or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0][:MESSAGE_CHARS] if lines else ""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    return "\n".join(line[:300] for line in lines[:MESSAGE_LINES])[:MESSAGE_CHARS]
 
 
 def _outcome(report: Any) -> str:
