@@ -112,9 +112,9 @@ def test_startup_error__tests_could_not_start_with_the_error(graded: dict[str, G
     assert _check(result, "coverage")[:2] == (False, 0.0)
 
 
-def test_failing_test__carries_the_assertion_message(graded: dict[str, GradeResult]) -> None:
+def test_failing_test__carries_the_assertion_message_and_its_explanation(graded: dict[str, GradeResult]) -> None:
     failed = [case for case in graded["failing_test"].report.tests if case.outcome == "failed"]
-    assert [case.message for case in failed] == ["AssertionError: the sum is wrong"]
+    assert [case.message for case in failed] == ["AssertionError: the sum is wrong\nassert (1 + 1) == 3"]
 
 
 def test_broken_downgrade__records_the_error_lines(graded: dict[str, GradeResult]) -> None:
