@@ -20,7 +20,7 @@ from typing import Any
 
 from . import layout, postgres
 from .context import TESTS_DATABASE, Context
-from .proc import Outcome, frozen
+from .proc import Dialog, Outcome, frozen
 from .protocol import BOOTSTRAP, OUTCOME_ERROR, OUTCOME_EXITED, OUTCOME_NOT_RUN, SUBMISSION_DIR
 from .step_results import outcome_fields
 
@@ -108,7 +108,7 @@ class _MigrationTest:
         self.results.append(self.single_head(self.heads, self.results[0]["ok"]))
         return self.results
 
-    def command(self, argv: list[str], *, channel: bool = False, dialog: Any = None) -> Outcome:
+    def command(self, argv: list[str], *, channel: bool = False, dialog: Dialog | None = None) -> Outcome:
         outcome = self.ctx.run(self.ctx.student, argv, self.cwd, self.env, channel=channel, dialog=dialog)
         self.last = outcome
         if outcome.kind != OUTCOME_EXITED:
@@ -124,7 +124,7 @@ class _MigrationTest:
         """One step the driver reports, in the expected order only: an upgrade or downgrade is judged
         from the database while every process of the student's is stopped; the drift check's report is
         compared with the database as the last upgrade left it."""
-        message, expected = _json(line), (*UPGRADES, "drift")
+        message, expected = _json(line.decode("utf-8", "replace")), (*UPGRADES, "drift")
         done = len(self.results)
         if not isinstance(message, dict) or done >= len(expected) or message.get("step") != expected[done] \
                 or (self.results and not self.results[-1]["ok"]):
