@@ -81,9 +81,11 @@ class JobKind(enum.StrEnum):
 
 
 class JobPriority(enum.IntEnum):
-    """Claim order, lower first, before `run_after`: new pushes are graded before instructors' regrades.
-    (A kind that should jump the queue, e.g. publishing, takes a lower number.)"""
+    """Claim order, lower first, before `run_after`: a finished grading's feedback is posted before any
+    other grading starts (publishing takes seconds, grading minutes, and a student waits for the
+    comment), and new pushes are graded before instructors' regrades and backfills."""
 
+    PUBLISH = 0
     PUSH = 10
     REGRADE = 20
 

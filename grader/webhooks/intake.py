@@ -124,7 +124,7 @@ async def _record_assigned(session: AsyncSession, pushes: Sequence[Push]) -> lis
     heads = _head_submissions(stored, [push.event.pull_request.head.sha for push in fresh.values()])
     jobs_of = await _grading_jobs(connection, set(heads.values()) - stored.created)
     ordered, newest = _grading_order(stored, heads, jobs_of)
-    jobs, cancelled = await enqueue_pushes(connection, ordered, newest, now)
+    jobs, cancelled = await enqueue_pushes(session, ordered, newest, now)
     by_position = dict(zip(fresh, stored.submission_ids, strict=True))
     return [_result(by_position.get(index), jobs, cancelled) for index in range(len(pushes))]
 
