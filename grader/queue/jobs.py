@@ -48,11 +48,13 @@ class JobOutput:
 
 
 class Reschedule(Exception):
-    """Try the job again after `seconds` (e.g. GitHub's Retry-After); counts as an attempt."""
+    """Try the job again after `seconds` (e.g. GitHub's Retry-After). It counts as an attempt unless
+    `counts` is False (waiting for a rate limit's window is not a failure of the job)."""
 
-    def __init__(self, seconds: float, reason: str) -> None:
+    def __init__(self, seconds: float, reason: str, *, counts: bool = True) -> None:
         super().__init__(reason)
         self.seconds = seconds
+        self.counts = counts
 
 
 class FinalFailure(Exception):
@@ -160,6 +162,20 @@ async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, set
         .execution_options(synchronize_session=False)
     )
     return JobStatus.QUEUED if affected_rows(result) == 1 else None
+
+
+async def postpone(session: AsyncSession, job: ClaimedJob, seconds: float, reason: str) -> bool:
+    """Queue the job again after `seconds` without using up an attempt: the attempt number goes back to
+    what it was before this claim, so the next claim is this attempt again. Fenced like every write;
+    while the job is queued no worker can write to it, so no stale worker can use the old number."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job).where(_fenced(job))
+        .values(status=JobStatus.QUEUED, attempt=job.attempt - 1, lease_owner=None, lease_expires_at=None,
+                run_after=now + timedelta(seconds=seconds), last_error=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return affected_rows(result) == 1
 
 
 async def release(session: AsyncSession, job: ClaimedJob) -> bool:

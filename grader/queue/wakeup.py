@@ -41,11 +41,11 @@ class JobBell:
     def ring(self) -> None:
         self._rung.set()
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for a ring; True when one came."""
+    async def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a ring; True when one came."""
         if not self._rung.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._rung.wait(), timeout)
+                await asyncio.wait_for(self._rung.wait(), seconds)
         rung = self._rung.is_set()
         self._rung.clear()  # every waiter looks at the table once; the first to claim takes the job
         return rung

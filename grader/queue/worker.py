@@ -122,6 +122,10 @@ class Worker:
             failed = await self._in_transaction(lambda s: jobs.fail_for_good(s, job, str(error)[:2000]))
             self._log(job, "failed" if failed else "fenced_out", started, reason=reason)
             return
+        if isinstance(error, Reschedule) and not error.counts:
+            postponed = await self._in_transaction(lambda s: jobs.postpone(s, job, error.seconds, reason))
+            self._log(job, "postponed" if postponed else "fenced_out", started, reason=reason)
+            return
         delay = error.seconds if isinstance(error, Reschedule) else None
         status = await self._in_transaction(
             lambda s: jobs.fail_or_retry(s, job, reason, self.settings.queue, delay_seconds=delay))
