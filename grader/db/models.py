@@ -276,3 +276,23 @@ class Override(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="overrides")
+
+
+class StudentSummary(Base):
+    """Each student's newest service result per assignment, kept in the transaction that stores a
+    result, so class statistics read one small row per student however many pushes and regrades there
+    were. `failed_checks` holds only what the statistics need of the report: the failed checks' ids,
+    titles and remediation links (`[{"id", "title", "remediation": [{"title", "url"}]}]`)."""
+
+    __tablename__ = "student_summaries"
+    __table_args__ = (UniqueConstraint("assignment_key", "author_login"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_key: Mapped[str] = mapped_column(String(100))  # "" without a course file
+    author_login: Mapped[str] = mapped_column(String(100))
+    result_id: Mapped[int] = mapped_column(Integer)  # the newest service result (highest id)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column()
+    grade: Mapped[str] = mapped_column(String(20))
+    failed_checks: Mapped[list[Any]] = mapped_column(JSON())
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import Job, JobKind, JobStatus, Result, Submission, utcnow
 from grader.db.results import affected_rows
+from grader.db.summaries import record_service_result
 from grader.queue.enqueue import enqueue_publish
 from grader.settings import QueueSettings
 
@@ -116,8 +117,12 @@ async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | N
     if not await _finish(session, job.id, job.attempt, JobStatus.DONE, None, utcnow()):
         return False
     if output is not None:
-        session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score,
-                           grade=output.grade, report=output.report, duration_seconds=output.duration_seconds))
+        result = Result(submission_id=job.submission_id, job_id=job.id, score=output.score, grade=output.grade,
+                        report=output.report, duration_seconds=output.duration_seconds)
+        session.add(result)
+        await session.flush()
+        await record_service_result(session, job.submission_id, result.id, output.score, output.grade,
+                                    output.report)
         # The newest result is the submission's grade (a regrade replaces the earlier grading).
         await session.execute(update(Submission).where(Submission.id == job.submission_id)
                               .values(score=output.score, grade=output.grade)
