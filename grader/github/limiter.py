@@ -72,7 +72,7 @@ class GitHubLimiter:
             wait = max(wait_for_window(budget.writes, self.per_minute, MINUTE, writes, now),
                        wait_for_window(budget.writes, self.per_hour, HOUR, writes, now))
             if wait > 0:
-                raise RetryLater(wait, "content-creation limit of the installation reached")
+                raise RetryLater(wait, "content-creation limit of the installation reached", rate_limited=True)
             budget.writes.extend([now] * writes)
 
     def hold(self, installation: Installation, seconds: float) -> None:
