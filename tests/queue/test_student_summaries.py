@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from grader.api.stats_queries import class_stats_for
 from grader.db.models import Job, JobKind, JobPriority, StudentSummary
 from grader.db.summaries import failed_checks, record_service_result
 from grader.queue import jobs
@@ -64,3 +65,17 @@ def test_failed_checks__keeps_only_what_statistics_need_of_an_8_kb_report():
     assert set(kept[0]) == {"id", "title", "remediation"}
     assert failed_checks({"checks": "not a list"}) == []
     assert failed_checks({"checks": [{"id": 3, "passed": False}, "x"]}) == []
+
+
+async def test_stats__count_each_student_once_at_their_newest_grade_across_assignments(sessionmaker):
+    async with sessionmaker() as session, session.begin():
+        await factories.submission(session, "alice", number=1, failing=("tests",), assignment="hw1")
+        await factories.submission(session, "alice", number=2, failing=("quiz",), assignment="hw2")
+        await factories.submission(session, "bob", number=3, failing=("quiz",), assignment="hw1")
+    async with sessionmaker() as session:
+        every = await class_stats_for(session, ["S", "A", "B", "C"])
+        first = await class_stats_for(session, ["S", "A", "B", "C"], assignment="hw1")
+    assert every.students == 2
+    assert [(check.id, check.failing_students) for check in every.checks] == [("quiz", 2)]
+    assert first.students == 2
+    assert sorted((check.id, check.failing_students) for check in first.checks) == [("quiz", 1), ("tests", 1)]
