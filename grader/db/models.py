@@ -73,7 +73,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             if isinstance(value, str):
                 return datetime.fromisoformat(value).replace(tzinfo=UTC)
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return self.process_result_value(value, dialect)
 
         return parse
 

@@ -93,7 +93,7 @@ async def listen_for_jobs(engine: AsyncEngine) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         try:
             connection = await stack.enter_async_context(engine.connect())
-            raw = (await connection.get_raw_connection()).driver_connection
+            raw: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's connection
             await raw.add_listener(NOTIFY_CHANNEL, lambda *_: bell.ring())
         except Exception as exc:  # a listener that cannot start only costs latency: the workers poll
             log.warning("listening for new jobs failed; polling", extra={"error_type": type(exc).__name__})
