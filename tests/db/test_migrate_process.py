@@ -32,3 +32,11 @@ def test_upgrade_in_child__a_failure_is_the_childs_one_line_reason(tmp_path):
     with pytest.raises(MigrationFailed) as failed:
         upgrade_in_child(f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db")
     assert str(failed.value) == "the database cannot be used: unable to open database file"
+
+
+def test_serving_modules__do_not_import_alembic():
+    probe = ("import sys; import grader.commands.service, grader.app, grader.server, grader.pipeline; "
+             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))")
+    done = subprocess.run([sys.executable, "-c", probe], text=True, capture_output=True, check=True, cwd=REPO_ROOT,
+                          timeout=120)
+    assert done.stdout.strip() == "[]"
