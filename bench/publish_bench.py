@@ -101,7 +101,7 @@ def burst(tree: Path, workdir: Path, count: int, grading_seconds: float) -> dict
         try:
             for number in range(1, count + 1):
                 _push(service.base_url, number, f"{number:040x}")
-            jobs = _wait_published(database, count, timeout=count * grading_seconds * 4 + 60)
+            jobs = _wait_published(database, count, timeout=count * (grading_seconds + 10) + 60)
         finally:
             stop(service.process)
     waits = sorted(job["published"] - job["graded"] for job in jobs.values())
