@@ -3,7 +3,8 @@
 Every function runs in the caller's open transaction. On PostgreSQL the claim uses
 `FOR UPDATE SKIP LOCKED`, so many workers claim different jobs without waiting on each other; on
 SQLite the claim transaction starts with BEGIN IMMEDIATE (see `grader.db.engine`), which serialises
-claimers. A job whose lease ran out (its worker died) is claimable again; each claim increments
+claimers. Claims go by `JobPriority` (publishing, then new pushes, then regrades), then by due time.
+A job whose lease ran out (its worker died) is claimable again; each claim increments
 `attempt`, and every later write checks it, so a stale worker can no longer write anything.
 """
 

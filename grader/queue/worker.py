@@ -2,7 +2,9 @@
 
 A job's work is a `JobProcessor`, given by the composition root: it returns a `JobOutput` (a final
 result, whatever the grade) or raises; any exception is an infrastructure failure, retried with backoff
-up to the limit. When `stop`
+up to the limit; a `Reschedule` that does not count (a GitHub rate limit) queues it again for later
+without using an attempt. An idle worker waits for `grader.queue.wakeup`'s bell (a job was queued) or
+`poll_seconds`, never polling in a tight loop. When `stop`
 is set the worker claims nothing more, lets the current job finish for the shutdown grace, and releases
 it otherwise so another worker takes it at once.
 """
