@@ -30,7 +30,7 @@ from grader.api.dependencies import provide_grade_bands
 from grader.api.errors import error_response
 from grader.api.openapi import api_components
 from grader.dashboard.controller import DASHBOARD_CONTROLLERS, HOME_PATH
-from grader.db.engine import check_database_file, make_engine, make_sessionmaker
+from grader.db.engine import check_database_file, make_engine, make_read_sessionmaker, make_sessionmaker
 from grader.db.errors import DatabaseReplacedError, first_line, is_unavailable
 from grader.db.session import DbSession, provide_db_session
 from grader.github.client import GitHubClient
@@ -115,7 +115,7 @@ def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool
         engine = make_engine(settings.database)
         sessionmaker = make_sessionmaker(engine)
         app.state.update(settings=settings, rubric=rubric_set.default, rubrics=rubric_set, engine=engine,
-                         sessionmaker=sessionmaker,
+                         sessionmaker=sessionmaker, read_sessionmaker=make_read_sessionmaker(engine),
                          intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts,
                                               course=settings.course),
                          pending_bodies=PendingBodies(settings.webhook.max_pending_bodies,

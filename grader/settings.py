@@ -126,7 +126,7 @@ class QueueSettings:
     workers: int = 1
     lease_seconds: float = 60.0
     heartbeat_seconds: float = 10.0
-    poll_seconds: float = 0.5
+    poll_seconds: float = 5.0  # idle workers are woken when a job is queued; this is the fallback
     processor: str = DEFAULT_JOB_PROCESSOR  # `module:function` doing a job's work (tests swap it)
     max_attempts: int = 5
     retry_base_seconds: float = 5.0
@@ -352,7 +352,7 @@ def _read_queue(env: Mapping[str, str]) -> QueueSettings:
         workers=_parsed(env, "GRADER_WORKERS", 1, int, "an integer (0 disables in-process workers)"),
         lease_seconds=lease,
         heartbeat_seconds=heartbeat,
-        poll_seconds=_parsed(env, "GRADER_POLL_SECONDS", 0.5, _positive_float, "a positive number"),
+        poll_seconds=_parsed(env, "GRADER_POLL_SECONDS", 5.0, _positive_float, "a positive number"),
         processor=_text(env, "GRADER_JOB_PROCESSOR", DEFAULT_JOB_PROCESSOR),
         max_attempts=_parsed(env, "GRADER_MAX_ATTEMPTS", 5, _positive_int, "a positive integer"),
         retry_base_seconds=_parsed(env, "GRADER_RETRY_BASE_SECONDS", 5.0, _positive_float, "a positive number"),

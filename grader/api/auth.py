@@ -43,7 +43,7 @@ def bearer_token(authorization: str) -> str | None:
 
 async def token_identity(connection: ASGIConnection[Any, Any, Any, Any], raw: str) -> TokenIdentity | None:
     """The active token `raw`, looked up in a short session of its own (guards get no DI)."""
-    async with connection.app.state.sessionmaker() as session:
+    async with connection.app.state.read_sessionmaker() as session:
         token = await find_active_token(session, raw)
         return TokenIdentity(token.id, token.name, TokenScope(token.scope)) if token else None
 

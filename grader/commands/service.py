@@ -16,7 +16,7 @@ import signal
 from grader.commands.startup import startup_lines
 from grader.dashboard.secret import load_or_create_secret
 from grader.db.engine import database
-from grader.db.schema import upgrade_to_head
+from grader.db.migrate_process import MigrationFailed, upgrade_in_child
 from grader.errors import CommandError
 from grader.github.client import GitHubClient
 from grader.grading.rubric_loader import load_rubric_set
@@ -34,7 +34,10 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     rubrics = load_rubric_set(settings)
     configure_logging()
     settings = with_session_secret(settings)
-    upgrade_to_head(settings.database.url)
+    try:
+        upgrade_in_child(settings.database.url)
+    except MigrationFailed as exc:
+        raise CommandError(str(exc)) from None
     app = create_app(settings, rubrics)
     # Everything loaded so far lives as long as the process: keep it out of the cyclic collector, whose
     # full passes over it otherwise show up as 50-70 ms stalls in request latency.

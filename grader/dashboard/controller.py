@@ -89,7 +89,7 @@ def _labels(state: State) -> Labels:
 async def require_dashboard_session(connection: ASGIConnection[Any, Any, Any, Any],
                                     _: BaseRouteHandler) -> None:
     settings = connection.app.state.settings.session
-    async with connection.app.state.sessionmaker() as session:
+    async with connection.app.state.read_sessionmaker() as session:
         token_id = await verified_token_id(session, settings, connection.cookies.get(COOKIE_NAME))
         token = await session.get(ApiToken, token_id) if token_id is not None else None
     if token is None:

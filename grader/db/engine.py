@@ -1,8 +1,10 @@
 """The async engine and session factory, built from settings.
 
 SQLite is tuned for a web server: WAL so readers never block the writer, a busy timeout, foreign
-keys on, and every transaction opened with BEGIN IMMEDIATE so concurrent writers queue for the
+keys on, and every writing transaction opened with BEGIN IMMEDIATE so concurrent writers queue for the
 lock instead of failing later with "database is locked" when a read transaction tries to write.
+Sessions of `make_read_sessionmaker` only read: their transactions open with a plain (deferred) BEGIN,
+which in WAL mode reads a snapshot without waiting for, or holding up, any writer.
 
 A SQLite file can also be deleted or replaced under a running service: its open connections would go
 on writing to a file nobody will read again. So every transaction first checks that the configured
@@ -50,6 +52,19 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after commit without a new query (and
     # without an implicit lazy load, which async sessions cannot do).
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+READ_ONLY_OPTION = "grader_read_only"
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read (the API's and the dashboard's GETs, token look-ups).
+
+    On SQLite their transactions start deferred, so a read never queues behind the intake's or a
+    worker's write lock. A write in such a session is a bug; SQLite may then answer "database is locked".
+    """
+    reader = engine.execution_options(**{READ_ONLY_OPTION: True})
+    return async_sessionmaker(reader, class_=AsyncSession, expire_on_commit=False)
 
 
 @asynccontextmanager
@@ -170,4 +185,5 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         if guard is not None:
             guard.check()
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")

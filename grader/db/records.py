@@ -20,7 +20,6 @@ from functools import cache
 
 from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, case, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from grader.db.dialect import insert_for
@@ -49,12 +48,40 @@ class PushRecord:
 
 
 @dataclass(frozen=True)
+class KnownRepository:
+    """A repository row as stored: our id, GitHub's name and the App installation."""
+
+    id: int
+    full_name: str
+    installation_id: int | None
+
+
+@dataclass
+class RepositoryCache:
+    """Repository rows one process has seen committed, so a delivery need not read its course's
+    repository again (they change only when GitHub renames a repository or the App is reinstalled,
+    and the webhook then says so). Rows of a transaction count only once it has committed
+    (`committed`); after any failure everything is forgotten and read again."""
+
+    rows: dict[int, KnownRepository] = field(default_factory=dict)
+    pending: dict[int, KnownRepository] = field(default_factory=dict)
+
+    def committed(self) -> None:
+        self.rows.update(self.pending)
+        self.pending = {}
+
+    def forget(self) -> None:
+        self.rows, self.pending = {}, {}
+
+
+@dataclass(frozen=True)
 class StoredPushes:
     pull_request_ids: list[int]  # per record, in the order given
     submission_ids: list[int]  # per record
     created: set[int]  # the submission ids this call created
     heads: dict[int, str] = field(default_factory=dict)  # PR id -> its head SHA after these pushes (webhook)
     moved: set[int] = field(default_factory=set)  # PR ids whose head these pushes changed (or that are new)
+    repositories: dict[int, KnownRepository] = field(default_factory=dict)  # GitHub id -> the row as it now is
 
 
 @dataclass(frozen=True)
@@ -116,21 +143,24 @@ def _age(record: PushRecord) -> tuple[bool, datetime]:
 
 
 async def store_pushes(connection: AsyncConnection, records: Sequence[PushRecord], now: datetime, *,
-                       authoritative: bool) -> StoredPushes:
+                       authoritative: bool, known: dict[int, KnownRepository] | None = None) -> StoredPushes:
     """Find or create the rows of each record in the caller's open transaction.
 
     `authoritative` (the webhook): a repository's name and installation, and a PR's newest head and
     title, are updated from the records (the newest record of a PR by GitHub's time wins, and only if
     it is not older than the stored head). Otherwise (a workflow report, which the student controls)
-    existing rows are left as they are.
+    existing rows are left as they are. `known`: repository rows committed earlier (the intake's cache,
+    GitHub id -> row), which are then not read again; the rows as they are after this call come back
+    in `repositories`, for the caller to remember once the transaction has committed.
     """
     sql = _statements(connection.dialect.name)
-    repository_ids = await _repository_ids(connection, sql, records, now, authoritative)
+    repositories = await _repository_rows(connection, sql, records, now, authoritative, known or {})
+    repository_ids = {github_id: row.id for github_id, row in repositories.items()}
     pull_request_ids, heads, moved = await _pull_request_ids(connection, sql, records, repository_ids, now,
                                                              authoritative)
     keys = [(pull_request_ids[index], record.head_sha) for index, record in enumerate(records)]
     submissions, created = await _submissions(connection, sql, records, keys, now)
-    return StoredPushes(pull_request_ids, [submissions[key] for key in keys], created, heads, moved)
+    return StoredPushes(pull_request_ids, [submissions[key] for key in keys], created, heads, moved, repositories)
 
 
 def _repository_values(record: PushRecord) -> dict[str, object]:
@@ -138,12 +168,17 @@ def _repository_values(record: PushRecord) -> dict[str, object]:
             "installation_id": record.installation_id}
 
 
-async def _repository_ids(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
-                          now: datetime, authoritative: bool) -> dict[int, int]:
-    """GitHub repository id → our id. Read before writing: every push of a course hits the same
-    repository row, and an upsert would lock it, queueing a course's deliveries behind each other."""
+async def _repository_rows(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
+                           now: datetime, authoritative: bool,
+                           cached: dict[int, KnownRepository]) -> dict[int, KnownRepository]:
+    """GitHub repository id → our row. Read before writing: every push of a course hits the same
+    repository row, and an upsert would lock it, queueing a course's deliveries behind each other;
+    rows the caller already knows are not read at all."""
     latest = {record.repository_id: record for record in records}
-    known = await _known_repositories(connection, sql, sorted(latest))
+    known = {github_id: cached[github_id] for github_id in latest if github_id in cached}
+    unknown = sorted(set(latest) - set(known))
+    if unknown:
+        known.update(await _known_repositories(connection, sql, unknown))
     missing = sorted(set(latest) - set(known))
     if missing:
         await connection.execute(sql.new_repositories, [
@@ -155,13 +190,14 @@ async def _repository_ids(connection: AsyncConnection, sql: _Statements, records
             await connection.execute(sql.update_repository, {
                 "repository_row": row.id, "new_full_name": record.repository,
                 "new_installation_id": record.installation_id})
-    return {github_id: row.id for github_id, row in known.items()}
+            known[github_id] = KnownRepository(row.id, record.repository, record.installation_id)
+    return known
 
 
 async def _known_repositories(connection: AsyncConnection, sql: _Statements,
-                              github_ids: list[int]) -> dict[int, Row[tuple[int, int, str, int | None]]]:
+                              github_ids: list[int]) -> dict[int, KnownRepository]:
     rows = await connection.execute(sql.repositories_by_github_id, {"github_ids": github_ids})
-    return {row.github_id: row for row in rows}
+    return {row.github_id: KnownRepository(row.id, row.full_name, row.installation_id) for row in rows}
 
 
 async def _pull_request_ids(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],

@@ -1,8 +1,9 @@
 """The PyGithub connection: authentication, base URL, pacing and the mapping of failures to types.
 
-PyGithub's own retries are switched off: they sleep inside the call (up to the rate-limit reset,
-which can be an hour). Instead every failure is translated into `RetryLater` or
-`PermanentGitHubError` and the job is rescheduled.
+PyGithub's own retries and pacing are switched off: they sleep inside the call (up to the rate-limit
+reset, which can be an hour; a quarter second before every request, a second between writes, one
+request at a time per connection). Instead `GitHubLimiter` admits a request or says when it could go,
+and every failure is translated into `RetryLater` or `PermanentGitHubError`: the job is rescheduled.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import requests
 from github import Auth, Github, GithubException
 
 from grader.github.errors import PermanentGitHubError, RetryLater
+from grader.github.limiter import GitHubLimiter
 from grader.settings import GitHubSettings
 
 T = TypeVar("T")
@@ -30,16 +32,15 @@ MAX_RETRY_SECONDS = 3600.0
 class GitHubClient:
     """One PyGithub `Github` per installation (its token is refreshed shortly before it expires).
 
-    `write_interval` paces writes under GitHub's content-creation limits (PyGithub sleeps between
-    writes on the thread doing them, never on the event loop). `bot_login`, when set, names the
-    account whose comments are ours; see `own_login` for how it is found otherwise.
+    `limiter` keeps each installation under GitHub's content-creation and primary limits without
+    sleeping (see `admit`). `bot_login`, when set, names the account whose comments are ours; see
+    `own_login` for how it is found otherwise.
     """
 
     settings: GitHubSettings
-    write_interval: float = 1.0
-    read_interval: float = 0.25
     timeout: int = 15
     bot_login: str = ""
+    limiter: GitHubLimiter = field(default_factory=GitHubLimiter)
     _connections: dict[int | None, Github] = field(default_factory=dict, repr=False)
     _login: str | None = field(default=None, repr=False)
 
@@ -50,13 +51,29 @@ class GitHubClient:
 
     def connection(self, installation_id: int | None) -> Github:
         """The cached connection for an installation (App auth) or the token (installation None)."""
-        key = installation_id if self.settings.app_id else None
+        key = self._key(installation_id)
         if key not in self._connections:
             self._connections[key] = Github(
                 auth=self._auth(key), base_url=self.settings.api_url, timeout=self.timeout, retry=None,
-                seconds_between_requests=self.read_interval, seconds_between_writes=self.write_interval,
-                lazy=True)
+                seconds_between_requests=None, seconds_between_writes=None, lazy=True)
         return self._connections[key]
+
+    def _key(self, installation_id: int | None) -> int | None:
+        return installation_id if self.settings.app_id else None
+
+    def admit(self, installation_id: int | None, writes: int = 0) -> None:
+        """Raise RetryLater unless a request with `writes` content-creating calls may go now."""
+        self.limiter.admit(self._key(installation_id), writes)
+
+    def after_call(self, installation_id: int | None, failure: BaseException | None) -> None:
+        """Tell the limiter what GitHub said: its Retry-After, or a spent primary budget."""
+        key = self._key(installation_id)
+        if isinstance(failure, RetryLater) and failure.rate_limited:
+            self.limiter.hold(key, failure.seconds)
+        connection = self._connections.get(key)
+        if connection is not None:
+            remaining, _ = connection.requester.rate_limiting
+            self.limiter.observe(key, remaining, connection.requester.rate_limiting_resettime)
 
     def own_login(self) -> str:
         """The login whose marked comments are ours; "" means "any Bot account" (blocking: call in a thread).
@@ -125,6 +142,7 @@ def translate_errors() -> Iterator[None]:
         delay = retry_delay(exc.status, exc.headers, message, time.time())
         if delay is None:
             raise PermanentGitHubError(exc.status, message) from exc
-        raise RetryLater(delay, f"{exc.status} {message}") from exc
+        limited = exc.status in (403, 429) or _header(exc.headers, "retry-after") is not None
+        raise RetryLater(delay, f"{exc.status} {message}", rate_limited=limited) from exc
     except requests.RequestException as exc:
         raise RetryLater(SERVER_ERROR_RETRY_SECONDS, f"connection failed: {type(exc).__name__}") from exc

@@ -15,10 +15,12 @@ class GitHubError(RuntimeError):
 class RetryLater(GitHubError):
     """Transient: a 5xx, a timeout or a rate limit. Try again after `seconds`."""
 
-    def __init__(self, seconds: float, reason: str) -> None:
+    def __init__(self, seconds: float, reason: str, *, rate_limited: bool = False) -> None:
         super().__init__(f"GitHub asked to retry in {seconds:.0f} s: {reason}")
         self.seconds = seconds
         self.reason = reason
+        # A rate limit (Retry-After, a 403/429 saying so) holds every request of the installation.
+        self.rate_limited = rate_limited
 
 
 class PermanentGitHubError(GitHubError):

@@ -9,16 +9,20 @@ as a `PublishOutcome` carrying what was already done and when to try again; perm
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from github.Repository import Repository
 
-from grader.github.checks import CheckOutput, complete_check, create_check, start_check
+from grader.github.checks import CheckOutput, batches, complete_check, create_check, start_check
 from grader.github.client import GitHubClient
 from grader.github.comments import CommentRef, upsert_comment
 from grader.github.errors import PermanentGitHubError, RetryLater
 from grader.github.tarball import fetch_tree
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,24 @@ def _repo(client: GitHubClient, target: PublishTarget) -> Repository:
     return client.connection(target.installation_id).get_repo(target.repo)
 
 
+async def _paced(client: GitHubClient, target: PublishTarget, writes: int, action: Callable[..., T],
+                 *args: Any) -> T:
+    """Run a blocking PyGithub `action` in a thread once the limiter admits its `writes` (RetryLater
+    otherwise, at once), and tell the limiter what GitHub answered."""
+    client.admit(target.installation_id, writes)
+    failure: BaseException | None = None
+    try:
+        return await asyncio.to_thread(action, *args)
+    except BaseException as exc:
+        failure = exc
+        raise
+    finally:
+        client.after_call(target.installation_id, failure)
+
+
 async def fetch_checkout(client: GitHubClient, target: PublishTarget, dest: Path, max_bytes: int) -> Path:
-    """The repository at the target's head SHA, unpacked safely into `dest`."""
-    return await asyncio.to_thread(fetch_tree, _repo(client, target), target.head_sha, dest, max_bytes)
+    """The repository at the target's head SHA, unpacked safely into `dest` (a read: never paced)."""
+    return await _paced(client, target, 0, fetch_tree, _repo(client, target), target.head_sha, dest, max_bytes)
 
 
 async def mark_check_in_progress(client: GitHubClient, target: PublishTarget,
@@ -74,9 +93,10 @@ async def mark_check_in_progress(client: GitHubClient, target: PublishTarget,
     """Moves the check run to `in_progress`, creating it if it does not exist yet."""
     repo = _repo(client, target)
     if state.check_run_id is None:
-        run_id = await asyncio.to_thread(create_check, repo, target.head_sha, "in_progress", target.details_url)
+        run_id = await _paced(client, target, 1, create_check, repo, target.head_sha, "in_progress",
+                              target.details_url)
         return replace(state, check_run_id=run_id)
-    await asyncio.to_thread(start_check, repo, state.check_run_id)
+    await _paced(client, target, 1, start_check, repo, state.check_run_id)
     return state
 
 
@@ -86,7 +106,8 @@ async def complete_check_run(client: GitHubClient, target: PublishTarget, output
     if state.check_run_id is None:
         state = await mark_check_in_progress(client, target, state)
     assert state.check_run_id is not None
-    await asyncio.to_thread(complete_check, _repo(client, target), state.check_run_id, output)
+    await _paced(client, target, len(batches(output.annotations)), complete_check, _repo(client, target),
+                 state.check_run_id, output)
     return state
 
 
@@ -111,7 +132,7 @@ async def publish(client: GitHubClient, target: PublishTarget, comment: str, che
                 raise
             refused = str(exc)
         if not target.is_stale:
-            ref = await asyncio.to_thread(_upsert, client, target, comment, state.comment_id)
+            ref = await _paced(client, target, 1, _upsert, client, target, comment, state.comment_id)
             state = replace(state, comment_id=ref.id, comment_sha=target.head_sha)
     except RetryLater as exc:
         return PublishOutcome(state, retry=exc)

@@ -33,7 +33,8 @@ async def process_job(job: ClaimedJob, context: JobContext) -> JobOutput | None:
     try:
         return await HANDLERS[job.kind](job, context)
     except RetryLater as exc:
-        raise Reschedule(exc.seconds, str(exc)) from exc
+        # Waiting out a rate limit is no failure: it must not use up the job's attempts.
+        raise Reschedule(exc.seconds, str(exc), counts=not exc.rate_limited) from exc
     except PermanentGitHubError as exc:
         raise FinalFailure(str(exc)) from exc
 

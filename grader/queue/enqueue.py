@@ -13,11 +13,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Update, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.dialect import insert_for
 from grader.db.models import Base, Job, JobKind, JobPriority, JobStatus, Submission, utcnow
 from grader.db.results import affected_rows
+from grader.queue.wakeup import note_queued
 
 SUPERSEDED = "superseded by a newer push to the same pull request"
 JOBS, SUBMISSIONS = Base.metadata.tables["jobs"], Base.metadata.tables["submissions"]
@@ -46,7 +47,7 @@ def _grading_values(submission_id: int, queued: bool, now: datetime) -> dict[str
             "finished_at": None if queued else now, "last_error": None if queued else SUPERSEDED}
 
 
-async def enqueue_pushes(connection: AsyncConnection, ordered: Sequence[int], newest: dict[int, int],
+async def enqueue_pushes(session: AsyncSession, ordered: Sequence[int], newest: dict[int, int],
                          now: datetime) -> tuple[dict[int, int], int]:
     """Grading jobs for pushed submissions (`ordered`, in push order), several in one statement.
 
@@ -56,6 +57,8 @@ async def enqueue_pushes(connection: AsyncConnection, ordered: Sequence[int], ne
     """
     if not ordered:
         return {}, 0
+    connection = await session.connection()
+    note_queued(session)
     cancelled = await connection.execute(_cancel_queued(), {"pull_request_ids": sorted(newest), "now": now})
     latest = set(newest.values())
     rows = await connection.execute(_insert_jobs(connection.dialect.name),
@@ -81,6 +84,7 @@ async def enqueue_regrade(session: AsyncSession, submission_id: int) -> tuple[Jo
         .order_by(Job.id.desc()).limit(1))
     if active is not None:
         return active, False
+    note_queued(session)
     now = utcnow()
     job = Job(submission_id=submission_id, kind=JobKind.GRADE, status=JobStatus.QUEUED, attempt=0,
               priority=JobPriority.REGRADE, run_after=now, created_at=now, updated_at=now)
@@ -110,10 +114,12 @@ async def enqueue_regrades(session: AsyncSession, submission_ids: Sequence[int])
         values = [{**_grading_values(submission_id, True, now), "priority": JobPriority.REGRADE.value}
                   for submission_id in fresh]
         await session.execute(JOBS.insert(), values)
+        note_queued(session)
     return QueuedRegrades(len(fresh), len(active))
 
 
 def enqueue_publish(session: AsyncSession, submission_id: int) -> None:
     """A job that shows the submission's newest outcome on GitHub: its graded result, or why it
     could not be graded."""
-    session.add(Job(submission_id=submission_id, kind=JobKind.PUBLISH))
+    session.add(Job(submission_id=submission_id, kind=JobKind.PUBLISH, priority=JobPriority.PUBLISH))
+    note_queued(session)

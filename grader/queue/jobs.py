@@ -3,7 +3,8 @@
 Every function runs in the caller's open transaction. On PostgreSQL the claim uses
 `FOR UPDATE SKIP LOCKED`, so many workers claim different jobs without waiting on each other; on
 SQLite the claim transaction starts with BEGIN IMMEDIATE (see `grader.db.engine`), which serialises
-claimers. A job whose lease ran out (its worker died) is claimable again; each claim increments
+claimers. Claims go by `JobPriority` (publishing, then new pushes, then regrades), then by due time.
+A job whose lease ran out (its worker died) is claimable again; each claim increments
 `attempt`, and every later write checks it, so a stale worker can no longer write anything.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.models import Job, JobKind, JobStatus, Result, Submission, utcnow
 from grader.db.results import affected_rows
+from grader.db.summaries import record_service_result
 from grader.queue.enqueue import enqueue_publish
 from grader.settings import QueueSettings
 
@@ -48,11 +50,13 @@ class JobOutput:
 
 
 class Reschedule(Exception):
-    """Try the job again after `seconds` (e.g. GitHub's Retry-After); counts as an attempt."""
+    """Try the job again after `seconds` (e.g. GitHub's Retry-After). It counts as an attempt unless
+    `counts` is False (waiting for a rate limit's window is not a failure of the job)."""
 
-    def __init__(self, seconds: float, reason: str) -> None:
+    def __init__(self, seconds: float, reason: str, *, counts: bool = True) -> None:
         super().__init__(reason)
         self.seconds = seconds
+        self.counts = counts
 
 
 class FinalFailure(Exception):
@@ -114,8 +118,12 @@ async def complete(session: AsyncSession, job: ClaimedJob, output: JobOutput | N
     if not await _finish(session, job.id, job.attempt, JobStatus.DONE, None, utcnow()):
         return False
     if output is not None:
-        session.add(Result(submission_id=job.submission_id, job_id=job.id, score=output.score,
-                           grade=output.grade, report=output.report, duration_seconds=output.duration_seconds))
+        result = Result(submission_id=job.submission_id, job_id=job.id, score=output.score, grade=output.grade,
+                        report=output.report, duration_seconds=output.duration_seconds)
+        session.add(result)
+        await session.flush()
+        await record_service_result(session, job.submission_id, result.id, output.score, output.grade,
+                                    output.report)
         # The newest result is the submission's grade (a regrade replaces the earlier grading).
         await session.execute(update(Submission).where(Submission.id == job.submission_id)
                               .values(score=output.score, grade=output.grade)
@@ -160,6 +168,20 @@ async def fail_or_retry(session: AsyncSession, job: ClaimedJob, reason: str, set
         .execution_options(synchronize_session=False)
     )
     return JobStatus.QUEUED if affected_rows(result) == 1 else None
+
+
+async def postpone(session: AsyncSession, job: ClaimedJob, seconds: float, reason: str) -> bool:
+    """Queue the job again after `seconds` without using up an attempt: the attempt number goes back to
+    what it was before this claim, so the next claim is this attempt again. Fenced like every write;
+    while the job is queued no worker can write to it, so no stale worker can use the old number."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job).where(_fenced(job))
+        .values(status=JobStatus.QUEUED, attempt=job.attempt - 1, lease_owner=None, lease_expires_at=None,
+                run_after=now + timedelta(seconds=seconds), last_error=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return affected_rows(result) == 1
 
 
 async def release(session: AsyncSession, job: ClaimedJob) -> bool:

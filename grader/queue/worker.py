@@ -2,7 +2,9 @@
 
 A job's work is a `JobProcessor`, given by the composition root: it returns a `JobOutput` (a final
 result, whatever the grade) or raises; any exception is an infrastructure failure, retried with backoff
-up to the limit. When `stop`
+up to the limit; a `Reschedule` that does not count (a GitHub rate limit) queues it again for later
+without using an attempt. An idle worker waits for `grader.queue.wakeup`'s bell (a job was queued) or
+`poll_seconds`, never polling in a tight loop. When `stop`
 is set the worker claims nothing more, lets the current job finish for the shutdown grace, and releases
 it otherwise so another worker takes it at once.
 """
@@ -10,7 +12,6 @@ it otherwise so another worker takes it at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -25,6 +26,7 @@ from grader.db.engine import write_turn
 from grader.db.retry import run_with_retry
 from grader.queue import jobs
 from grader.queue.jobs import ClaimedJob, FinalFailure, JobOutput, Reschedule
+from grader.queue.wakeup import bell_for, listen_for_jobs
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,6 +52,7 @@ class Worker:
         self.settings = settings
         self.processor = processor
         self.worker_id = new_worker_id()
+        self.bell = bell_for(sessionmaker.kw["bind"])
 
     async def _in_transaction(self, step: Callable[[AsyncSession], Awaitable[object]]) -> object:
         async def unit_of_work() -> object:
@@ -67,8 +70,7 @@ class Worker:
                 log.warning("claim failed", extra={"worker": self.worker_id, "error_type": type(exc).__name__})
                 job = None
             if job is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=queue.poll_seconds)
+                await self._idle(stop)
                 continue
             assert isinstance(job, ClaimedJob)
             try:
@@ -76,6 +78,17 @@ class Worker:
             except (DBAPIError, OSError) as exc:  # the job keeps its lease; it is claimed again when it ends
                 log.warning("job outcome not stored", extra={"job_id": job.id, "worker": self.worker_id,
                                                              "error_type": type(exc).__name__})
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until a job is queued (the bell), `stop`, or `poll_seconds` pass (jobs whose time came)."""
+        rung = asyncio.create_task(self.bell.wait(self.settings.queue.poll_seconds))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({rung, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (rung, stopping):
+                task.cancel()
+            await asyncio.gather(rung, stopping, return_exceptions=True)
 
     async def process(self, job: ClaimedJob, stop: asyncio.Event) -> None:
         started = time.monotonic()
@@ -111,6 +124,10 @@ class Worker:
             failed = await self._in_transaction(lambda s: jobs.fail_for_good(s, job, str(error)[:2000]))
             self._log(job, "failed" if failed else "fenced_out", started, reason=reason)
             return
+        if isinstance(error, Reschedule) and not error.counts:
+            postponed = await self._in_transaction(lambda s: jobs.postpone(s, job, error.seconds, reason))
+            self._log(job, "postponed" if postponed else "fenced_out", started, reason=reason)
+            return
         delay = error.seconds if isinstance(error, Reschedule) else None
         status = await self._in_transaction(
             lambda s: jobs.fail_or_retry(s, job, reason, self.settings.queue, delay_seconds=delay))
@@ -142,4 +159,5 @@ async def run_workers(sessionmaker: async_sessionmaker[AsyncSession], settings: 
                       processor: JobProcessor, count: int | None = None) -> None:
     """Run `count` (default: the setting) workers of `processor` until `stop` is set."""
     workers = [Worker(sessionmaker, settings, processor) for _ in range(count or settings.queue.workers)]
-    await asyncio.gather(*(worker.run(stop) for worker in workers))
+    async with listen_for_jobs(sessionmaker.kw["bind"]):
+        await asyncio.gather(*(worker.run(stop) for worker in workers))

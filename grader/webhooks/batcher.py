@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from grader.course.config import Course
 from grader.db.engine import write_turn
+from grader.db.records import RepositoryCache
 from grader.db.retry import is_transient, run_with_retry
 from grader.webhooks.intake import IntakeResult, Push, record_pushes
 
@@ -31,6 +33,7 @@ class IntakeBatcher:
         self._retry_attempts = retry_attempts
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
+        self._repositories = RepositoryCache()
         self._writer: asyncio.Task[None] | None = None
 
     async def store(self, push: Push) -> IntakeResult:
@@ -64,5 +67,20 @@ class IntakeBatcher:
                 future.set_result(result)
 
     async def _transaction(self, pushes: list[Push]) -> list[IntakeResult]:
-        async with write_turn(self._engine), self._sessionmaker() as session, session.begin():
-            return await record_pushes(session, pushes, self._course)
+        trusted_cache = bool(self._repositories.rows)
+        try:
+            return await self._attempt(pushes)
+        except IntegrityError:
+            if not trusted_cache:
+                raise
+            return await self._attempt(pushes)  # a cached repository row may be gone: once more, reading it
+
+    async def _attempt(self, pushes: list[Push]) -> list[IntakeResult]:
+        try:
+            async with write_turn(self._engine), self._sessionmaker() as session, session.begin():
+                results = await record_pushes(session, pushes, self._course, self._repositories)
+        except BaseException:
+            self._repositories.forget()  # a row cached from a rolled-back transaction must not be trusted
+            raise
+        self._repositories.committed()
+        return results

@@ -30,7 +30,7 @@ from grader.course.config import Course
 from grader.course.matching import match_repository
 from grader.db.dialect import insert_for
 from grader.db.models import Base, JobKind, JobStatus, utcnow
-from grader.db.records import PushRecord, StoredPushes, store_pushes
+from grader.db.records import PushRecord, RepositoryCache, StoredPushes, store_pushes
 from grader.queue.enqueue import enqueue_pushes
 from grader.webhooks.events import PullRequestEvent
 
@@ -101,30 +101,34 @@ def _assigned(pushes: Sequence[Push], course: Course | None) -> dict[int, Push]:
     return kept
 
 
-async def record_pushes(session: AsyncSession, pushes: Sequence[Push],
-                        course: Course | None = None) -> list[IntakeResult]:
-    """Store `pushes` (in arrival order) in the caller's open transaction; one result per push."""
+async def record_pushes(session: AsyncSession, pushes: Sequence[Push], course: Course | None = None,
+                        repositories: RepositoryCache | None = None) -> list[IntakeResult]:
+    """Store `pushes` (in arrival order) in the caller's open transaction; one result per push.
+    `repositories`: the caller's cache of committed repository rows (see `RepositoryCache`)."""
     assigned = _assigned(pushes, course)
     results = {index: IntakeResult(IntakeOutcome.NO_ASSIGNMENT) for index in range(len(pushes))
                if index not in assigned}
     if assigned:
         positions = list(assigned)
-        stored = await _record_assigned(session, list(assigned.values()))
+        stored = await _record_assigned(session, list(assigned.values()), repositories or RepositoryCache())
         results.update(zip(positions, stored, strict=True))
     return [results[index] for index in range(len(pushes))]
 
 
-async def _record_assigned(session: AsyncSession, pushes: Sequence[Push]) -> list[IntakeResult]:
+async def _record_assigned(session: AsyncSession, pushes: Sequence[Push],
+                           repositories: RepositoryCache) -> list[IntakeResult]:
     connection = await session.connection()
     now = utcnow()
     fresh = await _new_deliveries(connection, pushes, now)
     if not fresh:
         return [IntakeResult(IntakeOutcome.DUPLICATE_DELIVERY)] * len(pushes)
-    stored = await store_pushes(connection, [push.record() for push in fresh.values()], now, authoritative=True)
+    stored = await store_pushes(connection, [push.record() for push in fresh.values()], now, authoritative=True,
+                                known=repositories.rows)
+    repositories.pending.update(stored.repositories)
     heads = _head_submissions(stored, [push.event.pull_request.head.sha for push in fresh.values()])
     jobs_of = await _grading_jobs(connection, set(heads.values()) - stored.created)
     ordered, newest = _grading_order(stored, heads, jobs_of)
-    jobs, cancelled = await enqueue_pushes(connection, ordered, newest, now)
+    jobs, cancelled = await enqueue_pushes(session, ordered, newest, now)
     by_position = dict(zip(fresh, stored.submission_ids, strict=True))
     return [_result(by_position.get(index), jobs, cancelled) for index in range(len(pushes))]
 

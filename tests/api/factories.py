@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.tokens import create_token
 from grader.db.models import Job, JobKind, JobStatus, PullRequest, Repository, Result, Submission, TokenScope
+from grader.db.summaries import record_service_result
 from grader.grading.report import Report, StepResult, StepStatus, TamperFinding
 from grader.grading.result import CheckGrade, GradeResult, Remediation, grade_to_dict
 from tests.feedback.factories import BANDS
@@ -121,6 +122,8 @@ async def result(session: AsyncSession, sub: Submission, *, failing: tuple[str, 
     if not advisory:  # as the queue does: the newest service result is the submission's grade
         sub.score, sub.grade = row.score, row.grade
     await session.flush()
+    if not advisory:  # ... and its student's summary row
+        await record_service_result(session, sub.id, row.id, row.score, row.grade, report)
     return row
 
 

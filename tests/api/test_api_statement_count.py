@@ -63,3 +63,21 @@ async def test_list_endpoint__statement_count_does_not_grow_with_rows(
     many = await _count(client, path)
     assert few == many, f"{path}: {few} statements for 2 rows, {many} for 30"
     assert many <= 8, f"{path}: {many} statements"
+
+
+async def _push_again(sessionmaker: async_sessionmaker[AsyncSession], students: int, rounds: int) -> None:
+    async with sessionmaker() as session, session.begin():
+        for round_ in range(rounds):
+            for index in range(students):
+                await factories.submission(session, f"student-{index}", number=1000 + index,
+                                           failing=("tests",) if round_ % 2 else ())
+
+
+@pytest.mark.parametrize("path", ["/api/stats", "/api/gradebook"])
+async def test_class_views__statement_count_does_not_grow_with_history(
+        client: AsyncTestClient, sessionmaker: async_sessionmaker[AsyncSession], path: str) -> None:
+    await _push_again(sessionmaker, 5, 1)
+    short = await _count(client, path)
+    await _push_again(sessionmaker, 5, 6)  # the same students, six more pushes each
+    long = await _count(client, path)
+    assert short == long, f"{path}: {short} statements for 1 push a student, {long} for 7"

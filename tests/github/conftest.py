@@ -17,4 +17,4 @@ PR_NUMBER = 7
 def client(fake_github: FakeGitHub) -> GitHubClient:
     fake_github.pulls[(REPO, PR_NUMBER)] = "0" * 40
     settings = GitHubSettings(api_url=fake_github.base_url, token=FAKE_GITHUB_TOKEN)
-    return GitHubClient(settings, write_interval=0, read_interval=0, timeout=5)
+    return GitHubClient(settings, timeout=5)

@@ -56,7 +56,7 @@ def app_fake(app_key: tuple[str, str]) -> Iterator[FakeGitHub]:
 async def test_app_auth__one_installation_token_serves_several_publishes(
         app_fake: FakeGitHub, app_key: tuple[str, str]) -> None:
     settings = GitHubSettings(api_url=app_fake.base_url, app_id="4242", private_key=app_key[0])
-    client = GitHubClient(settings, write_interval=0, read_interval=0)
+    client = GitHubClient(settings)
     target = PublishTarget(repo=REPO, pr_number=PR_NUMBER, head_sha="c" * 40, installation_id=77)
 
     await post(client, target, passing_result(), PublishState())
@@ -70,8 +70,7 @@ async def test_app_auth__one_installation_token_serves_several_publishes(
 async def test_app_auth__a_wrong_key_is_a_permanent_failure(app_fake: FakeGitHub) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    client = GitHubClient(GitHubSettings(api_url=app_fake.base_url, app_id="4242", private_key=other),
-                          write_interval=0, read_interval=0)
+    client = GitHubClient(GitHubSettings(api_url=app_fake.base_url, app_id="4242", private_key=other))
     target = PublishTarget(repo=REPO, pr_number=PR_NUMBER, head_sha="c" * 40, installation_id=77)
 
     with pytest.raises(PermanentGitHubError) as raised:

@@ -199,8 +199,7 @@ async def test_publish__with_a_personal_token_only_that_users_marked_comment_is_
         fake_github: FakeGitHub) -> None:
     fake_github.token_user = {"login": "ta-account", "id": 5, "type": "User"}
     fake_github.add_comment(REPO, PR_NUMBER, f"{MARKER} a student's copy")
-    client = GitHubClient(GitHubSettings(api_url=fake_github.base_url, token="test-token"),
-                          write_interval=0, read_interval=0)
+    client = GitHubClient(GitHubSettings(api_url=fake_github.base_url, token="test-token"))
 
     first = await post(client, _target(SHA_1), failing_result(), PublishState())
     second = await post(client, _target(SHA_2), passing_result(), PublishState())

@@ -63,7 +63,9 @@ async def drain(sessionmaker, settings, job_ids: list[int]) -> list[Job]:
         async def settled() -> list[Job] | None:
             async with sessionmaker() as session:
                 jobs = [await session.get(Job, job_id) for job_id in job_ids]
-            return jobs if all(job.status is not JobStatus.RUNNING and job.attempt > 0 for job in jobs) else None
+            # A job postponed for a rate limit is queued again without an attempt used, but with the reason.
+            return jobs if all(job.status is not JobStatus.RUNNING and (job.attempt > 0 or job.last_error)
+                               for job in jobs) else None
 
         return await eventually(settled, timeout=20, what="publish jobs settling")
     finally:
@@ -120,6 +122,7 @@ async def test_publish__rate_limit_reschedules_after_retry_after(sessionmaker, d
     assert job.status is JobStatus.QUEUED
     assert 110 < (job.run_after - utcnow()).total_seconds() <= 120
     assert "retry" in job.last_error.lower()
+    assert job.attempt == 0  # waiting for GitHub's window is not a failed attempt
     assert fake_github.comments_on(REPO, NUMBER) == []
 
 

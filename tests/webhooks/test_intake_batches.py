@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from grader.db.models import Job, JobStatus, Submission
 from grader.webhooks.batcher import IntakeBatcher
 from grader.webhooks.events import parse_pull_request
 from grader.webhooks.intake import IntakeOutcome, Push, record_pushes
+from tests.conftest import _clear_tables
 from tests.support.webhooks import pull_request_payload
 
 
@@ -63,3 +64,27 @@ async def test_batcher__concurrent_stores_share_transactions_and_each_gets_its_a
     assert outcomes.count(IntakeOutcome.QUEUED) == 40
     assert outcomes.count(IntakeOutcome.DUPLICATE_DELIVERY) == 10
     assert len({result.job_id for result in results[:40]}) == 40
+
+
+async def test_batcher__a_known_repository_is_not_read_again_and_is_forgotten_after_a_failure(engine, sessionmaker):
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement: str, *_args) -> None:
+        statements.append(statement)
+
+    batcher = IntakeBatcher(engine, sessionmaker)
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await batcher.store(push("r1", "1" * 40, number=1))
+        first = [text for text in statements if "FROM repositories" in text]
+        statements.clear()
+        await batcher.store(push("r2", "2" * 40, number=2))
+        assert [text for text in statements if "FROM repositories" in text] == []
+        assert len(first) == 2  # read, then read again after inserting it
+        await _clear_tables(engine)  # the cached row is gone: the delivery fails once, then reads it afresh
+        statements.clear()
+        result = await batcher.store(push("r3", "3" * 40, number=3))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert result.outcome is IntakeOutcome.QUEUED
+    assert any("FROM repositories" in text for text in statements)
