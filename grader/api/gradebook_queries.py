@@ -2,9 +2,9 @@
 
 Only the service's own results count here: an advisory result (from a workflow the student controls)
 never becomes a student's grade. The gradebook is five statements for any number of students and pushes:
-roster, extensions, one aggregate per student (pushes, newest push, best score on time for everyone),
-the few pushes that can still decide a grade (each student's newest graded one, and those received after
-the earliest deadline), overrides. Each submission carries its newest service
+roster, extensions, one aggregate per student (pushes, newest push), the few pushes that can still decide
+a grade (each student's newest graded one, the best one on time for everyone, with the grade it earned,
+and those received after the earliest deadline), overrides. Each submission carries its newest service
 result's score, so none of this joins the results; `grader.course.standing` decides in Python.
 """
 
@@ -156,22 +156,31 @@ def _graded(statement: Select[Any], scope: GradebookScope) -> Select[Any]:
     return _scoped(statement.where(Submission.score.is_not(None)), scope.repository, None, assignment_id)
 
 
-async def _activity(connection: AsyncConnection, scope: GradebookScope, cutoff: datetime | None,
-                    rubric: Rubric) -> dict[str, _Student]:
-    """One pass over the assignment's pushes (the index alone): per student the number of pushes, the
-    newest, and the best score among those on time for everyone."""
-    on_time = Submission.score if cutoff is None else case((Submission.received_at <= cutoff, Submission.score))
-    statement = _scoped(select(Submission.author_login, func.count(Submission.id), func.max(Submission.received_at),
-                               func.max(on_time)).group_by(Submission.author_login),
+async def _activity(connection: AsyncConnection, scope: GradebookScope) -> dict[str, _Student]:
+    """One pass over the assignment's pushes (the index alone): per student the number of pushes and the
+    newest."""
+    statement = _scoped(select(Submission.author_login, func.count(Submission.id), func.max(Submission.received_at))
+                        .group_by(Submission.author_login),
                         scope.repository, None, scope.assignment.id if scope.assignment else None)
     students: dict[str, _Student] = {}
-    for login, attempts, last, best in (await connection.execute(statement)).all():
+    for login, attempts, last in (await connection.execute(statement)).all():
         student = students.setdefault(login.lower(), _Student(login))
         student.attempts += attempts
         student.last_activity = last if student.last_activity is None else max(last, student.last_activity)
-        if best is not None:  # stands for every on-time push it beats (0: the earliest, on a tie)
-            student.pushes.append(GradedPush(0, best, rubric.grade_for(best)))
     return students
+
+
+def _best_on_time(scope: GradebookScope, cutoff: datetime | None) -> Select[Any]:
+    """The id of each student's best graded push among those on time for everyone (the earlier on a
+    tie): it stands for every on-time push it beats, with the grade it earned (a band requirement may
+    have held that grade below what the score alone would give)."""
+    rank = func.row_number().over(partition_by=Submission.author_login,
+                                  order_by=(Submission.score.desc(), Submission.id))
+    ranked = _graded(select(Submission.id.label("id"), rank.label("rank")), scope)
+    if cutoff is not None:
+        ranked = ranked.where(Submission.received_at <= cutoff)
+    best = ranked.subquery()
+    return select(best.c.id).where(best.c.rank == 1)
 
 
 def _newest_graded(scope: GradebookScope, cutoff: datetime | None) -> Select[Any]:
@@ -191,7 +200,8 @@ async def _deciding_pushes(connection: AsyncConnection, scope: GradebookScope, c
     receipt times are read only after the cutoff."""
     after = null() if cutoff is None else case((Submission.received_at > cutoff, Submission.received_at))
     columns = (Submission.author_login, Submission.id, Submission.score, Submission.grade, after.label("late_at"))
-    statement: Any = select(*columns).where(Submission.id.in_(_newest_graded(scope, cutoff)))
+    statement: Any = select(*columns).where(Submission.id.in_(_newest_graded(scope, cutoff))
+                                            | Submission.id.in_(_best_on_time(scope, cutoff)))
     if cutoff is not None:
         statement = union_all(statement, _graded(select(*columns).where(Submission.received_at > cutoff), scope))
     deadline = scope.assignment.deadline if scope.assignment else None
@@ -218,7 +228,7 @@ async def _students(connection: AsyncConnection, scope: GradebookScope,
                     extensions: dict[str, datetime]) -> dict[str, _Student]:
     """Everyone who pushed, by login key, with the pushes that decide their grade and their newest override."""
     cutoff = _cutoff(scope, extensions)
-    students = await _activity(connection, scope, cutoff, scope.rubric)
+    students = await _activity(connection, scope)
     await _deciding_pushes(connection, scope, cutoff, students, extensions)
     await _overrides(connection, scope, students, extensions)
     return students

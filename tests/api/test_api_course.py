@@ -237,3 +237,20 @@ def test_exports__a_cell_a_spreadsheet_would_run_is_kept_as_text() -> None:
     for text in (gradebook_csv(book), canvas_csv(book, "-T"), moodle_csv(book, "+T")):
         cells = [cell for line in csv.reader(io.StringIO(text)) for cell in line]
         assert not any(cell[:1] in "=+-@" and cell for cell in cells), cells
+
+
+async def test_gradebook__the_best_push_keeps_its_own_grade_when_a_requirement_held_it_back(
+        course_client: AsyncTestClient, sessionmaker: Sessionmaker) -> None:
+    """alice: 95 points on time but B (a required check failed), then 91 points and S; her best push is
+    the 95, and its grade is the B it earned, not the S its score alone would give."""
+    async with sessionmaker() as session, session.begin():
+        held_back = await factories.submission(session, "alice", received_at=DEADLINE - timedelta(hours=2),
+                                               assignment="hw1")
+        newest = await factories.submission(session, "alice", received_at=DEADLINE - timedelta(hours=1),
+                                            assignment="hw1")
+        await session.execute(update(Submission).where(Submission.id == held_back.id).values(score=95.0, grade="B"))
+        await session.execute(update(Submission).where(Submission.id == newest.id).values(score=91.0, grade="S"))
+    row = (await rows_of(course_client, "hw1"))["alice"]
+    assert (row["best_score"], row["best_grade"]) == (95.0, "B")
+    assert (row["score"], row["grade"], row["grade_at_deadline"]) == (95.0, "B", "B")
+    assert (row["latest_score"], row["latest_grade"]) == (91.0, "S")
