@@ -86,7 +86,10 @@ COPY docker/build-ca/ /opt/build-ca/
 RUN if [ -f /opt/build-ca/ca-bundle.crt ]; then export PIP_CERT=/opt/build-ca/ca-bundle.crt; fi \
  && touch /src/README.md && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src
 # The embedded SQLite default keeps its file here (production sets DATABASE_URL to PostgreSQL).
-RUN install -d -o 10001 -g 10001 /var/lib/grader
+# Students' installed dependency sets are kept in GRADER_DEPS_CACHE_DIR and bind-mounted into grading
+# containers by the host's engine, so that folder must be mounted from the host at the same path.
+RUN install -d -o 10001 -g 10001 /var/lib/grader /var/lib/grader-deps
+ENV GRADER_DEPS_CACHE_DIR=/var/lib/grader-deps
 USER 10001:10001
 WORKDIR /var/lib/grader
 EXPOSE 8000

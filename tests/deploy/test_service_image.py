@@ -47,7 +47,8 @@ def service_image(runner_settings: object) -> str:
 
 
 @contextmanager
-def container(image: str, *command: str, env: dict[str, str], socket: bool = False) -> Iterator[str]:
+def container(image: str, *command: str, env: dict[str, str], socket: bool = False,
+              same_path: tuple[str, ...] = ()) -> Iterator[str]:
     """A detached container on the host's network (dockerd here has no bridge); removed afterwards."""
     name = f"grader-deploy-test-{uuid.uuid4().hex[:8]}"
     args = ["run", "--detach", "--name", name, "--network", "host"]
@@ -55,6 +56,8 @@ def container(image: str, *command: str, env: dict[str, str], socket: bool = Fal
         args += ["--env", f"{key}={value}"]
     if socket:
         args += ["--volume", f"{SOCKET}:{SOCKET}", "--group-add", str(Path(SOCKET).stat().st_gid)]
+    for path in same_path:  # a host folder the engine must find where the container sees it
+        args += ["--volume", f"{path}:{path}"]
     started = _docker(*args, image, *command)
     assert started.returncode == 0, started.stderr
     try:
@@ -81,8 +84,11 @@ def _all_published(fake: FakeGitHub, repo: str, shas: dict[int, str]) -> bool:
 
 
 async def test_service_image__two_workers_grade_a_burst_exactly_once(
-        service_image: str, postgres_url: str, postgres_sessionmaker, fake_github: FakeGitHub) -> None:
-    logs = await asyncio.to_thread(_grade_a_burst, service_image, postgres_url, fake_github)
+        service_image: str, postgres_url: str, postgres_sessionmaker, fake_github: FakeGitHub, tmp_path: Path) -> None:
+    deps_cache = tmp_path / "deps"
+    deps_cache.mkdir()
+    deps_cache.chmod(0o777)  # the workers run as uid 10001
+    logs = await asyncio.to_thread(_grade_a_burst, service_image, postgres_url, fake_github, deps_cache)
 
     assert all('"kind": "grade"' in log and '"outcome": "done"' in log for log in logs), "both workers graded"
     assert fake_github.count("issues/create-comment") == PUSHES
@@ -93,7 +99,7 @@ async def test_service_image__two_workers_grade_a_burst_exactly_once(
     assert results == PUSHES
 
 
-def _grade_a_burst(service_image: str, postgres_url: str, fake_github: FakeGitHub) -> list[str]:
+def _grade_a_burst(service_image: str, postgres_url: str, fake_github: FakeGitHub, deps_cache: Path) -> list[str]:
     """Start the api and two workers, push PUSHES times, wait until all is published; the workers' logs."""
     repo = "course/repo-7100"
     shas = {number: f"{number:02d}" * 20 for number in range(1, PUSHES + 1)}
@@ -103,12 +109,13 @@ def _grade_a_burst(service_image: str, postgres_url: str, fake_github: FakeGitHu
     port = free_port()
     env = {"DATABASE_URL": postgres_url, "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET, "GITHUB_TOKEN": FAKE_GITHUB_TOKEN,
            "GITHUB_API_URL": fake_github.base_url, "GRADER_IMAGE": IMAGE, "GRADER_WORKERS": "0",
-           "GRADER_POLL_SECONDS": "0.2"}
+           "GRADER_POLL_SECONDS": "0.2", "GRADER_DEPS_CACHE_DIR": str(deps_cache)}
     base_url = f"http://127.0.0.1:{port}"
     with container(service_image, "grader", "serve", "--host", "127.0.0.1", "--port", str(port), env=env) as api:
         _wait(lambda: _healthy(base_url), 120, "the api container answering /ready", api)
         worker = (service_image, "grader", "worker", "--count", "1")
-        with container(*worker, env=env, socket=True) as first, container(*worker, env=env, socket=True) as second:
+        with container(*worker, env=env, socket=True, same_path=(str(deps_cache),)) as first, \
+                container(*worker, env=env, socket=True, same_path=(str(deps_cache),)) as second:
             assert [_push(base_url, number, sha) for number, sha in shas.items()] == [202] * PUSHES
             _wait(lambda: _all_published(fake_github, repo, shas), 600, "every push published", api, first, second)
             return [_logs(first), _logs(second)]
