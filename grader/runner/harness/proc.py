@@ -80,13 +80,18 @@ def oom_kills() -> int:
 def kill_user_processes(uid: int, attempts: int = 200) -> None:
     """SIGKILL every process of `uid`, repeatedly, so that even a fork bomb runs dry."""
     for _ in range(attempts):
-        pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and _owner(name) == uid]
-        if not pids:
+        if not _signal_each(uid, signal.SIGKILL):
             return
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
         time.sleep(0.005)
+
+
+def _signal_each(uid: int, signum: int) -> int:
+    """Send `signum` to every process of `uid` found in /proc now; how many there were."""
+    pids = [int(name) for name in os.listdir("/proc") if name.isdigit() and _owner(name) == uid]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+    return len(pids)
 
 
 def _owner(pid: str) -> int | None:
@@ -156,10 +161,7 @@ Dialog = Callable[[bytes], bytes]  # a line from the command -> the line it gets
 def signal_user_processes(uid: int, signum: int) -> None:
     """Send `signum` to every process of `uid` (twice over, for one forked in between)."""
     for _ in range(2):
-        for name in os.listdir("/proc"):
-            if name.isdigit() and _owner(name) == uid:
-                with contextlib.suppress(OSError):
-                    os.kill(int(name), signum)
+        _signal_each(uid, signum)
 
 
 @contextlib.contextmanager
