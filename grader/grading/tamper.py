@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from grader.grading.report import TamperFinding
+from grader.runner.harness.protocol import parse_python
 from grader.texts import ENGLISH
 
 MAX_FILES = 5000
@@ -147,7 +148,7 @@ def scan_source(file: str, source: bytes) -> list[TamperFinding]:
     if len(source) > MAX_FILE_BYTES:
         return [finding(file, 1, "unscannable", f"larger than {MAX_FILE_BYTES // 1024} KB")]
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     visitor = _Visitor(file)

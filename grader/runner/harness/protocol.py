@@ -8,6 +8,7 @@ import ast
 import json
 import os
 import sys
+import threading
 from typing import Any
 
 STUDENT_USER = "student"
@@ -106,9 +107,21 @@ def parse_event(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("event"), str) else None
 
 
+_PARSING = threading.Lock()
+
+
+def parse_python(source: bytes | str) -> ast.Module:
+    """`ast.parse`, one parse at a time in this process. CPython 3.11 keeps the AST converter's
+    recursion depth in interpreter-wide state (gh-106905): two threads parsing at once corrupt it and
+    the parse fails with `SystemError: AST constructor recursion depth mismatch`. The host parses from
+    worker threads (the tamper scan) and the event loop (rubric loading), so every parse goes here."""
+    with _PARSING:
+        return ast.parse(source)
+
+
 def declared_tests(source: bytes) -> set[str]:
     """Test functions of one test file (module level or in `Test*` classes), found by parsing it."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     found: set[str] = set()
     for node in tree.body:
         bodies = [node] if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else []
