@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from grader.grading.report import TamperFinding
-from grader.runner.harness.protocol import parse_python
+from grader.syntax import parse_python
 from grader.texts import ENGLISH
 
 MAX_FILES = 5000

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading.hidden_names import hidden_test_names
 from grader.grading.tamper import CHECKS_AT_RISK, MAX_FILE_BYTES, scan_checkout, scan_source
 from grader.texts import ENGLISH, RUSSIAN
 from tests.runner.submissions import make_submission
+from tests.support.threads import errors_in_threads
 
 
 def kinds(source: str, file: str = "backend/tests/test_x.py") -> list[tuple[int, str]]:
@@ -95,3 +97,14 @@ def test_scan_script__coverage_hints_in_front_end_sources(tmp_path: Path, source
     assert [(item.file, item.line, item.kind) for item in found] == [("src/cart.ts", line, "coverage_hint")
                                                                      for line in lines]
     assert all(item.checks == ["command:coverage_summary"] for item in found)
+
+
+def test_scan_checkout__threads_scanning_while_hidden_test_names_are_read_all_succeed(tmp_path: Path) -> None:
+    """The worker scans checkouts in threads while the service parses rubrics' hidden tests; on CPython
+    3.11 two parses at once used to fail with `SystemError` (gh-106905)."""
+    (tmp_path / "test_app.py").write_bytes(Path(__file__).read_bytes())
+
+    def work(index: int) -> object:
+        return scan_checkout(tmp_path) if index % 2 else hidden_test_names(tmp_path)
+
+    assert errors_in_threads(work) == []

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-from grader.grading.tamper import scan_checkout
 from grader.runner.harness import revisions
 from grader.runner.harness.protocol import EVENT_LIMIT_BYTES, declared_tests, encode_event, parse_event
+from tests.support.threads import errors_in_threads
 
 
 def test_encode_event__control_characters_cannot_overflow_the_line() -> None:
@@ -75,45 +73,10 @@ def test_revisions__no_script_location_is_an_error(tmp_path: Path) -> None:
     assert json.loads(done.stdout) == {"error": "alembic.ini has no script_location"}
 
 
-class _Cycle:
-    """Garbage whose finalizer runs Python code, so a collection inside a parse can switch threads."""
 
-    def __init__(self) -> None:
-        self.me = self
-
-    def __del__(self) -> None:
-        sum(range(50))
-
-
-def test_parsing__threads_parsing_at_once_all_get_their_tree(tmp_path: Path) -> None:
-    """The tamper scan runs in worker threads while rubric loading and the hidden tests' names parse
-    elsewhere; on CPython 3.11 two parses at once used to fail with `SystemError` (gh-106905)."""
-    (tmp_path / "test_app.py").write_bytes(Path(__file__).read_bytes())
+def test_declared_tests__threads_parsing_at_once_all_get_their_names() -> None:
+    """The hidden tests' names are read in threads (the test suite runs variants at once); on CPython 3.11
+    two parses at once used to fail with `SystemError` (gh-106905)."""
     source = Path(__file__).read_bytes()
-    errors: list[BaseException] = []
-
-    def work(index: int) -> None:
-        for _ in range(20):
-            for _ in range(20):
-                _Cycle()
-            try:
-                if index % 2:
-                    scan_checkout(tmp_path)
-                else:
-                    assert "test_parsing__threads_parsing_at_once_all_get_their_tree" in declared_tests(source)
-            except BaseException as error:
-                errors.append(error)
-
-    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
-    sys.setswitchinterval(1e-6)
-    gc.set_threshold(50, 1, 1)
-    try:
-        threads = [threading.Thread(target=work, args=(index,)) for index in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-        gc.set_threshold(*thresholds)
-    assert errors == []
+    name = "test_declared_tests__threads_parsing_at_once_all_get_their_names"
+    assert errors_in_threads(lambda _: declared_tests(source) >= {name} or 1 / 0) == []

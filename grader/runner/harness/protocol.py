@@ -111,10 +111,8 @@ _PARSING = threading.Lock()
 
 
 def parse_python(source: bytes | str) -> ast.Module:
-    """`ast.parse`, one parse at a time in this process. CPython 3.11 keeps the AST converter's
-    recursion depth in interpreter-wide state (gh-106905): two threads parsing at once corrupt it and
-    the parse fails with `SystemError: AST constructor recursion depth mismatch`. The host parses from
-    worker threads (the tamper scan) and the event loop (rubric loading), so every parse goes here."""
+    """`ast.parse`, one parse at a time in this process: CPython 3.11 corrupts the AST converter's state
+    when two threads parse at once (gh-106905; the service's own parses go through `grader.syntax`)."""
     with _PARSING:
         return ast.parse(source)
 
