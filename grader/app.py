@@ -26,9 +26,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from grader import __version__
 from grader.api.controllers import API_CONTROLLERS
 from grader.api.course_controllers import COURSE_CONTROLLERS
+from grader.api.course_scope import assignment_scopes
 from grader.api.dependencies import provide_grade_bands
 from grader.api.errors import error_response
 from grader.api.openapi import api_components
+from grader.api.standings import keep_standings
 from grader.dashboard.controller import DASHBOARD_CONTROLLERS, HOME_PATH
 from grader.db.engine import check_database_file, make_engine, make_read_sessionmaker, make_sessionmaker
 from grader.db.errors import DatabaseReplacedError, first_line, is_unavailable
@@ -113,15 +115,18 @@ def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
-        sessionmaker = make_sessionmaker(engine)
+        sessionmaker, read_sessionmaker = make_sessionmaker(engine), make_read_sessionmaker(engine)
         app.state.update(settings=settings, rubric=rubric_set.default, rubrics=rubric_set, engine=engine,
-                         sessionmaker=sessionmaker, read_sessionmaker=make_read_sessionmaker(engine),
+                         sessionmaker=sessionmaker, read_sessionmaker=read_sessionmaker,
                          intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts,
                                               course=settings.course),
                          pending_bodies=PendingBodies(settings.webhook.max_pending_bodies,
                                                       settings.webhook.max_pending_per_client,
                                                       settings.webhook.pending_wait_seconds))
         stop = asyncio.Event()
+        keeping = asyncio.create_task(keep_standings(sessionmaker, read_sessionmaker,
+                                                     assignment_scopes(settings.course, rubric_set), stop,
+                                                     settings.queue.standings_seconds))
         running = None
         if handler is not None and settings.queue.workers > 0:
             context = JobContext(settings, sessionmaker, rubric_set.default, GitHubClient(settings.github),
@@ -134,6 +139,7 @@ def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool
             stop.set()
             if running is not None:
                 await running
+            await keeping
             await engine.dispose()
 
     return Litestar(

@@ -132,6 +132,7 @@ class QueueSettings:
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
     shutdown_grace_seconds: float = 30.0
+    standings_seconds: float = 2.0  # how often `grader serve` stores the standings that changed
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,7 @@ def _read_queue(env: Mapping[str, str]) -> QueueSettings:
         lease_seconds=lease,
         heartbeat_seconds=heartbeat,
         poll_seconds=_parsed(env, "GRADER_POLL_SECONDS", 5.0, _positive_float, "a positive number"),
+        standings_seconds=_parsed(env, "GRADER_STANDINGS_SECONDS", 2.0, _positive_float, "a positive number"),
         processor=_text(env, "GRADER_JOB_PROCESSOR", DEFAULT_JOB_PROCESSOR),
         max_attempts=_parsed(env, "GRADER_MAX_ATTEMPTS", 5, _positive_int, "a positive integer"),
         retry_base_seconds=_parsed(env, "GRADER_RETRY_BASE_SECONDS", 5.0, _positive_float, "a positive number"),

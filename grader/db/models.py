@@ -312,3 +312,39 @@ class StudentSummary(Base):
     grade: Mapped[str] = mapped_column(String(20))
     failed_checks: Mapped[list[Any]] = mapped_column(JSON())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Standing(Base):
+    """Where a student stands on an assignment, stored so the gradebook reads one row per student.
+
+    The database keeps the inputs (migration 0006's triggers): a push adds to `attempts` and moves
+    `last_activity`; a new grade, an override or an extension bumps `version`. The rest is the pure
+    `grader.course.standing` as computed at `fresh_version` under the course settings `basis` names
+    (`grader.api.standings`); a row whose version moved, or whose basis is not the course's now, is
+    stale and computed afresh. `status` is None when nothing is graded or overridden: then it follows
+    the newest push, which the reader knows. `login` is the login as pushed ("" when pushed under more
+    than one casing)."""
+
+    __tablename__ = "standings"
+    __table_args__ = (UniqueConstraint("assignment_key", "login_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_key: Mapped[str] = mapped_column(String(100))  # "" without a course file
+    login_key: Mapped[str] = mapped_column(String(100))
+    login: Mapped[str] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_activity: Mapped[datetime] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    fresh_version: Mapped[int] = mapped_column(Integer, default=0)
+    basis: Mapped[str | None] = mapped_column(String(64))  # "*": nothing to compute (no grade, no override)
+    status: Mapped[str | None] = mapped_column(String(10))
+    score: Mapped[float | None] = mapped_column()
+    grade: Mapped[str | None] = mapped_column(String(20))
+    late_days: Mapped[int] = mapped_column(Integer, default=0)
+    overridden: Mapped[bool] = mapped_column(default=False)
+    score_at_deadline: Mapped[float | None] = mapped_column()
+    grade_at_deadline: Mapped[str | None] = mapped_column(String(20))
+    latest_score: Mapped[float | None] = mapped_column()
+    latest_grade: Mapped[str | None] = mapped_column(String(20))
+    best_score: Mapped[float | None] = mapped_column()
+    best_grade: Mapped[str | None] = mapped_column(String(20))

@@ -192,7 +192,7 @@ async def test_gradebook__statement_count_does_not_grow_with_the_roster(
                                        full_name=f"course-org/hw1-student-{index}")
     with counting_statements(course_client) as many:
         assert (await course_client.get("/api/gradebook?assignment=hw1&format=canvas")).status_code == 200
-    assert len(few) == len(many) <= 8
+    assert len(few) == len(many) <= 9  # 3 fewer once the service stored the standings (test_standings)
 
 
 @pytest.mark.parametrize(("policy", "alice", "bob"), [

@@ -82,9 +82,11 @@ def test_schema__course_migration_keeps_what_existing_rows_could_do(tmp_path):
 
     asyncio.run(run(statements))
     upgrade_to_head(url)
-    tokens, jobs, submissions = asyncio.run(run([
+    tokens, jobs, submissions, standings = asyncio.run(run([
         "SELECT name, scope FROM api_tokens", "SELECT id, priority FROM jobs",
-        "SELECT id, score, grade, assignment_id FROM submissions ORDER BY id"]))
+        "SELECT id, score, grade, assignment_id FROM submissions ORDER BY id",
+        "SELECT assignment_key, login_key, login, attempts, version > fresh_version, basis FROM standings"]))
     assert tokens == [("old", "write")]
     assert jobs == [(1, 10)]
     assert submissions == [(1, 91.0, "S", None), (2, None, None, None)]
+    assert standings == [("", "alice", "alice", 2, 1, None)]  # stale: computed by the service
