@@ -10,12 +10,12 @@ course file, are computed live for everyone (six statements).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from grader.api.dto import Gradebook, GradebookRow, GradeSummary
@@ -27,11 +27,12 @@ from grader.api.standing_inputs import (
     standing_of,
     students_of,
 )
-from grader.api.standings import basis_of, is_fresh, logins_of, stored_standings
+from grader.api.standings import STANDING_COLUMNS, basis_of, fresh, logins_of
 from grader.course.deadlines import late_days
 from grader.course.standing import LATE, PENDING
-from grader.db.models import Result, RosterStudent, Submission
+from grader.db.models import Result, RosterStudent, Standing, Submission
 
+ROSTER_COLUMNS = (RosterStudent.github, RosterStudent.student_id, RosterStudent.name, RosterStudent.email)
 STALE_LIVE_LIMIT = 2_000  # more stale standings than this (a course file just edited): all computed live
 
 
@@ -99,20 +100,19 @@ async def grades_by_student(session: AsyncSession, repository: str | None = None
 
 
 async def _roster(connection: AsyncConnection) -> dict[str, Any]:
-    rows = await connection.execute(select(RosterStudent.github, RosterStudent.login_key, RosterStudent.student_id,
-                                           RosterStudent.name, RosterStudent.email))
-    return {row.login_key: row for row in rows.all()}
+    rows = await connection.execute(select(RosterStudent.login_key, *ROSTER_COLUMNS))
+    return {row[0]: row[1:] for row in rows.all()}
 
 
 def _live_row(key: str, student: StudentPushes | None, roster: Any, scope: GradebookScope,
               extensions: dict[str, datetime]) -> GradebookRow:
+    """`roster`: (github, student_id, name, email), None for a student who is not on it."""
     state = standing_of(key, student, scope, extensions)
     final, at_deadline, latest, best = state.final, state.at_deadline, state.latest, state.best
+    github, student_id, name, email = roster or (student.login if student else key, None, None, None)
     return GradebookRow(
-        student=roster.github if roster else student.login if student else key,
-        student_id=roster.student_id if roster else None, name=roster.name if roster else None,
-        email=roster.email if roster else None, on_roster=roster is not None, status=state.status,
-        score=final.score if final else None, grade=final.grade if final else None,
+        student=github, student_id=student_id, name=name, email=email, on_roster=roster is not None,
+        status=state.status, score=final.score if final else None, grade=final.grade if final else None,
         late_days=final.late_days if final else 0, overridden=state.overridden,
         score_at_deadline=at_deadline.score if at_deadline else None,
         grade_at_deadline=at_deadline.grade if at_deadline else None,
@@ -122,61 +122,72 @@ def _live_row(key: str, student: StudentPushes | None, roster: Any, scope: Grade
     )
 
 
-def _stored_row(stored: Any, roster: Any, deadline: datetime | None) -> GradebookRow:
-    """A fresh stored standing as a row; with nothing graded, its status follows the newest push."""
-    status = stored.status
+def _stored_row(stored: Any, deadline: datetime | None) -> GradebookRow:
+    """A fresh stored standing, joined with the roster, as a row; with nothing graded, its status follows
+    the newest push. (Unpacked by position: a gradebook of 10,000 students reads 200,000 values here.)"""
+    (key, login, attempts, last, status, score, grade, days, overridden, score_at_deadline, grade_at_deadline,
+     latest_score, latest_grade, best_score, best_grade, _, github, student_id, name, email) = stored
     if status is None:
-        status = LATE if late_days(stored.last_activity, deadline) else PENDING
+        status = LATE if late_days(last, deadline) else PENDING
     return GradebookRow(
-        student=roster.github if roster else stored.login or stored.login_key,
-        student_id=roster.student_id if roster else None, name=roster.name if roster else None,
-        email=roster.email if roster else None, on_roster=roster is not None, status=status,
-        score=stored.score, grade=stored.grade, late_days=stored.late_days, overridden=stored.overridden,
-        score_at_deadline=stored.score_at_deadline, grade_at_deadline=stored.grade_at_deadline,
-        latest_score=stored.latest_score, latest_grade=stored.latest_grade, best_score=stored.best_score,
-        best_grade=stored.best_grade, attempts=stored.attempts, last_activity=stored.last_activity,
+        student=github or login or key, student_id=student_id, name=name, email=email, on_roster=github is not None,
+        status=status, score=score, grade=grade, late_days=days, overridden=overridden,
+        score_at_deadline=score_at_deadline, grade_at_deadline=grade_at_deadline, latest_score=latest_score,
+        latest_grade=latest_grade, best_score=best_score, best_grade=best_grade, attempts=attempts,
+        last_activity=last,
     )
 
 
-async def _live_rows(connection: AsyncConnection, scope: GradebookScope, roster: dict[str, Any],
+async def _live_rows(connection: AsyncConnection, scope: GradebookScope,
                      extensions: dict[str, datetime]) -> list[GradebookRow]:
+    roster = await _roster(connection)
     students = await students_of(connection, scope, extensions)
     return [_live_row(key, students.get(key), roster.get(key), scope, extensions)
             for key in sorted(set(roster) | set(students))]
 
 
-async def _stored_rows(connection: AsyncConnection, scope: GradebookScope, roster: dict[str, Any],
-                       extensions: dict[str, datetime], stored: Sequence[Any]) -> list[GradebookRow]:
-    """Fresh standings as stored; the stale ones computed live."""
-    basis = basis_of(scope)
-    by_key = {row.login_key: row for row in stored}
-    stale = [row for row in stored if not is_fresh(row, basis)]
+def _standings_with_roster(assignment_id: str, basis: str) -> Any:
+    """The assignment's stored standings with their roster entries, then the roster students with none."""
+    pushed = (select(*STANDING_COLUMNS, fresh(basis).label("fresh"), *ROSTER_COLUMNS)
+              .select_from(Standing).outerjoin(RosterStudent, RosterStudent.login_key == Standing.login_key)
+              .where(Standing.assignment_key == assignment_id))
+    has_standing = (select(Standing.id).where(Standing.assignment_key == assignment_id,
+                                              Standing.login_key == RosterStudent.login_key).exists())
+    never = (select(RosterStudent.login_key, *[null()] * (len(STANDING_COLUMNS) - 1), null(), *ROSTER_COLUMNS)
+             .where(~has_standing))
+    return union_all(pushed, never)
+
+
+async def _stored_rows(connection: AsyncConnection, scope: GradebookScope, assignment_id: str,
+                       extensions: dict[str, datetime]) -> list[GradebookRow] | None:
+    """Fresh standings as stored, the stale ones computed live; None when too many are stale."""
+    rows = (await connection.execute(_standings_with_roster(assignment_id, basis_of(scope)))).all()
+    stale = [row for row in rows if not row.fresh and row.attempts is not None]
+    if len(stale) > STALE_LIVE_LIMIT:
+        return None
     live = await students_of(connection, scope, extensions, logins_of(stale)) if stale else {}
-    stale_keys = {row.login_key for row in stale}
     deadline = scope.deadline
-    rows = []
-    for key in sorted(set(roster) | set(by_key)):
-        row = by_key.get(key)
-        if row is None or key in stale_keys:
-            rows.append(_live_row(key, live.get(key), roster.get(key), scope, extensions))
-        else:
-            rows.append(_stored_row(row, roster.get(key), extensions.get(key, deadline)))
-    return rows
+    book = []
+    for row in sorted(rows, key=itemgetter(0)):
+        if row.fresh:
+            book.append(_stored_row(row, extensions.get(row[0], deadline)))
+        else:  # stale, or never pushed
+            key = row[0]
+            roster = None if row.github is None else (row.github, row.student_id, row.name, row.email)
+            book.append(_live_row(key, live.get(key), roster, scope, extensions))
+    return book
 
 
 async def gradebook(session: AsyncSession, scope: GradebookScope, *, from_standings: bool = True) -> Gradebook:
     """Every roster student and every other student who pushed, ordered by login. `from_standings=False`
     computes every student from the pushes (what the stored standings must always equal)."""
     connection = await session.connection()  # plain rows: no ORM loading machinery
-    roster = await _roster(connection)
     extensions = await extensions_of(connection, scope)
     assignment = scope.assignment
-    if assignment is None or scope.repository is not None or not from_standings:
-        rows = await _live_rows(connection, scope, roster, extensions)
-    else:
-        stored = await stored_standings(connection, assignment.id)
-        stale = sum(not is_fresh(row, basis_of(scope)) for row in stored)
-        rows = (await _live_rows(connection, scope, roster, extensions) if stale > STALE_LIVE_LIMIT
-                else await _stored_rows(connection, scope, roster, extensions, stored))
+    rows = None
+    if assignment is not None and scope.repository is None and from_standings:
+        rows = await _stored_rows(connection, scope, assignment.id, extensions)
+    if rows is None:
+        rows = await _live_rows(connection, scope, extensions)
     return Gradebook(assignment=assignment.id if assignment else None, title=assignment.title if assignment else None,
                      deadline=assignment.deadline if assignment else None, grade_policy=scope.policy, rows=rows)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -35,12 +35,11 @@ REFRESH_BATCH = 500
 BATCHES_PER_PASS = 40  # 20,000 rows a pass; a course file edited for a larger class takes two passes
 log = logging.getLogger("grader.standings")
 
-# What the gradebook shows of a stored standing, in this order.
-STANDING_COLUMNS = (Standing.login_key, Standing.login, Standing.attempts, Standing.last_activity,
-                    Standing.version, Standing.fresh_version, Standing.basis, Standing.status, Standing.score,
-                    Standing.grade, Standing.late_days, Standing.overridden, Standing.score_at_deadline,
-                    Standing.grade_at_deadline, Standing.latest_score, Standing.latest_grade,
-                    Standing.best_score, Standing.best_grade)
+# What the gradebook shows of a stored standing, in this order (then whether it is fresh).
+STANDING_COLUMNS = (Standing.login_key, Standing.login, Standing.attempts, Standing.last_activity, Standing.status,
+                    Standing.score, Standing.grade, Standing.late_days, Standing.overridden,
+                    Standing.score_at_deadline, Standing.grade_at_deadline, Standing.latest_score,
+                    Standing.latest_grade, Standing.best_score, Standing.best_grade)
 
 
 def basis_of(scope: GradebookScope) -> str:
@@ -56,19 +55,15 @@ def basis_of(scope: GradebookScope) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def is_fresh(row: Any, basis: str) -> bool:
-    return bool(row.version == row.fresh_version and row.basis in (NOTHING_TO_COMPUTE, basis))
+def fresh(basis: str) -> ColumnElement[bool]:
+    """Whether a row's stored standing holds under `basis` (NULL, i.e. not, when never computed)."""
+    return (Standing.version == Standing.fresh_version) & Standing.basis.in_([NOTHING_TO_COMPUTE, basis])
 
 
-def _is_stale(assignment_key: str, basis: str) -> Any:
+def _is_stale(assignment_key: str, basis: str) -> ColumnElement[bool]:
     return (Standing.assignment_key == assignment_key) & or_(
         Standing.version != Standing.fresh_version, Standing.basis.is_(None),
         Standing.basis.not_in([NOTHING_TO_COMPUTE, basis]))
-
-
-async def stored_standings(connection: AsyncConnection, assignment_key: str) -> Sequence[Any]:
-    return (await connection.execute(select(*STANDING_COLUMNS)
-                                     .where(Standing.assignment_key == assignment_key))).all()
 
 
 def logins_of(rows: Sequence[Any]) -> Logins:

@@ -91,7 +91,7 @@ def upgrade() -> None:
         body = statement.format(**words)
         when = f'WHEN ({condition.format(**words)})' if condition else ''
         if postgres:
-            op.execute(f'CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {body} RETURN NULL; END; $$ '
+            op.execute(f'CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN {body} RETURN NULL; END; $$ '
                        'LANGUAGE plpgsql')
             op.execute(f'CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW {when} '
                        f'EXECUTE FUNCTION {name}()')
