@@ -81,3 +81,12 @@ def test_settings__edge_limits_are_read(tmp_path):
     assert (webhook.max_body_bytes, webhook.max_pending_bodies, webhook.pending_wait_seconds) == (5 << 20, 4, 0.5)
     assert (webhook.memory_bytes, webhook.spool_dir) == (128 * 1024, tmp_path)
     assert settings.session.lifetime_seconds == 7200
+
+
+def test_settings__workers_default_to_one_per_core_plus_one_and_standings_interval_is_read(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    settings = load_settings({"GRADER_STANDINGS_SECONDS": "0.5"})
+    assert (settings.queue.workers, settings.queue.standings_seconds) == (3, 0.5)
+    assert load_settings({"GRADER_WORKERS": "0"}).queue.workers == 0
+    with pytest.raises(SettingsError, match="GRADER_STANDINGS_SECONDS"):
+        load_settings({"GRADER_STANDINGS_SECONDS": "0"})
