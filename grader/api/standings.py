@@ -35,13 +35,6 @@ REFRESH_BATCH = 500
 BATCHES_PER_PASS = 40  # 20,000 rows a pass; a course file edited for a larger class takes two passes
 log = logging.getLogger("grader.standings")
 
-# What the gradebook shows of a stored standing, in this order (then whether it is fresh).
-STANDING_COLUMNS = (Standing.login_key, Standing.login, Standing.attempts, Standing.last_activity, Standing.status,
-                    Standing.score, Standing.grade, Standing.late_days, Standing.overridden,
-                    Standing.score_at_deadline, Standing.grade_at_deadline, Standing.latest_score,
-                    Standing.latest_grade, Standing.best_score, Standing.best_grade)
-
-
 def basis_of(scope: GradebookScope) -> str:
     """A digest of everything a standing depends on besides the student's pushes and overrides."""
     assignment = scope.assignment
