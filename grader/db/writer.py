@@ -8,6 +8,12 @@ synchronous twin of the engine over the same file (`sqlite_file_twin`): one hand
 back. On PostgreSQL (and in-memory SQLite) the same code runs on the async engine through
 `AsyncConnection.run_sync`, where each statement is a round trip to the server anyway.
 
+SQLite copies its write-ahead log back into the database file (a checkpoint, with an fsync) on the
+commit that takes the log past 1,000 pages, and that commit waits for it: one delivery in a hundred
+took five to ten times as long as the others. The writer's connections leave checkpoints to a second
+thread of their own, which runs one every `CHECKPOINT_EVERY` transactions without stopping writers
+(PASSIVE); the service's other connections still checkpoint as SQLite does.
+
 A unit of work receives an open `Connection` inside the transaction and must not commit; the
 transaction commits when it returns and rolls back when it raises.
 """
@@ -17,9 +23,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from grader.db.engine import sqlite_file_twin, write_turn
@@ -28,31 +34,63 @@ from grader.settings import DatabaseSettings
 T = TypeVar("T")
 
 
+# About SQLite's own 1,000 pages, at the ten pages a lone delivery writes.
+CHECKPOINT_EVERY = 100
+
+
 class TransactionWriter:
     def __init__(self, engine: AsyncEngine, settings: DatabaseSettings) -> None:
         self.engine = engine
-        self._twin = sqlite_file_twin(engine, settings)
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="grader-sqlite-writer") if self._twin else None
+        self._twin = sqlite_file_twin(engine, settings, connections=2)
+        if self._twin is not None:
+            event.listen(self._twin, "connect", _no_automatic_checkpoints)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="grader-sqlite-writer")
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="grader-sqlite-checkpoint")
+        self._checkpoint: asyncio.Future[None] | None = None
+        self._since_checkpoint = 0
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` in one write transaction, committed when this returns."""
+        if self._twin is None:
+            async with write_turn(self.engine), self.engine.begin() as connection:
+                return await connection.run_sync(work)
         async with write_turn(self.engine):
-            if self._twin is None or self._thread is None:
-                async with self.engine.begin() as connection:
-                    return await connection.run_sync(work)
             future = asyncio.get_running_loop().run_in_executor(self._thread, self._in_thread, work)
             try:
-                return await asyncio.shield(future)
+                result = await asyncio.shield(future)
             finally:
                 if not future.done():  # cancelled: the file is handed over only once the thread is done
                     await asyncio.wait([future])
+        self._after_commit()
+        return result
 
     def _in_thread(self, work: Callable[[Connection], T]) -> T:
         assert self._twin is not None
         with self._twin.begin() as connection:
             return work(connection)
 
+    def _after_commit(self) -> None:
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= CHECKPOINT_EVERY and (self._checkpoint is None or self._checkpoint.done()):
+            self._since_checkpoint = 0
+            self._checkpoint = asyncio.get_running_loop().run_in_executor(self._checkpointer, self._copy_log_back)
+
+    def _copy_log_back(self) -> None:
+        assert self._twin is not None
+        connection = self._twin.raw_connection()  # outside any transaction: a checkpoint takes no write lock
+        try:
+            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+        finally:
+            connection.close()
+
     async def close(self) -> None:
-        if self._twin is not None and self._thread is not None:
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
+        if self._twin is not None:
             await asyncio.get_running_loop().run_in_executor(self._thread, self._twin.dispose)
-            self._thread.shutdown()
+        self._thread.shutdown()
+        self._checkpointer.shutdown()
+
+
+def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")

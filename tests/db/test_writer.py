@@ -11,8 +11,10 @@ from sqlalchemy import Connection, func, select
 from grader.db.engine import make_engine
 from grader.db.errors import DatabaseReplacedError
 from grader.db.models import Base, Repository
+from grader.db import writer as writer_module
 from grader.db.writer import TransactionWriter
 from grader.settings import DatabaseSettings
+from tests.support.polling import eventually
 from tests.support.statements import recorded_statements
 
 
@@ -80,3 +82,29 @@ async def test_writer__refuses_a_sqlite_file_replaced_under_it(tmp_path: Path):
     finally:
         await writer.close()
         await engine.dispose()
+
+
+async def test_writer__leaves_checkpoints_to_its_own_thread_every_so_many_transactions(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(writer_module, "CHECKPOINT_EVERY", 3)
+    engine = await _sqlite_file(tmp_path / "w.db")
+    writer = TransactionWriter(engine, DatabaseSettings(url=str(engine.url)))
+    database_file = tmp_path / "w.db"
+    try:
+        before = database_file.stat().st_size
+        await writer.run(_add_repository(1))
+        assert await writer.run(_automatic_checkpoint_pages) == 0  # its commits never wait for a checkpoint
+        assert database_file.stat().st_size == before  # the new pages are still only in the log
+
+        await writer.run(_add_repository(2))  # the third transaction
+
+        async def copied_back() -> bool:
+            return database_file.stat().st_size > before
+
+        await eventually(copied_back, what="the log copied back into the database file")
+    finally:
+        await writer.close()
+        await engine.dispose()
+
+
+def _automatic_checkpoint_pages(connection: Connection) -> int:
+    return connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
