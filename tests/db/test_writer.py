@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, func, select
 
+from grader.db import writer as writer_module
 from grader.db.engine import make_engine
 from grader.db.errors import DatabaseReplacedError
 from grader.db.models import Base, Repository
-from grader.db import writer as writer_module
 from grader.db.writer import TransactionWriter
 from grader.settings import DatabaseSettings
 from tests.support.polling import eventually
