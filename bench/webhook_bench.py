@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -53,14 +54,18 @@ app = Litestar([receive])
 '''
 
 
-def raw_requests(count: int, port: int, phase: str) -> list[bytes]:
-    """`count` distinct deliveries (new delivery ids and head SHAs), spread over 500 pull requests."""
+_BATCHES = itertools.count()
+
+
+def raw_requests(count: int, port: int) -> list[bytes]:
+    """`count` deliveries never sent before by this run (new delivery ids and head SHAs, also on a
+    PostgreSQL database that every variant shares), spread over 500 pull requests."""
     requests = []
-    offset = {"warmup": 0, "saturate": 10**6, "rate": 2 * 10**6, "loaded": 3 * 10**6}[phase]
-    for index in range(offset, offset + count):
-        payload = pull_request_payload(sha=f"{os.getpid():08x}{index:032x}", number=1 + index % 500,
+    batch = next(_BATCHES)
+    for index in range(count):
+        payload = pull_request_payload(sha=f"{os.getpid():08x}{batch:08x}{index:024x}", number=1 + index % 500,
                                        login=f"student{index % 500}")
-        body, headers = signed_delivery(payload, secret=SECRET, delivery_id=f"bench-{os.getpid()}-{index}")
+        body, headers = signed_delivery(payload, secret=SECRET, delivery_id=f"bench-{os.getpid()}-{batch}-{index}")
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         requests.append((f"POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n{head}"
                          f"content-length: {len(body)}\r\n\r\n").encode() + body)
@@ -169,7 +174,7 @@ async def api_under_load(port: int, token: str, args: argparse.Namespace) -> tup
     idle = await api_latencies(port, token, None, 200)
     done = asyncio.Event()
     loaded = asyncio.create_task(api_latencies(port, token, done, 0))
-    latencies, statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port, "loaded"), args.rate)
+    latencies, statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port), args.rate)
     done.set()
     return {"api_idle_p95_ms": round(percentile(idle, 0.95) * 1000, 2),
             "api_loaded_p95_ms": round(percentile(await loaded, 0.95) * 1000, 2),
@@ -182,9 +187,9 @@ async def measure(kind: str, tree: Path, args: argparse.Namespace, workdir: Path
     process, port = start_server(kind, tree, url, workdir)
     api: dict[str, float] = {}
     try:
-        await saturate(port, raw_requests(200, port, "warmup"), 8)  # warm-up: imports, caches, the schema, the pool
-        throughput, statuses = await saturate(port, raw_requests(args.requests, port, "saturate"), args.connections)
-        latencies, rate_statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port, "rate"),
+        await saturate(port, raw_requests(200, port), 8)  # warm-up: imports, caches, the schema, the pool
+        throughput, statuses = await saturate(port, raw_requests(args.requests, port), args.connections)
+        latencies, rate_statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port),
                                                     args.rate)
         if token:
             api, api_statuses = await api_under_load(port, token, args)
