@@ -163,10 +163,10 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     guard = None if database in (None, "", ":memory:") else SqliteFile(Path(str(database)))
     if guard is not None:
         _sqlite_files[engine.sync_engine] = guard
-    tune_sqlite_connections(engine.sync_engine, busy_timeout_ms, guard)
+    _tune_connections(engine.sync_engine, busy_timeout_ms, guard)
 
 
-def tune_sqlite_connections(engine: Engine, busy_timeout_ms: int, guard: SqliteFile | None) -> None:
+def _tune_connections(engine: Engine, busy_timeout_ms: int, guard: SqliteFile | None) -> None:
     """Pragmas on every new connection of `engine`, and BEGIN IMMEDIATE for its writing transactions;
     `guard`: the file the connections must still be writing to (None: an in-memory database)."""
 
@@ -204,5 +204,5 @@ def sqlite_file_twin(engine: AsyncEngine, settings: DatabaseSettings, connection
         return None
     twin = create_engine(engine.url.set(drivername="sqlite+pysqlite"), echo=settings.echo, pool_size=connections,
                          max_overflow=0)
-    tune_sqlite_connections(twin, settings.sqlite_busy_timeout_ms, guard)
+    _tune_connections(twin, settings.sqlite_busy_timeout_ms, guard)
     return twin

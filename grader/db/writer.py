@@ -1,8 +1,8 @@
 """Write transactions written as plain synchronous SQLAlchemy code, run at the cost of one hand-over.
 
 aiosqlite runs each call of a connection in its own thread and hands the result back to the event
-loop: a cursor, its execution, its rows and its closing are four hand-overs, some thirty for a
-transaction of seven statements, and each is a thread wake-up that a loaded machine delays. So on a
+loop: a cursor, its execution, its rows and its closing are four hand-overs, and a delivery's
+transaction made 28 of them, each a thread wake-up that a loaded machine delays. So on a
 SQLite file a transaction of `TransactionWriter` runs whole in one thread of its own, on a
 synchronous twin of the engine over the same file (`sqlite_file_twin`): one hand-over there and one
 back. On PostgreSQL (and in-memory SQLite) the same code runs on the async engine through
@@ -21,6 +21,7 @@ transaction commits when it returns and rolls back when it raises.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -29,9 +30,11 @@ from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from grader.db.engine import sqlite_file_twin, write_turn
+from grader.db.errors import first_line
 from grader.settings import DatabaseSettings
 
 T = TypeVar("T")
+log = logging.getLogger("grader.db")
 
 
 # About SQLite's own 1,000 pages, at the ten pages a lone delivery writes.
@@ -77,11 +80,14 @@ class TransactionWriter:
 
     def _copy_log_back(self) -> None:
         assert self._twin is not None
-        connection = self._twin.raw_connection()  # outside any transaction: a checkpoint takes no write lock
         try:
-            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-        finally:
-            connection.close()
+            connection = self._twin.raw_connection()  # outside any transaction: it takes no write lock
+            try:
+                connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+            finally:
+                connection.close()
+        except Exception as exc:  # the next one copies what this one could not; other connections checkpoint too
+            log.warning("checkpoint failed", extra={"error_type": type(exc).__name__, "error": first_line(exc)})
 
     async def close(self) -> None:
         if self._checkpoint is not None:
