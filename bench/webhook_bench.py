@@ -4,9 +4,10 @@ Compares, in the same run and on the same machine, with a bare Litestar endpoint
 body (the floor of the web stack), and optionally with `grader serve` of another checkout
 (`--baseline-tree`), and reports per variant:
   - saturation throughput (deliveries/s) with a fixed number of keep-alive connections;
-  - p50/p99 latency at a fixed offered rate (open loop, default 200 deliveries/s);
+  - p50/p99 latency at a fixed offered rate (open loop, default 200 deliveries/s), deliveries alone, as
+    the bare endpoint gets them;
   - for grader: the p95 of `GET /api/submissions?limit=50` on the idle server and while the fixed
-    rate of deliveries comes in (one request at a time, alongside).
+    rate of deliveries comes in again (one request at a time, alongside), and the deliveries' p99 then.
 
 The variants run in rounds (default 5), each on a fresh server and database, the order rotated every
 round so that neither always runs first or last on a machine whose load changes; it prints each
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -52,14 +54,18 @@ app = Litestar([receive])
 '''
 
 
-def raw_requests(count: int, port: int, phase: str) -> list[bytes]:
-    """`count` distinct deliveries (new delivery ids and head SHAs), spread over 500 pull requests."""
+_BATCHES = itertools.count()
+
+
+def raw_requests(count: int, port: int) -> list[bytes]:
+    """`count` deliveries never sent before by this run (new delivery ids and head SHAs, also on a
+    PostgreSQL database that every variant shares), spread over 500 pull requests."""
     requests = []
-    offset = {"warmup": 0, "saturate": 10**6, "rate": 2 * 10**6}[phase]
-    for index in range(offset, offset + count):
-        payload = pull_request_payload(sha=f"{os.getpid():08x}{index:032x}", number=1 + index % 500,
+    batch = next(_BATCHES)
+    for index in range(count):
+        payload = pull_request_payload(sha=f"{os.getpid():08x}{batch:08x}{index:024x}", number=1 + index % 500,
                                        login=f"student{index % 500}")
-        body, headers = signed_delivery(payload, secret=SECRET, delivery_id=f"bench-{os.getpid()}-{index}")
+        body, headers = signed_delivery(payload, secret=SECRET, delivery_id=f"bench-{os.getpid()}-{batch}-{index}")
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         requests.append((f"POST /webhooks/github HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n{head}"
                          f"content-length: {len(body)}\r\n\r\n").encode() + body)
@@ -162,24 +168,32 @@ async def api_latencies(port: int, token: str, until: asyncio.Event | None, coun
     return timings
 
 
+async def api_under_load(port: int, token: str, args: argparse.Namespace) -> tuple[dict[str, float], list[int]]:
+    """The API's p95 idle, then alongside the fixed rate of new deliveries (and their p99 meanwhile)."""
+    await api_latencies(port, token, None, 20)  # warm-up
+    idle = await api_latencies(port, token, None, 200)
+    done = asyncio.Event()
+    loaded = asyncio.create_task(api_latencies(port, token, done, 0))
+    latencies, statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port), args.rate)
+    done.set()
+    return {"api_idle_p95_ms": round(percentile(idle, 0.95) * 1000, 2),
+            "api_loaded_p95_ms": round(percentile(await loaded, 0.95) * 1000, 2),
+            "p99_with_api_ms": round(percentile(latencies, 0.99) * 1000, 2)}, statuses
+
+
 async def measure(kind: str, tree: Path, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     url = args.database_url or f"sqlite+aiosqlite:///{workdir}/{kind}-{time.monotonic_ns()}.db"
     token = api_token(tree, url, workdir) if kind != "bare" else ""
     process, port = start_server(kind, tree, url, workdir)
     api: dict[str, float] = {}
     try:
-        await saturate(port, raw_requests(200, port, "warmup"), 8)  # warm-up: imports, caches, the schema, the pool
-        throughput, statuses = await saturate(port, raw_requests(args.requests, port, "saturate"), args.connections)
-        if token:
-            await api_latencies(port, token, None, 20)  # warm-up
-            api["api_idle_p95_ms"] = round(percentile(await api_latencies(port, token, None, 200), 0.95) * 1000, 2)
-        done = asyncio.Event()
-        loaded = asyncio.create_task(api_latencies(port, token, done, 0)) if token else None
-        latencies, rate_statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port, "rate"),
+        await saturate(port, raw_requests(200, port), 8)  # warm-up: imports, caches, the schema, the pool
+        throughput, statuses = await saturate(port, raw_requests(args.requests, port), args.connections)
+        latencies, rate_statuses = await fixed_rate(port, raw_requests(int(args.rate * args.seconds), port),
                                                     args.rate)
-        done.set()
-        if loaded is not None:
-            api["api_loaded_p95_ms"] = round(percentile(await loaded, 0.95) * 1000, 2)
+        if token:
+            api, api_statuses = await api_under_load(port, token, args)
+            rate_statuses += api_statuses
     finally:
         process.terminate()
         process.wait()
@@ -205,6 +219,7 @@ def summary(runs: dict[str, list[dict[str, float]]]) -> dict[str, object]:
         "grader/bare throughput": _ratios(runs, "grader", "bare", "throughput_per_s"),
         "grader/bare p99 at the fixed rate": _ratios(runs, "grader", "bare", "p99_ms"),
         "grader API p95 loaded/idle": _ratios(runs, "grader", "grader", "api_loaded_p95_ms", "api_idle_p95_ms"),
+        "grader p99 with the API alongside / bare p99": _ratios(runs, "grader", "bare", "p99_with_api_ms", "p99_ms"),
     }
     if "baseline" in runs:
         ratios.update({
@@ -212,6 +227,8 @@ def summary(runs: dict[str, list[dict[str, float]]]) -> dict[str, object]:
             "baseline/bare p99 at the fixed rate": _ratios(runs, "baseline", "bare", "p99_ms"),
             "baseline API p95 loaded/idle": _ratios(runs, "baseline", "baseline", "api_loaded_p95_ms",
                                                     "api_idle_p95_ms"),
+            "baseline p99 with the API alongside / bare p99": _ratios(runs, "baseline", "bare", "p99_with_api_ms",
+                                                                      "p99_ms"),
             "grader/baseline throughput": _ratios(runs, "grader", "baseline", "throughput_per_s"),
         })
     return {"medians": medians,

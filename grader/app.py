@@ -35,6 +35,7 @@ from grader.dashboard.controller import DASHBOARD_CONTROLLERS, HOME_PATH
 from grader.db.engine import check_database_file, make_engine, make_read_sessionmaker, make_sessionmaker
 from grader.db.errors import DatabaseReplacedError, first_line, is_unavailable
 from grader.db.session import DbSession, provide_db_session
+from grader.db.writer import TransactionWriter
 from grader.github.client import GitHubClient
 from grader.grading.rubric import Rubric, RubricSet
 from grader.pipeline import bind_processor, load_processor, prepare_host
@@ -116,9 +117,10 @@ def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database)
         sessionmaker, read_sessionmaker = make_sessionmaker(engine), make_read_sessionmaker(engine)
+        writer = TransactionWriter(engine, settings.database)
         app.state.update(settings=settings, rubric=rubric_set.default, rubrics=rubric_set, engine=engine,
                          sessionmaker=sessionmaker, read_sessionmaker=read_sessionmaker,
-                         intake=IntakeBatcher(engine, sessionmaker, retry_attempts=settings.database.retry_attempts,
+                         intake=IntakeBatcher(writer, retry_attempts=settings.database.retry_attempts,
                                               course=settings.course),
                          pending_bodies=PendingBodies(settings.webhook.max_pending_bodies,
                                                       settings.webhook.max_pending_per_client,
@@ -140,6 +142,7 @@ def create_app(settings: Settings, rubrics: Rubric | RubricSet, *, workers: bool
             if running is not None:
                 await running
             await keeping
+            await writer.close()
             await engine.dispose()
 
     return Litestar(

@@ -23,6 +23,7 @@ from grader.course.config import Course, load_course
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Base
 from grader.db.schema import upgrade_to_head
+from grader.db.writer import TransactionWriter
 from grader.grading.rubric import Rubric, RubricSet
 from grader.grading.rubric_loader import load_checked_rubric, load_rubric_set
 from grader.settings import (
@@ -151,6 +152,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(engine)
+
+
+@pytest.fixture
+async def writer(engine: AsyncEngine) -> AsyncIterator[TransactionWriter]:
+    """The intake's writer on the suite's database (on a SQLite file: in a thread, on a twin engine)."""
+    writer = TransactionWriter(engine, DatabaseSettings(url=str(engine.url)))
+    try:
+        yield writer
+    finally:
+        await writer.close()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -160,17 +160,22 @@ def check_database_file(engine: AsyncEngine) -> None:
 
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     database = make_url(engine.url).database
-    is_memory = database in (None, "", ":memory:")
-    guard = None if is_memory else SqliteFile(Path(str(database)))
+    guard = None if database in (None, "", ":memory:") else SqliteFile(Path(str(database)))
     if guard is not None:
         _sqlite_files[engine.sync_engine] = guard
+    _tune_connections(engine.sync_engine, busy_timeout_ms, guard)
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _tune_connections(engine: Engine, busy_timeout_ms: int, guard: SqliteFile | None) -> None:
+    """Pragmas on every new connection of `engine`, and BEGIN IMMEDIATE for its writing transactions;
+    `guard`: the file the connections must still be writing to (None: an in-memory database)."""
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver, so that "begin" below decides how it starts.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not is_memory:
+        if guard is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable across a crash of the process in WAL mode; only power loss can
             # drop the last commits.
@@ -181,9 +186,23 @@ def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         if guard is not None:
             guard.connected()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if guard is not None:
             guard.check()
         reads_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+
+
+def sqlite_file_twin(engine: AsyncEngine, settings: DatabaseSettings, connections: int) -> Engine | None:
+    """A synchronous engine (the standard library's sqlite3 driver) on the SQLite file of `engine`,
+    tuned the same way and refusing the same replaced file, with a pool of `connections` (one per
+    thread that uses it); None for PostgreSQL or an in-memory database, which another engine could
+    not share."""
+    guard = _sqlite_files.get(engine.sync_engine)
+    if guard is None:
+        return None
+    twin = create_engine(engine.url.set(drivername="sqlite+pysqlite"), echo=settings.echo, pool_size=connections,
+                         max_overflow=0)
+    _tune_connections(twin, settings.sqlite_busy_timeout_ms, guard)
+    return twin

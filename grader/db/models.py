@@ -64,6 +64,21 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # SQLite's own text, as SQLAlchemy's DATETIME writes it ("YYYY-MM-DD HH:MM:SS.ffffff"), in one C
+        # call instead of this decorator's step and then the driver type's (a delivery writes eight).
+        def format_utc(value: Any) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return str(value.astimezone(UTC).isoformat(" ", "microseconds")[:26])
+
+        return format_utc
+
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)

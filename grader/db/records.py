@@ -4,7 +4,8 @@ The webhook intake and the workflow reports both come here, so a report and a we
 push meet on the same rows. Writes are INSERT … ON CONFLICT DO NOTHING (or, for what the webhook says
 is newest, DO UPDATE), in key order, so duplicates racing each other create nothing twice and
 concurrent transactions on PostgreSQL lock rows in the same order. A batch of any size costs a few
-multi-row Core statements, built once per dialect.
+multi-row Core statements, built once per dialect; nothing just written is read back (RETURNING says
+it). The functions are synchronous, for `grader.db.writer.TransactionWriter` or `run_sync`.
 
 A pull request's head is the push GitHub says is newest (the payload's `pull_request.updated_at`),
 not the delivery that arrived last: an older push delivered late never moves the head back, and a
@@ -18,9 +19,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, case, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Result,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from grader.db.dialect import insert_for
 from grader.db.models import Base
@@ -92,7 +107,6 @@ class _Statements:
     upsert_pull_requests: Insert  # the webhook's word on a PR's newest head wins, if it is newer
     new_pull_requests: Insert  # a workflow report never moves a PR's head
     pull_requests_by_key: Select[tuple[int, int, int]]
-    locked_heads: Select[tuple[int, int, int, str]]
     new_submissions: Insert
     submissions_by_key: Select[tuple[int, str, int]]
 
@@ -102,32 +116,43 @@ def _statements(dialect: str) -> _Statements:
     def insert(table: Table) -> postgresql.Insert | sqlite.Insert:
         return insert_for(dialect, table)
 
-    pull_requests = insert(PULL_REQUESTS)
+    repository_columns = (REPOSITORIES.c.github_id, REPOSITORIES.c.id, REPOSITORIES.c.full_name,
+                          REPOSITORIES.c.installation_id)
     pr_columns = (PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number, PULL_REQUESTS.c.id)
     keys = tuple_(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).in_(bindparam("keys", expanding=True))
-    newer = _newer(pull_requests.excluded.head_updated_at)
     return _Statements(
-        repositories_by_github_id=select(REPOSITORIES.c.github_id, REPOSITORIES.c.id, REPOSITORIES.c.full_name,
-                                         REPOSITORIES.c.installation_id)
+        repositories_by_github_id=select(*repository_columns)
         .where(REPOSITORIES.c.github_id.in_(bindparam("github_ids", expanding=True))),
-        new_repositories=insert(REPOSITORIES).on_conflict_do_nothing(index_elements=["github_id"]),
+        new_repositories=insert(REPOSITORIES).on_conflict_do_nothing(index_elements=["github_id"])
+        .returning(*repository_columns),
         update_repository=update(REPOSITORIES).where(REPOSITORIES.c.id == bindparam("repository_row"))
         .values(full_name=bindparam("new_full_name"), installation_id=bindparam("new_installation_id")),
-        upsert_pull_requests=pull_requests.on_conflict_do_update(
-            index_elements=["repository_id", "number"],
-            set_={name: case((newer, getattr(pull_requests.excluded, name)), else_=PULL_REQUESTS.c[name])
-                  for name in ("latest_head_sha", "head_updated_at", "title")}
-            | {"updated_at": pull_requests.excluded.updated_at},
-        ).returning(*pr_columns, PULL_REQUESTS.c.latest_head_sha),
-        new_pull_requests=insert(PULL_REQUESTS).on_conflict_do_nothing(index_elements=["repository_id", "number"]),
+        upsert_pull_requests=_upsert_pull_requests(insert(PULL_REQUESTS)),
+        new_pull_requests=insert(PULL_REQUESTS).on_conflict_do_nothing(index_elements=["repository_id", "number"])
+        .returning(*pr_columns),
         pull_requests_by_key=select(*pr_columns).where(keys),
-        locked_heads=select(*pr_columns, PULL_REQUESTS.c.latest_head_sha).where(keys)
-        .order_by(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number).with_for_update(),
         new_submissions=insert(SUBMISSIONS).on_conflict_do_nothing(index_elements=["pull_request_id", "head_sha"])
         .returning(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha, SUBMISSIONS.c.id),
         submissions_by_key=select(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha, SUBMISSIONS.c.id)
         .where(tuple_(SUBMISSIONS.c.pull_request_id, SUBMISSIONS.c.head_sha).in_(bindparam("keys", expanding=True))),
     )
+
+
+def _upsert_pull_requests(pull_requests: postgresql.Insert | sqlite.Insert) -> Insert:
+    """Insert new PRs; of an existing one, take the head and title only from a newer push, and stamp
+    `updated_at` only when the head moves to another SHA. RETURNING sees only the row as it is after the
+    statement, so that stamp, equal to this write's time, is how the writer tells a head that moved (or a
+    new PR) from one that stayed, without reading the heads first."""
+    excluded = pull_requests.excluded
+    newer = _newer(excluded.head_updated_at)
+    moves = and_(newer, PULL_REQUESTS.c.latest_head_sha != excluded.latest_head_sha)
+    return pull_requests.on_conflict_do_update(
+        index_elements=["repository_id", "number"],
+        set_={name: case((newer, getattr(excluded, name)), else_=PULL_REQUESTS.c[name])
+              for name in ("latest_head_sha", "head_updated_at", "title")}
+        | {"updated_at": case((moves, excluded.updated_at), else_=PULL_REQUESTS.c.updated_at)},
+    ).returning(PULL_REQUESTS.c.repository_id, PULL_REQUESTS.c.number, PULL_REQUESTS.c.id,
+                PULL_REQUESTS.c.latest_head_sha, PULL_REQUESTS.c.updated_at)
 
 
 def _newer(pushed_at: ColumnElement[datetime | None]) -> ColumnElement[bool]:
@@ -142,8 +167,8 @@ def _age(record: PushRecord) -> tuple[bool, datetime]:
     return record.updated_at is None, record.updated_at or datetime.min.replace(tzinfo=UTC)
 
 
-async def store_pushes(connection: AsyncConnection, records: Sequence[PushRecord], now: datetime, *,
-                       authoritative: bool, known: dict[int, KnownRepository] | None = None) -> StoredPushes:
+def store_pushes(connection: Connection, records: Sequence[PushRecord], now: datetime, *,
+                 authoritative: bool, known: dict[int, KnownRepository] | None = None) -> StoredPushes:
     """Find or create the rows of each record in the caller's open transaction.
 
     `authoritative` (the webhook): a repository's name and installation, and a PR's newest head and
@@ -154,12 +179,11 @@ async def store_pushes(connection: AsyncConnection, records: Sequence[PushRecord
     in `repositories`, for the caller to remember once the transaction has committed.
     """
     sql = _statements(connection.dialect.name)
-    repositories = await _repository_rows(connection, sql, records, now, authoritative, known or {})
+    repositories = _repository_rows(connection, sql, records, now, authoritative, known or {})
     repository_ids = {github_id: row.id for github_id, row in repositories.items()}
-    pull_request_ids, heads, moved = await _pull_request_ids(connection, sql, records, repository_ids, now,
-                                                             authoritative)
+    pull_request_ids, heads, moved = _pull_request_ids(connection, sql, records, repository_ids, now, authoritative)
     keys = [(pull_request_ids[index], record.head_sha) for index, record in enumerate(records)]
-    submissions, created = await _submissions(connection, sql, records, keys, now)
+    submissions, created = _submissions(connection, sql, records, keys, now)
     return StoredPushes(pull_request_ids, [submissions[key] for key in keys], created, heads, moved, repositories)
 
 
@@ -168,9 +192,8 @@ def _repository_values(record: PushRecord) -> dict[str, object]:
             "installation_id": record.installation_id}
 
 
-async def _repository_rows(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
-                           now: datetime, authoritative: bool,
-                           cached: dict[int, KnownRepository]) -> dict[int, KnownRepository]:
+def _repository_rows(connection: Connection, sql: _Statements, records: Sequence[PushRecord], now: datetime,
+                     authoritative: bool, cached: dict[int, KnownRepository]) -> dict[int, KnownRepository]:
     """GitHub repository id → our row. Read before writing: every push of a course hits the same
     repository row, and an upsert would lock it, queueing a course's deliveries behind each other;
     rows the caller already knows are not read at all."""
@@ -178,31 +201,31 @@ async def _repository_rows(connection: AsyncConnection, sql: _Statements, record
     known = {github_id: cached[github_id] for github_id in latest if github_id in cached}
     unknown = sorted(set(latest) - set(known))
     if unknown:
-        known.update(await _known_repositories(connection, sql, unknown))
+        known.update(_known_repositories(connection.execute(sql.repositories_by_github_id, {"github_ids": unknown})))
     missing = sorted(set(latest) - set(known))
     if missing:
-        await connection.execute(sql.new_repositories, [
-            {**_repository_values(latest[github_id]), "created_at": now} for github_id in missing])
-        known.update(await _known_repositories(connection, sql, missing))
+        known.update(_known_repositories(connection.execute(sql.new_repositories, [
+            {**_repository_values(latest[github_id]), "created_at": now} for github_id in missing])))
+    raced = sorted(set(latest) - set(known))  # created by a concurrent transaction since the read
+    if raced:
+        known.update(_known_repositories(connection.execute(sql.repositories_by_github_id, {"github_ids": raced})))
     for github_id, row in known.items():
         record = latest[github_id]
         if authoritative and (row.full_name, row.installation_id) != (record.repository, record.installation_id):
-            await connection.execute(sql.update_repository, {
+            connection.execute(sql.update_repository, {
                 "repository_row": row.id, "new_full_name": record.repository,
                 "new_installation_id": record.installation_id})
             known[github_id] = KnownRepository(row.id, record.repository, record.installation_id)
     return known
 
 
-async def _known_repositories(connection: AsyncConnection, sql: _Statements,
-                              github_ids: list[int]) -> dict[int, KnownRepository]:
-    rows = await connection.execute(sql.repositories_by_github_id, {"github_ids": github_ids})
+def _known_repositories(rows: Result[tuple[int, int, str, int | None]]) -> dict[int, KnownRepository]:
     return {row.github_id: KnownRepository(row.id, row.full_name, row.installation_id) for row in rows}
 
 
-async def _pull_request_ids(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
-                            repository_ids: dict[int, int], now: datetime,
-                            authoritative: bool) -> tuple[list[int], dict[int, str], set[int]]:
+def _pull_request_ids(connection: Connection, sql: _Statements, records: Sequence[PushRecord],
+                      repository_ids: dict[int, int], now: datetime,
+                      authoritative: bool) -> tuple[list[int], dict[int, str], set[int]]:
     """Each PR written once (its newest record by GitHub's time, the last one on a tie); returns the PR
     id of every record, each PR's head afterwards and the PRs whose head moved (webhook only)."""
     latest: dict[tuple[int, int], PushRecord] = {}
@@ -216,25 +239,25 @@ async def _pull_request_ids(connection: AsyncConnection, sql: _Statements, recor
     heads: dict[int, str] = {}
     moved: set[int] = set()
     if authoritative:
-        before = {(row.repository_id, row.number): row.latest_head_sha
-                  for row in await connection.execute(sql.locked_heads, {"keys": sorted(latest)})}
-        rows = list(await connection.execute(sql.upsert_pull_requests, values))
+        rows = list(connection.execute(sql.upsert_pull_requests, values))
         heads = {row.id: row.latest_head_sha for row in rows}
-        moved = {row.id for row in rows if before.get((row.repository_id, row.number)) != row.latest_head_sha}
+        moved = {row.id for row in rows if row.updated_at == now}
     else:
-        await connection.execute(sql.new_pull_requests, values)
-        rows = list(await connection.execute(sql.pull_requests_by_key, {"keys": sorted(latest)}))
+        rows = list(connection.execute(sql.new_pull_requests, values))
+        existing = sorted(set(latest) - {(row.repository_id, row.number) for row in rows})
+        if existing:
+            rows += connection.execute(sql.pull_requests_by_key, {"keys": existing})
     ids = {(row.repository_id, row.number): row.id for row in rows}
     return [ids[(repository_ids[record.repository_id], record.pr_number)] for record in records], heads, moved
 
 
-async def _submissions(connection: AsyncConnection, sql: _Statements, records: Sequence[PushRecord],
-                       keys: list[SubmissionKey], now: datetime) -> tuple[dict[SubmissionKey, int], set[int]]:
+def _submissions(connection: Connection, sql: _Statements, records: Sequence[PushRecord],
+                 keys: list[SubmissionKey], now: datetime) -> tuple[dict[SubmissionKey, int], set[int]]:
     """(PR id, head SHA) → submission id for every record, and the ids this call created."""
     first: dict[SubmissionKey, PushRecord] = {}
     for key, record in zip(keys, records, strict=True):
         first.setdefault(key, record)
-    rows = await connection.execute(sql.new_submissions, [
+    rows = connection.execute(sql.new_submissions, [
         {"pull_request_id": key[0], "head_sha": key[1], "author_login": record.author_login,
          "received_at": record.received_at or now, "delivery_id": record.delivery_id,
          "assignment_id": record.assignment_id} for key, record in sorted(first.items())])
@@ -242,6 +265,6 @@ async def _submissions(connection: AsyncConnection, sql: _Statements, records: S
     created = set(ids.values())
     known_before = sorted(set(first) - set(ids))
     if known_before:
-        rows = await connection.execute(sql.submissions_by_key, {"keys": known_before})
+        rows = connection.execute(sql.submissions_by_key, {"keys": known_before})
         ids.update({(row.pull_request_id, row.head_sha): row.id for row in rows})
     return ids, created

@@ -1,7 +1,8 @@
 """Every job is created here: grading a push, grading again on request, publishing a result.
 
 Each function writes in the caller's open transaction, so a job is queued exactly when the rows it
-is about are stored, or not at all.
+is about are stored, or not at all; each but `enqueue_pushes` marks its session so that the job bell
+rings once that transaction commits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, select, update
+from sqlalchemy import Connection, Insert, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.dialect import insert_for
@@ -47,24 +48,27 @@ def _grading_values(submission_id: int, queued: bool, now: datetime) -> dict[str
             "finished_at": None if queued else now, "last_error": None if queued else SUPERSEDED}
 
 
-async def enqueue_pushes(session: AsyncSession, ordered: Sequence[int], newest: dict[int, int],
-                         now: datetime) -> tuple[dict[int, int], int]:
+def enqueue_pushes(connection: Connection, ordered: Sequence[int], newest: dict[int, int],
+                   now: datetime) -> tuple[dict[int, int], int]:
     """Grading jobs for pushed submissions (`ordered`, in push order), several in one statement.
 
     The queued grading jobs of the pull requests pushed to (`newest`: pull request → its newest
     submission) are cancelled first; then only each PR's newest submission is queued, and an older
     one of the same batch gets its job already cancelled. Returns (submission → job, cancelled jobs).
+    Synchronous (the intake's transaction runs whole in one thread on SQLite), so no session marks it:
+    the caller rings the job bell once the transaction has committed.
     """
     if not ordered:
         return {}, 0
-    connection = await session.connection()
-    note_queued(session)
-    cancelled = await connection.execute(_cancel_queued(), {"pull_request_ids": sorted(newest), "now": now})
+    cancelled = 0
+    if newest:
+        cancelled = affected_rows(connection.execute(_cancel_queued(), {"pull_request_ids": sorted(newest),
+                                                                        "now": now}))
     latest = set(newest.values())
-    rows = await connection.execute(_insert_jobs(connection.dialect.name),
-                                    [_grading_values(submission_id, submission_id in latest, now)
-                                     for submission_id in ordered])
-    return {row.submission_id: row.id for row in rows}, affected_rows(cancelled)
+    rows = connection.execute(_insert_jobs(connection.dialect.name),
+                              [_grading_values(submission_id, submission_id in latest, now)
+                               for submission_id in ordered])
+    return {row.submission_id: row.id for row in rows}, cancelled
 
 
 async def enqueue_regrade(session: AsyncSession, submission_id: int) -> tuple[Job, bool] | None:

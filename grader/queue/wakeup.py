@@ -7,7 +7,9 @@ Two ways a new job reaches a sleeping worker:
   `JobBell` rings (a marked session that rolls back rings nothing);
 - from another process on PostgreSQL: migration 0005 makes every insert into `jobs` send
   `NOTIFY grader_jobs`, delivered at commit; `listen_for_jobs` holds one connection that LISTENs and
-  rings the bell.
+  rings the bell. When that connection is lost (PostgreSQL restarted, the backend terminated, the
+  connection closed by the server) the listener logs it and connects again, waiting longer after each
+  failure; once it listens again it rings once, for the jobs queued while nobody listened.
 
 A worker still looks at the table after `poll_seconds` without a ring (a job whose `run_after` has
 come, a lease that expired, a notification lost with its connection), so a ring is an optimisation,
@@ -21,6 +23,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -83,18 +86,76 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 @contextlib.asynccontextmanager
-async def listen_for_jobs(engine: AsyncEngine) -> AsyncIterator[None]:
-    """On PostgreSQL, ring the bell on every `NOTIFY grader_jobs` for the length of the block (one
-    connection held). Anywhere else, or if listening fails, nothing: the workers poll."""
+async def listen_for_jobs(engine: AsyncEngine, *, first_retry_seconds: float = 0.1, max_retry_seconds: float = 30.0,
+                          check_seconds: float = 30.0) -> AsyncIterator[None]:
+    """On PostgreSQL, ring the bell on every `NOTIFY grader_jobs` for the length of the block, holding
+    one connection, and connect again whenever it is lost (after `first_retry_seconds`, doubling up to
+    `max_retry_seconds` while connecting fails). `check_seconds`: how often a quiet connection is asked
+    whether it still answers (a connection dropped without a word is noticed then). Anywhere else,
+    nothing: the workers poll."""
     if engine.dialect.name != "postgresql":
         yield
         return
-    bell = bell_for(engine)
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            connection = await stack.enter_async_context(engine.connect())
-            raw: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's connection
-            await raw.add_listener(NOTIFY_CHANNEL, lambda *_: bell.ring())
-        except Exception as exc:  # a listener that cannot start only costs latency: the workers poll
-            log.warning("listening for new jobs failed; polling", extra={"error_type": type(exc).__name__})
+    listener = asyncio.create_task(_keep_listening(engine, bell_for(engine), Backoff(first_retry_seconds,
+                                                                                   max_retry_seconds), check_seconds))
+    try:
         yield
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+
+
+@dataclass
+class Backoff:
+    """Waits between attempts to connect: `first`, doubling up to `most`; back to `first` once one works."""
+
+    first: float
+    most: float
+    failures: int = 0
+
+    def next_wait(self) -> float:
+        wait = min(self.most, self.first * 2.0 ** self.failures)
+        self.failures += 1
+        return wait
+
+
+async def _keep_listening(engine: AsyncEngine, bell: JobBell, backoff: Backoff, check_seconds: float) -> None:
+    while True:
+        try:
+            await _listen_until_lost(engine, bell, backoff, check_seconds)
+            log.warning("the connection listening for new jobs was lost; connecting again")
+        except Exception as exc:  # connecting failed: only latency is lost meanwhile, the workers poll
+            if backoff.failures == 0:
+                log.warning("listening for new jobs failed; polling until it works again",
+                            extra={"error_type": type(exc).__name__})
+        await asyncio.sleep(backoff.next_wait())
+
+
+async def _listen_until_lost(engine: AsyncEngine, bell: JobBell, backoff: Backoff, check_seconds: float) -> None:
+    async with engine.connect() as connection:
+        try:
+            raw: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's connection
+            lost = asyncio.Event()
+            raw.add_termination_listener(lambda _: lost.set())
+            await raw.add_listener(NOTIFY_CHANNEL, lambda *_: bell.ring())
+            if backoff.failures:
+                log.info("listening for new jobs again")
+                bell.ring()  # jobs queued while nobody listened: look at the table now
+            backoff.failures = 0
+            while not await _lost_within(raw, lost, check_seconds):
+                pass
+        finally:
+            await connection.invalidate()  # closed, not pooled: dead, or still listening and ringing
+
+
+async def _lost_within(raw: Any, lost: asyncio.Event, seconds: float) -> bool:
+    """Whether the connection was lost within `seconds`; then, if it looks alive, whether it answers."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(lost.wait(), seconds)
+    if lost.is_set() or raw.is_closed():
+        return True
+    try:
+        await raw.fetchval("SELECT 1", timeout=seconds)
+    except Exception:  # any failure to answer means the connection is gone
+        return True
+    return False

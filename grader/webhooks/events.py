@@ -68,6 +68,9 @@ ROUTES: dict[tuple[str, str], Decision] = {
     ("pull_request", "reopened"): Decision.GRADE,
 }
 
+_GRADED_EVENTS = frozenset(event for (event, _), decision in ROUTES.items() if decision is Decision.GRADE)
+
+
 class _ActionOnly(msgspec.Struct):
     action: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
@@ -88,6 +91,13 @@ def parse_delivery(event: str, body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) 
         check_json_depth(body, max_depth)
     except JsonTooDeepError as exc:
         raise PayloadError(str(exc)) from None
+    if event in _GRADED_EVENTS:  # most deliveries are pushes to grade: one decoding, not two
+        try:
+            push = _pull_request_decoder.decode(body)
+        except msgspec.DecodeError:
+            pass  # not of our shape: its action alone says whether that is an error or a delivery we ignore
+        else:
+            return push.action, push if decide(event, push.action) is Decision.GRADE else None
     action = read_action(body)
     if decide(event, action) is Decision.IGNORE:
         return action, None

@@ -2,8 +2,9 @@
 
 Idempotent under concurrency: the delivery id and the (pull request, head SHA) pair are unique, and
 both are written with INSERT … ON CONFLICT DO NOTHING, so duplicates racing each other (in one batch
-or in concurrent transactions) create nothing twice. The pull-request rows are locked in key order
-before they are written, so "a newer push cancels the older queued job" holds across transactions too.
+or in concurrent transactions) create nothing twice. The pull-request rows are upserted in key order
+and stay locked until the transaction ends, so "a newer push cancels the older queued job" holds
+across transactions too.
 
 "Newer" is GitHub's word (the payload's `pull_request.updated_at`), never the order of arrival: only
 the PR's head after the batch is queued for grading (a late, older push gets a job already cancelled),
@@ -11,7 +12,11 @@ and a push that moves the head back to a SHA graded before (A → B → A) is gr
 graded and shown last is always the PR's current head.
 
 This is the hot path of the service: a batch of any size costs a handful of multi-row Core
-statements, built once per dialect and executed with bound parameters.
+statements, built once per dialect and executed with bound parameters (a new push to a known
+repository: the delivery, the pull request, the submission, the cancelling of the PR's queued grading
+and the new job, between BEGIN and COMMIT; `tests/webhooks/test_intake_statements.py` counts them).
+The code is synchronous so that on SQLite the whole transaction runs in one thread hand-over
+(`grader.db.writer`).
 """
 
 from __future__ import annotations
@@ -23,8 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Insert, Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Connection, Insert, Select, bindparam, select
 
 from grader.course.config import Course
 from grader.course.matching import match_repository
@@ -101,34 +105,38 @@ def _assigned(pushes: Sequence[Push], course: Course | None) -> dict[int, Push]:
     return kept
 
 
-async def record_pushes(session: AsyncSession, pushes: Sequence[Push], course: Course | None = None,
-                        repositories: RepositoryCache | None = None) -> list[IntakeResult]:
+def record_pushes(connection: Connection, pushes: Sequence[Push], course: Course | None = None,
+                  repositories: RepositoryCache | None = None) -> list[IntakeResult]:
     """Store `pushes` (in arrival order) in the caller's open transaction; one result per push.
-    `repositories`: the caller's cache of committed repository rows (see `RepositoryCache`)."""
+    `repositories`: the caller's cache of committed repository rows (see `RepositoryCache`). The caller
+    rings the job bell once the transaction has committed (`queued_any`)."""
     assigned = _assigned(pushes, course)
     results = {index: IntakeResult(IntakeOutcome.NO_ASSIGNMENT) for index in range(len(pushes))
                if index not in assigned}
     if assigned:
         positions = list(assigned)
-        stored = await _record_assigned(session, list(assigned.values()), repositories or RepositoryCache())
+        stored = _record_assigned(connection, list(assigned.values()), repositories or RepositoryCache())
         results.update(zip(positions, stored, strict=True))
     return [results[index] for index in range(len(pushes))]
 
 
-async def _record_assigned(session: AsyncSession, pushes: Sequence[Push],
-                           repositories: RepositoryCache) -> list[IntakeResult]:
-    connection = await session.connection()
+def queued_any(results: Sequence[IntakeResult]) -> bool:
+    return any(result.job_id is not None for result in results)
+
+
+def _record_assigned(connection: Connection, pushes: Sequence[Push],
+                     repositories: RepositoryCache) -> list[IntakeResult]:
     now = utcnow()
-    fresh = await _new_deliveries(connection, pushes, now)
+    fresh = _new_deliveries(connection, pushes, now)
     if not fresh:
         return [IntakeResult(IntakeOutcome.DUPLICATE_DELIVERY)] * len(pushes)
-    stored = await store_pushes(connection, [push.record() for push in fresh.values()], now, authoritative=True,
-                                known=repositories.rows)
+    stored = store_pushes(connection, [push.record() for push in fresh.values()], now, authoritative=True,
+                          known=repositories.rows)
     repositories.pending.update(stored.repositories)
     heads = _head_submissions(stored, [push.event.pull_request.head.sha for push in fresh.values()])
-    jobs_of = await _grading_jobs(connection, set(heads.values()) - stored.created)
+    jobs_of = _grading_jobs(connection, set(heads.values()) - stored.created)
     ordered, newest = _grading_order(stored, heads, jobs_of)
-    jobs, cancelled = await enqueue_pushes(session, ordered, newest, now)
+    jobs, cancelled = enqueue_pushes(connection, ordered, newest, now)
     by_position = dict(zip(fresh, stored.submission_ids, strict=True))
     return [_result(by_position.get(index), jobs, cancelled) for index in range(len(pushes))]
 
@@ -176,12 +184,12 @@ def _result(submission_id: int | None, jobs: dict[int, int], cancelled: int) -> 
     return IntakeResult(IntakeOutcome.QUEUED, submission_id, job_id, cancelled)
 
 
-async def _new_deliveries(connection: AsyncConnection, pushes: Sequence[Push], now: datetime) -> dict[int, Push]:
+def _new_deliveries(connection: Connection, pushes: Sequence[Push], now: datetime) -> dict[int, Push]:
     """The pushes whose delivery id is new, by position; repeats in the batch or the table drop out."""
     first_seen: dict[str, int] = {}
     for index, push in enumerate(pushes):
         first_seen.setdefault(push.delivery_id, index)
-    rows = await connection.execute(_new_deliveries_statement(connection.dialect.name), [
+    rows = connection.execute(_new_deliveries_statement(connection.dialect.name), [
         {"delivery_id": delivery_id, "event": "pull_request", "action": pushes[index].event.action,
          "received_at": now} for delivery_id, index in sorted(first_seen.items())])
     inserted = {row.delivery_id for row in rows}
@@ -189,12 +197,12 @@ async def _new_deliveries(connection: AsyncConnection, pushes: Sequence[Push], n
             if delivery_id in inserted}
 
 
-async def _grading_jobs(connection: AsyncConnection, submission_ids: set[int]) -> dict[int, set[str]]:
+def _grading_jobs(connection: Connection, submission_ids: set[int]) -> dict[int, set[str]]:
     """The statuses of the service's grading jobs of known submissions (none: known only from a
     workflow report)."""
     if not submission_ids:
         return {}
     found: dict[int, set[str]] = {}
-    for row in await connection.execute(_grading_jobs_statement(), {"submission_ids": sorted(submission_ids)}):
+    for row in connection.execute(_grading_jobs_statement(), {"submission_ids": sorted(submission_ids)}):
         found.setdefault(row.submission_id, set()).add(str(row.status))
     return found

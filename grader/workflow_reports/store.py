@@ -32,7 +32,7 @@ async def store_advisory_result(session: AsyncSession, identity: WorkflowIdentit
     record = PushRecord(repository_id=identity.repository_id, repository=identity.repository, installation_id=None,
                         pr_number=identity.pull_request_number, author_login=identity.actor, head_sha=head_sha,
                         assignment_id=assignment_id)
-    stored = await store_pushes(await session.connection(), [record], utcnow(), authoritative=False)
+    stored = await (await session.connection()).run_sync(store_pushes, [record], utcnow(), authoritative=False)
     [submission_id] = stored.submission_ids
     replaced = await session.execute(
         delete(Result).where(Result.submission_id == submission_id, Result.advisory.is_(True))

@@ -4,13 +4,15 @@ attempt, and idle workers woken by a newly queued job rather than by their poll.
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from grader.db.engine import make_engine, make_sessionmaker
 from grader.db.models import Job, JobKind, JobPriority, JobStatus, PullRequest, Repository, Submission
 from grader.queue import jobs
 from grader.queue.enqueue import enqueue_publish, enqueue_regrade
+from grader.queue.wakeup import listen_for_jobs
 from grader.queue.worker import Worker
 from grader.settings import DatabaseSettings, QueueSettings
 from tests.conftest import make_settings
@@ -111,12 +113,64 @@ async def test_worker__on_postgresql_a_job_queued_by_another_process_wakes_it(po
             await other_engine.dispose()
 
     async def with_listener() -> Job:
-        from grader.queue.wakeup import listen_for_jobs
         async with listen_for_jobs(postgres_sessionmaker.kw["bind"]):
             return await _claimed_by_idle_worker(postgres_sessionmaker, enqueue)
 
     job = await with_listener()
     assert job.status is JobStatus.DONE
+
+
+async def _listening_backends(engine) -> set[int]:
+    """The PostgreSQL backends of this database that sit in LISTEN (the listener's connection)."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND state = 'idle' AND query ILIKE 'LISTEN%'"))
+        return {row.pid for row in rows}
+
+
+async def test_worker__on_postgresql_a_terminated_listener_connects_again_and_still_wakes_it(
+        postgres_sessionmaker, postgres_url, caplog):
+    [submission_id] = await _submissions(postgres_sessionmaker, 1)
+    engine = postgres_sessionmaker.kw["bind"]
+
+    async def enqueue_elsewhere() -> int:
+        other_engine = make_engine(DatabaseSettings(url=postgres_url))  # another process' engine: no shared bell
+        try:
+            async with make_sessionmaker(other_engine)() as session, session.begin():
+                job, _ = await enqueue_regrade(session, submission_id)
+            return job.id
+        finally:
+            await other_engine.dispose()
+
+    with caplog.at_level(logging.INFO, logger="grader.worker"):
+        async with listen_for_jobs(engine):
+            first = await eventually(lambda: _listening_backends(engine), what="the listener listening")
+            async with engine.connect() as connection:  # what a PostgreSQL restart or an idle-killer does
+                for pid in first:
+                    await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+            async def listening_again() -> set[int]:
+                return (await _listening_backends(engine)) - first
+
+            await eventually(listening_again, timeout=5, what="the listener listening on a new connection")
+            job = await _claimed_by_idle_worker(postgres_sessionmaker, enqueue_elsewhere)  # polls once a minute
+    assert job.status is JobStatus.DONE
+    messages = [record.getMessage() for record in caplog.records if record.name == "grader.worker"]
+    assert messages.count("the connection listening for new jobs was lost; connecting again") == 1
+    assert "listening for new jobs again" in messages
+
+
+async def test_worker__a_listener_that_cannot_connect_keeps_trying_quietly(caplog):
+    engine = make_engine(DatabaseSettings(url="postgresql+asyncpg://grader:grader@127.0.0.1:9/nowhere"))
+    try:
+        with caplog.at_level(logging.INFO, logger="grader.worker"):
+            async with listen_for_jobs(engine, first_retry_seconds=0.01, max_retry_seconds=0.02):
+                await asyncio.sleep(0.3)  # some ten attempts
+    finally:
+        await engine.dispose()
+    assert [record.getMessage() for record in caplog.records if record.name == "grader.worker"] == [
+        "listening for new jobs failed; polling until it works again"]
 
 
 async def test_claim__priority_survives_requeue(sessionmaker):

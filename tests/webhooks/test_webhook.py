@@ -156,6 +156,16 @@ async def test_webhook__a_late_redelivery_of_the_head_while_it_is_graded_adds_no
     assert await _jobs_by_sha(sessionmaker) == [("c", JobStatus.QUEUED)]
 
 
+async def test_webhook__reopening_a_pull_request_whose_head_was_graded_grades_nothing_again(client, sessionmaker):
+    await post(client, pull_request_payload(sha="d" * 40, number=12, updated_at="2026-03-02T10:00:00Z"))
+    async with sessionmaker() as session, session.begin():  # D was graded
+        await session.execute(update(Job).values(status=JobStatus.DONE))
+    reopened = await post(client, pull_request_payload("reopened", sha="d" * 40, number=12,
+                                                       updated_at="2026-03-02T11:00:00Z"))
+    assert reopened.json()["status"] == "duplicate_sha"  # a newer time, the same head: it did not move
+    assert await _jobs_by_sha(sessionmaker) == [("d", JobStatus.DONE)]
+
+
 async def test_webhook__renamed_repository_keeps_its_row_and_takes_the_new_name(client, sessionmaker):
     await post(client, pull_request_payload(sha="4" * 40, repo_id=77))
     renamed = pull_request_payload("synchronize", sha="5" * 40, repo_id=77)

@@ -81,7 +81,8 @@ async def test_workflow_report__never_replaces_the_services_own_result(client, i
                                                                        sessionmaker) -> None:
     payload = pull_request_payload(sha=HEAD_SHA, number=7, repo_id=4242)
     async with sessionmaker() as session, session.begin():
-        [intake] = await record_pushes(session, [Push("delivery-1", parse_pull_request(msgspec.json.encode(payload)))])
+        pushes = [Push("delivery-1", parse_pull_request(msgspec.json.encode(payload)))]
+        [intake] = await (await session.connection()).run_sync(record_pushes, pushes)
         session.add(Result(submission_id=intake.submission_id, score=95.0, grade="S", report={},
                            advisory=False))
 
