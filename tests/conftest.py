@@ -156,7 +156,7 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def writer(engine: AsyncEngine) -> AsyncIterator[TransactionWriter]:
-    """The intake's writer on the suite's database (on a SQLite file: in a thread, on a twin engine)."""
+    """The intake's writer on the suite's database (on a SQLite file: on a synchronous twin engine)."""
     writer = TransactionWriter(engine, DatabaseSettings(url=str(engine.url)))
     try:
         yield writer

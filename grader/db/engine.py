@@ -194,15 +194,16 @@ def _tune_connections(engine: Engine, busy_timeout_ms: int, guard: SqliteFile | 
         connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
-def sqlite_file_twin(engine: AsyncEngine, settings: DatabaseSettings, connections: int) -> Engine | None:
+def sqlite_file_twin(engine: AsyncEngine, settings: DatabaseSettings, connections: int,
+                     busy_timeout_ms: int | None = None) -> Engine | None:
     """A synchronous engine (the standard library's sqlite3 driver) on the SQLite file of `engine`,
-    tuned the same way and refusing the same replaced file, with a pool of `connections` (one per
-    thread that uses it); None for PostgreSQL or an in-memory database, which another engine could
-    not share."""
+    tuned the same way (with `busy_timeout_ms` instead of the setting, if given) and refusing the same
+    replaced file, with a pool of `connections` (one per thread that uses it); None for PostgreSQL or
+    an in-memory database, which another engine could not share."""
     guard = _sqlite_files.get(engine.sync_engine)
     if guard is None:
         return None
     twin = create_engine(engine.url.set(drivername="sqlite+pysqlite"), echo=settings.echo, pool_size=connections,
                          max_overflow=0)
-    _tune_connections(twin, settings.sqlite_busy_timeout_ms, guard)
+    _tune_connections(twin, settings.sqlite_busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms, guard)
     return twin

@@ -2,10 +2,9 @@
 are stored together in the next one.
 
 A lone delivery is written at once (no added wait); under load a transaction carries many, so its
-fixed costs (begin, commit, five statements, the thread hand-over) are shared. Each delivery still
-gets its own answer, and only after the transaction holding it has committed. A batch that fails for
-a reason other than a transient error is split and retried one by one, so a bad delivery cannot fail
-the others with it.
+fixed costs (begin, commit, five statements) are shared. Each delivery still gets its own answer, and
+only after the transaction holding it has committed. A batch that fails for a reason other than a
+transient error is split and retried one by one, so a bad delivery cannot fail the others with it.
 """
 
 from __future__ import annotations

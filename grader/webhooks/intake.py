@@ -15,8 +15,8 @@ This is the hot path of the service: a batch of any size costs a handful of mult
 statements, built once per dialect and executed with bound parameters (a new push to a known
 repository: the delivery, the pull request, the submission, the cancelling of the PR's queued grading
 and the new job, between BEGIN and COMMIT; `tests/webhooks/test_intake_statements.py` counts them).
-The code is synchronous so that on SQLite the whole transaction runs in one thread hand-over
-(`grader.db.writer`).
+The code is synchronous so that on SQLite the whole transaction runs at once, with no hand-over
+between threads (`grader.db.writer`).
 """
 
 from __future__ import annotations

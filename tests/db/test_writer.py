@@ -1,7 +1,9 @@
-"""The intake's transactions: written synchronously, run whole in one thread on a SQLite file."""
+"""The intake's transactions: written synchronously; on a SQLite file run at once on the event loop,
+never waiting there for a lock, and in a writer thread when they must wait."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -38,16 +40,43 @@ async def _repositories(engine) -> int:
         return (await connection.execute(select(func.count()).select_from(Repository))).scalar_one()
 
 
-async def test_writer__a_sqlite_transaction_runs_whole_in_its_own_thread_on_the_same_file(tmp_path: Path):
+async def test_writer__a_sqlite_transaction_runs_at_once_on_the_same_file(tmp_path: Path):
     engine = await _sqlite_file(tmp_path / "w.db")
     writer = TransactionWriter(engine, DatabaseSettings(url=str(engine.url)))
     try:
         with recorded_statements() as statements:
             thread = await writer.run(_add_repository(1))
-        assert thread.startswith("grader-sqlite-writer")  # not the event loop's thread
+        assert thread == threading.current_thread().name  # no hand-over to another thread
         assert statements[0] == "BEGIN IMMEDIATE"  # the twin is tuned like the engine: writers queue at BEGIN
         assert await _repositories(engine) == 1  # committed, and visible to the service's engine
     finally:
+        await writer.close()
+        await engine.dispose()
+
+
+async def test_writer__a_transaction_that_must_wait_for_the_lock_waits_in_its_thread_not_on_the_loop(tmp_path: Path):
+    engine = await _sqlite_file(tmp_path / "w.db")
+    writer = TransactionWriter(engine, DatabaseSettings(url=str(engine.url)))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(tick())
+    try:
+        async with engine.begin() as other:  # another connection holds the write lock (a request's transaction)
+            await other.execute(Repository.__table__.insert().values(github_id=9, full_name="course/r9"))
+            writing = asyncio.create_task(writer.run(_add_repository(1)))
+            await asyncio.sleep(0.3)
+            assert not writing.done()
+            assert ticks >= 10  # the event loop went on meanwhile
+        assert (await writing).startswith("grader-sqlite-writer")
+        assert await _repositories(engine) == 2
+    finally:
+        ticking.cancel()
         await writer.close()
         await engine.dispose()
 

@@ -1,6 +1,6 @@
 """What a delivery costs the database: the statements of its transaction, counted so they cannot creep
 back up. A push to a known repository is five statements between BEGIN and COMMIT however many
-deliveries share the transaction; on SQLite the whole transaction is one hand-over to the writer's thread."""
+deliveries share the transaction."""
 
 from __future__ import annotations
 
