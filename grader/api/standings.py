@@ -35,6 +35,7 @@ REFRESH_BATCH = 500
 BATCHES_PER_PASS = 40  # 20,000 rows a pass; a course file edited for a larger class takes two passes
 log = logging.getLogger("grader.standings")
 
+
 def basis_of(scope: GradebookScope) -> str:
     """A digest of everything a standing depends on besides the student's pushes and overrides."""
     assignment = scope.assignment

@@ -7,8 +7,8 @@ Create Date: 2026-12-02 05:00:00
 The gradebook reads one row per student instead of every push. The database itself keeps each row's
 inputs, whichever process writes: a push adds to `attempts` and moves `last_activity`; a changed
 grade, a new override and a granted or moved extension bump `version`, which makes the stored standing
-stale until the service computes it again (as does a push stored already graded). Rows for the pushes already stored are made here, all stale
-(the service computes them at its next start).
+stale until the service computes it again (as does a push stored already graded). Rows for the pushes
+already stored are made here, all stale (the service computes them at its next start).
 """
 
 from collections.abc import Sequence
