@@ -23,6 +23,7 @@ from grader.api.standing_inputs import (
     GradebookScope,
     StudentPushes,
     extensions_of,
+    outcome_columns,
     scoped,
     standing_of,
     students_of,
@@ -116,16 +117,10 @@ def _live_row(key: str, student: StudentPushes | None, roster: Any, scope: Grade
               extensions: dict[str, datetime]) -> GradebookRow:
     """`roster`: (github, student_id, name, email), None for a student who is not on it."""
     state = standing_of(key, student, scope, extensions)
-    final, at_deadline, latest, best = state.final, state.at_deadline, state.latest, state.best
     github, student_id, name, email = roster or (student.login if student else key, None, None, None)
     return GradebookRow(
         student=github, student_id=student_id, name=name, email=email, on_roster=roster is not None,
-        status=state.status, score=final.score if final else None, grade=final.grade if final else None,
-        late_days=final.late_days if final else 0, overridden=state.overridden,
-        score_at_deadline=at_deadline.score if at_deadline else None,
-        grade_at_deadline=at_deadline.grade if at_deadline else None,
-        latest_score=latest.score if latest else None, latest_grade=latest.grade if latest else None,
-        best_score=best.score if best else None, best_grade=best.grade if best else None,
+        status=state.status, **outcome_columns(state),
         attempts=student.attempts if student else 0, last_activity=student.last_activity if student else None,
     )
 

@@ -181,6 +181,20 @@ async def students_of(connection: AsyncConnection, scope: GradebookScope, extens
     return students
 
 
+def outcome_columns(state: Standing) -> dict[str, Any]:
+    """A standing's grades as the gradebook's columns (and the stored standing's): what counts, at the
+    deadline, latest and best."""
+    final, at_deadline, latest, best = state.final, state.at_deadline, state.latest, state.best
+    return {
+        "score": final.score if final else None, "grade": final.grade if final else None,
+        "late_days": final.late_days if final else 0, "overridden": state.overridden,
+        "score_at_deadline": at_deadline.score if at_deadline else None,
+        "grade_at_deadline": at_deadline.grade if at_deadline else None,
+        "latest_score": latest.score if latest else None, "latest_grade": latest.grade if latest else None,
+        "best_score": best.score if best else None, "best_grade": best.grade if best else None,
+    }
+
+
 def standing_of(key: str, student: StudentPushes | None, scope: GradebookScope,
                 extensions: dict[str, datetime]) -> Standing:
     """The student's standing (missing when they never pushed)."""

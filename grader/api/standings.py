@@ -26,7 +26,14 @@ from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from grader.api.standing_inputs import GradebookScope, Logins, extensions_of, standing_of, students_of
+from grader.api.standing_inputs import (
+    GradebookScope,
+    Logins,
+    extensions_of,
+    outcome_columns,
+    standing_of,
+    students_of,
+)
 from grader.db.engine import write_turn
 from grader.db.models import Standing
 
@@ -55,9 +62,8 @@ def fresh(basis: str) -> ColumnElement[bool]:
 
 
 def _is_stale(assignment_key: str, basis: str) -> ColumnElement[bool]:
-    return (Standing.assignment_key == assignment_key) & or_(
-        Standing.version != Standing.fresh_version, Standing.basis.is_(None),
-        Standing.basis.not_in([NOTHING_TO_COMPUTE, basis]))
+    """Not fresh (a row never computed has no basis, which `fresh` leaves NULL)."""
+    return (Standing.assignment_key == assignment_key) & or_(Standing.basis.is_(None), ~fresh(basis))
 
 
 def logins_of(rows: Sequence[Any]) -> Logins:
@@ -80,16 +86,9 @@ async def compute_stale(connection: AsyncConnection, scope: GradebookScope,
     values = []
     for row in stale:
         state = standing_of(row.login_key, students.get(row.login_key), scope, extensions)
-        final, at_deadline, latest, best = state.final, state.at_deadline, state.latest, state.best
         values.append({
             "row_id": row.id, "read_version": row.version, "fresh_version": row.version, "basis": basis,
-            "status": None if final is None else state.status,
-            "score": final.score if final else None, "grade": final.grade if final else None,
-            "late_days": final.late_days if final else 0, "overridden": state.overridden,
-            "score_at_deadline": at_deadline.score if at_deadline else None,
-            "grade_at_deadline": at_deadline.grade if at_deadline else None,
-            "latest_score": latest.score if latest else None, "latest_grade": latest.grade if latest else None,
-            "best_score": best.score if best else None, "best_grade": best.grade if best else None})
+            "status": None if state.final is None else state.status, **outcome_columns(state)})
     return values
 
 
