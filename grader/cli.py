@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError
 
 from grader import __version__
-from grader.db.errors import first_line
+from grader.db.errors import unusable_reason
 from grader.errors import CommandError
 from grader.grading.rubric_loader import RubricError
 from grader.settings import Settings, SettingsError, load_settings
@@ -189,11 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CommandError, RubricError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
-    except DBAPIError as exc:
-        print(f"grader: the database cannot be used: {first_line(exc)}", file=sys.stderr)
-        return 1
-    except ConnectionError as exc:
-        print(f"grader: cannot connect: {first_line(exc)}", file=sys.stderr)
+    except (DBAPIError, ConnectionError) as exc:
+        print(f"grader: {unusable_reason(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

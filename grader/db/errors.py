@@ -44,3 +44,12 @@ def first_line(exc: BaseException) -> str:
     """The driver's own message, without SQLAlchemy's statement dump (which could hold values)."""
     origin = getattr(exc, "orig", None) or exc
     return (str(origin).strip().splitlines() or [type(origin).__name__])[0][:300]
+
+
+def unusable_reason(exc: BaseException) -> str | None:
+    """The one line a command prints when the database cannot be used at all (None: another error)."""
+    if isinstance(exc, DBAPIError):
+        return f"the database cannot be used: {first_line(exc)}"
+    if isinstance(exc, ConnectionError):
+        return f"cannot connect: {first_line(exc)}"
+    return None

@@ -12,7 +12,7 @@ import sys
 
 from sqlalchemy.exc import DBAPIError
 
-from grader.db.errors import first_line
+from grader.db.errors import unusable_reason
 
 
 class MigrationFailed(RuntimeError):
@@ -33,11 +33,8 @@ def _child() -> int:
 
     try:
         upgrade_to_head(sys.stdin.read().strip())
-    except DBAPIError as exc:
-        print(f"the database cannot be used: {first_line(exc)}", file=sys.stderr)
-        return 1
-    except ConnectionError as exc:
-        print(f"cannot connect: {first_line(exc)}", file=sys.stderr)
+    except (DBAPIError, ConnectionError) as exc:
+        print(unusable_reason(exc), file=sys.stderr)
         return 1
     return 0
 
