@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api import factories
+from tests.support.statements import recorded_statements
 
 LIST_ENDPOINTS = [
     "/api/submissions?limit=200",
@@ -23,20 +21,9 @@ LIST_ENDPOINTS = [
 ]
 
 
-@contextmanager
-def counting_statements(client: AsyncTestClient) -> Iterator[list[str]]:
+def counting_statements(client: AsyncTestClient) -> AbstractContextManager[list[str]]:
     """Every statement the application's engine sends while the block runs."""
-    statements: list[str] = []
-    engine = client.app.state.engine.sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return recorded_statements(client.app.state.engine.sync_engine)
 
 
 async def _add_students(sessionmaker: async_sessionmaker[AsyncSession], first: int, count: int) -> None:

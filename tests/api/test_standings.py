@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from grader.api.actions import grant_extension, set_override
@@ -27,6 +27,7 @@ from tests.api import factories
 from tests.api.test_api_course import DEADLINE, seed
 from tests.conftest import Database, course_rubrics, make_settings, sample_course
 from tests.support.polling import eventually
+from tests.support.statements import recorded_statements
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 HW1 = assignment_scopes(sample_course(), course_rubrics())[0]
@@ -127,19 +128,10 @@ async def test_standings__one_row_per_student_whatever_the_casing_of_the_login(e
 async def test_standings__fresh_standings_spare_the_three_statements_of_the_live_computation(
         database_url: str, sessionmaker: Sessionmaker) -> None:
     await seed(sessionmaker)
-    statements: list[str] = []
-    engine = sessionmaker.kw["bind"].sync_engine
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
 
     async def count() -> int:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(sessionmaker.kw["bind"].sync_engine) as statements:
             await books(sessionmaker)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         return len([item for item in statements if item.lstrip().upper().startswith(("SELECT", "WITH"))])
 
     stale = await count()

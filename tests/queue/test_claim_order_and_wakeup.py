@@ -100,17 +100,22 @@ async def test_worker__a_rolled_back_enqueue_wakes_nobody_and_queues_nothing(ses
     assert not await worker.bell.wait(0.05)
 
 
+async def _enqueue_in_another_process(postgres_url: str, submission_id: int) -> int:
+    """A regrade queued through an engine of its own, as another process would: no shared bell."""
+    other_engine = make_engine(DatabaseSettings(url=postgres_url))
+    try:
+        async with make_sessionmaker(other_engine)() as session, session.begin():
+            job, _ = await enqueue_regrade(session, submission_id)
+        return job.id
+    finally:
+        await other_engine.dispose()
+
+
 async def test_worker__on_postgresql_a_job_queued_by_another_process_wakes_it(postgres_sessionmaker, postgres_url):
     [submission_id] = await _submissions(postgres_sessionmaker, 1)
-    other_engine = make_engine(DatabaseSettings(url=postgres_url))  # another process' engine: no shared bell
 
     async def enqueue() -> int:
-        try:
-            async with make_sessionmaker(other_engine)() as session, session.begin():
-                job, _ = await enqueue_regrade(session, submission_id)
-            return job.id
-        finally:
-            await other_engine.dispose()
+        return await _enqueue_in_another_process(postgres_url, submission_id)
 
     async def with_listener() -> Job:
         async with listen_for_jobs(postgres_sessionmaker.kw["bind"]):
@@ -135,13 +140,7 @@ async def test_worker__on_postgresql_a_terminated_listener_connects_again_and_st
     engine = postgres_sessionmaker.kw["bind"]
 
     async def enqueue_elsewhere() -> int:
-        other_engine = make_engine(DatabaseSettings(url=postgres_url))  # another process' engine: no shared bell
-        try:
-            async with make_sessionmaker(other_engine)() as session, session.begin():
-                job, _ = await enqueue_regrade(session, submission_id)
-            return job.id
-        finally:
-            await other_engine.dispose()
+        return await _enqueue_in_another_process(postgres_url, submission_id)
 
     with caplog.at_level(logging.INFO, logger="grader.worker"):
         async with listen_for_jobs(engine):

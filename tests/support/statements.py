@@ -21,18 +21,19 @@ def _verb(statement: str) -> str:
 
 
 @contextlib.contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    """Every statement sent to the database inside the block, BEGIN (as the driver is told) included."""
+def recorded_statements(source: Any = Engine) -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block, BEGIN (as the driver is told) included:
+    by every engine, or by the one `source` names."""
     sent: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append(statement)
 
-    event.listen(Engine, "before_cursor_execute", record)
+    event.listen(source, "before_cursor_execute", record)
     try:
         yield sent
     finally:
-        event.remove(Engine, "before_cursor_execute", record)
+        event.remove(source, "before_cursor_execute", record)
 
 
 def verbs(statements: list[str]) -> list[str]:
