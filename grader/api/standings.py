@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from grader.api.standing_inputs import (
@@ -37,6 +37,9 @@ from grader.api.standing_inputs import (
 from grader.db.engine import write_turn
 from grader.db.models import Standing
 
+# Raised whenever the computation of a standing changes in code (`grader.course.standing`, the late
+# penalty, `outcome_columns`), so rows computed by an older release are stale after an upgrade.
+STANDING_RULES_VERSION = 1
 NOTHING_TO_COMPUTE = "*"  # a row made by a push: no grade, no override yet, fresh under any basis
 REFRESH_BATCH = 500
 BATCHES_PER_PASS = 40  # 20,000 rows a pass; a course file edited for a larger class takes two passes
@@ -47,6 +50,7 @@ def basis_of(scope: GradebookScope) -> str:
     """A digest of everything a standing depends on besides the student's pushes and overrides."""
     assignment = scope.assignment
     facts = {
+        "rules": STANDING_RULES_VERSION,
         "assignment": None if assignment is None else [
             assignment.id, assignment.deadline.isoformat() if assignment.deadline else None,
             assignment.late_penalty_percent_per_day, assignment.max_late_days],
@@ -124,7 +128,7 @@ async def keep_standings(sessionmaker: async_sessionmaker[AsyncSession],
                 for _ in range(BATCHES_PER_PASS):
                     if stop.is_set() or await refresh_stale(sessionmaker, read_sessionmaker, scope) < REFRESH_BATCH:
                         break
-            except (DBAPIError, OSError) as exc:  # the gradebook computes stale rows live meanwhile
+            except (SQLAlchemyError, OSError) as exc:  # the gradebook computes stale rows live meanwhile
                 log.warning("refreshing standings failed", extra={"error_type": type(exc).__name__})
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_seconds)

@@ -4,6 +4,7 @@ grades, regrades, overrides, extensions, an edited course file, a grade stored d
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from grader.api import standings
 from grader.api.actions import grant_extension, set_override
 from grader.api.course_scope import assignment_scopes
 from grader.api.dto import Gradebook
@@ -168,3 +171,32 @@ async def test_standings__are_stored_per_assignment_only(scope: GradebookScope, 
     async with sessionmaker() as session, session.begin():
         with pytest.raises(ValueError, match="per assignment"):
             await compute_stale(await session.connection(), scope)
+
+
+async def test_standings__the_keeper_goes_on_after_the_database_fails_a_pass(
+        sessionmaker: Sessionmaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass that fails (here: no pooled connection in time) is logged; the next pass stores the rows."""
+    await seed(sessionmaker)
+    calls: list[int] = []
+    real = standings.refresh_stale
+
+    async def failing_once(*args: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise PoolTimeoutError("QueuePool limit reached")
+        return await real(*args)
+
+    monkeypatch.setattr(standings, "refresh_stale", failing_once)
+    stop = asyncio.Event()
+    keeper = asyncio.create_task(standings.keep_standings(
+        sessionmaker, make_read_sessionmaker(sessionmaker.kw["bind"]), [HW1], stop, 0.01))
+    try:
+        await eventually(lambda: _no_stale_in_hw1(sessionmaker), what="the standings stored after a failed pass")
+    finally:
+        stop.set()
+        await keeper
+    assert len(calls) >= 2
+
+
+async def _no_stale_in_hw1(sessionmaker: Sessionmaker) -> bool:
+    return await stale_count(sessionmaker) == 0
