@@ -42,6 +42,7 @@ STANDING_COLUMNS = (Standing.login_key, Standing.login, Standing.attempts,
                     Standing.late_days, type_coerce(Standing.overridden, Integer), Standing.score_at_deadline,
                     Standing.grade_at_deadline, Standing.latest_score, Standing.latest_grade, Standing.best_score,
                     Standing.best_grade)
+FRESH, ATTEMPTS = len(STANDING_COLUMNS), 2  # positions in a row of `_standings_with_roster`
 STALE_LIVE_LIMIT = 2_000  # more stale standings than this (a course file just edited): all computed live
 
 
@@ -127,27 +128,24 @@ def _live_row(key: str, student: StudentPushes | None, roster: Any, scope: Grade
 
 def _utc(value: datetime | str) -> datetime:
     """A stored time as read without a result processor: SQLite's text (UTC, no zone), or PostgreSQL's
-    aware datetime."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value.tzinfo is not UTC else value
+    aware datetime. (Parsing the zone with the text is several times faster than `.replace(tzinfo=...)`.)"""
+    if value.__class__ is str:
+        return datetime.fromisoformat(value + "+00:00")  # type: ignore[operator]
+    return value.astimezone(UTC) if value.tzinfo is not UTC else value  # type: ignore[union-attr]
 
 
 def _stored_row(stored: Any, deadline: datetime | None) -> GradebookRow:
     """A fresh stored standing, joined with the roster, as a row; with nothing graded, its status follows
-    the newest push. (Unpacked by position: a gradebook of 10,000 students reads 200,000 values here.)"""
+    the newest push. (Unpacked and built by position: a gradebook of 10,000 students reads 200,000
+    values here.)"""
     (key, login, attempts, last, status, score, grade, days, overridden, score_at_deadline, grade_at_deadline,
      latest_score, latest_grade, best_score, best_grade, _, github, student_id, name, email) = stored
     last = _utc(last)
     if status is None:
         status = LATE if late_days(last, deadline) else PENDING
-    return GradebookRow(
-        student=github or login or key, student_id=student_id, name=name, email=email, on_roster=github is not None,
-        status=status, score=score, grade=grade, late_days=days, overridden=bool(overridden),
-        score_at_deadline=score_at_deadline, grade_at_deadline=grade_at_deadline, latest_score=latest_score,
-        latest_grade=latest_grade, best_score=best_score, best_grade=best_grade, attempts=attempts,
-        last_activity=last,
-    )
+    return GradebookRow(github or login or key, student_id, name, email, github is not None, status, score, grade,
+                        days, overridden == 1, score_at_deadline, grade_at_deadline, latest_score, latest_grade,
+                        best_score, best_grade, attempts, last)
 
 
 async def _live_rows(connection: AsyncConnection, scope: GradebookScope,
@@ -174,14 +172,14 @@ async def _stored_rows(connection: AsyncConnection, scope: GradebookScope, assig
                        extensions: dict[str, datetime]) -> list[GradebookRow] | None:
     """Fresh standings as stored, the stale ones computed live; None when too many are stale."""
     rows = (await connection.execute(_standings_with_roster(assignment_id, basis_of(scope)))).all()
-    stale = [row for row in rows if not row.fresh and row.attempts is not None]
+    stale = [row for row in rows if not row[FRESH] and row[ATTEMPTS] is not None]  # by position: 10,000 rows
     if len(stale) > STALE_LIVE_LIMIT:
         return None
     live = await students_of(connection, scope, extensions, logins_of(stale)) if stale else {}
     deadline = scope.deadline
     book = []
     for row in sorted(rows, key=itemgetter(0)):
-        if row.fresh:
+        if row[FRESH]:
             book.append(_stored_row(row, extensions.get(row[0], deadline)))
         else:  # stale, or never pushed
             key = row[0]
