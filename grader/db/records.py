@@ -14,16 +14,16 @@ push back to an earlier SHA (A → B → A) does move it, which the intake sees 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Insert,
-    Result,
     Select,
     Table,
     Update,
@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from grader.db.dialect import insert_for
 from grader.db.models import Base
+from grader.db.prebuilt import insert_rows
 
 REPOSITORIES, PULL_REQUESTS, SUBMISSIONS = (Base.metadata.tables[name] for name in
                                             ("repositories", "pull_requests", "submissions"))
@@ -204,7 +205,7 @@ def _repository_rows(connection: Connection, sql: _Statements, records: Sequence
         known.update(_known_repositories(connection.execute(sql.repositories_by_github_id, {"github_ids": unknown})))
     missing = sorted(set(latest) - set(known))
     if missing:
-        known.update(_known_repositories(connection.execute(sql.new_repositories, [
+        known.update(_known_repositories(insert_rows(connection, sql.new_repositories, [
             {**_repository_values(latest[github_id]), "created_at": now} for github_id in missing])))
     raced = sorted(set(latest) - set(known))  # created by a concurrent transaction since the read
     if raced:
@@ -219,7 +220,7 @@ def _repository_rows(connection: Connection, sql: _Statements, records: Sequence
     return known
 
 
-def _known_repositories(rows: Result[tuple[int, int, str, int | None]]) -> dict[int, KnownRepository]:
+def _known_repositories(rows: Iterable[Any]) -> dict[int, KnownRepository]:
     return {row.github_id: KnownRepository(row.id, row.full_name, row.installation_id) for row in rows}
 
 
@@ -239,11 +240,11 @@ def _pull_request_ids(connection: Connection, sql: _Statements, records: Sequenc
     heads: dict[int, str] = {}
     moved: set[int] = set()
     if authoritative:
-        rows = list(connection.execute(sql.upsert_pull_requests, values))
+        rows = insert_rows(connection, sql.upsert_pull_requests, values)
         heads = {row.id: row.latest_head_sha for row in rows}
         moved = {row.id for row in rows if row.updated_at == now}
     else:
-        rows = list(connection.execute(sql.new_pull_requests, values))
+        rows = insert_rows(connection, sql.new_pull_requests, values)
         existing = sorted(set(latest) - {(row.repository_id, row.number) for row in rows})
         if existing:
             rows += connection.execute(sql.pull_requests_by_key, {"keys": existing})
@@ -257,7 +258,7 @@ def _submissions(connection: Connection, sql: _Statements, records: Sequence[Pus
     first: dict[SubmissionKey, PushRecord] = {}
     for key, record in zip(keys, records, strict=True):
         first.setdefault(key, record)
-    rows = connection.execute(sql.new_submissions, [
+    rows = insert_rows(connection, sql.new_submissions, [
         {"pull_request_id": key[0], "head_sha": key[1], "author_login": record.author_login,
          "received_at": record.received_at or now, "delivery_id": record.delivery_id,
          "assignment_id": record.assignment_id} for key, record in sorted(first.items())])

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grader.db.dialect import insert_for
 from grader.db.models import Base, Job, JobKind, JobPriority, JobStatus, Submission, utcnow
+from grader.db.prebuilt import insert_rows
 from grader.db.results import affected_rows
 from grader.queue.wakeup import note_queued
 
@@ -65,9 +66,8 @@ def enqueue_pushes(connection: Connection, ordered: Sequence[int], newest: dict[
         cancelled = affected_rows(connection.execute(_cancel_queued(), {"pull_request_ids": sorted(newest),
                                                                         "now": now}))
     latest = set(newest.values())
-    rows = connection.execute(_insert_jobs(connection.dialect.name),
-                              [_grading_values(submission_id, submission_id in latest, now)
-                               for submission_id in ordered])
+    rows = insert_rows(connection, _insert_jobs(connection.dialect.name),
+                       [_grading_values(submission_id, submission_id in latest, now) for submission_id in ordered])
     return {row.submission_id: row.id for row in rows}, cancelled
 
 

@@ -1,8 +1,12 @@
 """Group commit for the webhook intake: deliveries that arrive while one transaction is being written
 are stored together in the next one.
 
-A lone delivery is written at once (no added wait); under load a transaction carries many, so its
-fixed costs (begin, commit, five statements) are shared. Each delivery still gets its own answer, and
+A transaction begins once the event loop has gone round `GATHER_TURNS` times after the first delivery
+waiting for it, so that deliveries whose requests the server has already read (their handlers reach
+`store` in the next turns) join it: a lone delivery waits those few turns, microseconds on an idle
+loop; under load a transaction carries many, so its fixed costs (begin, commit, five statements) are
+shared. Without the turns, at saturation on 32 connections a transaction carried 11 deliveries; with
+them, 30. Each delivery still gets its own answer, and
 only after the transaction holding it has committed. A batch that fails for a reason other than a
 transient error is split and retried one by one, so a bad delivery cannot fail the others with it.
 """
@@ -22,6 +26,10 @@ from grader.queue.wakeup import bell_for
 from grader.webhooks.intake import IntakeResult, Push, queued_any, record_pushes
 
 _Waiting = tuple[Push, "asyncio.Future[IntakeResult]"]
+# Turns of the event loop a transaction waits for deliveries already read to join it: their request
+# is parsed in one turn and their handler reaches `store` in a later one (measured: 1, 2, 3 and 5
+# turns gave 19, 25, 30 and 30 deliveries a transaction at saturation).
+GATHER_TURNS = 3
 
 
 class IntakeBatcher:
@@ -46,6 +54,10 @@ class IntakeBatcher:
 
     async def _write_all(self) -> None:
         while self._waiting:
+            for _ in range(GATHER_TURNS):
+                if len(self._waiting) >= self._max_batch:
+                    break
+                await asyncio.sleep(0)
             batch, self._waiting = self._waiting[:self._max_batch], self._waiting[self._max_batch:]
             await self._write(batch)
 

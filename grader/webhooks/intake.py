@@ -34,6 +34,7 @@ from grader.course.config import Course
 from grader.course.matching import match_repository
 from grader.db.dialect import insert_for
 from grader.db.models import Base, JobKind, JobStatus, utcnow
+from grader.db.prebuilt import insert_rows
 from grader.db.records import PushRecord, RepositoryCache, StoredPushes, store_pushes
 from grader.queue.enqueue import enqueue_pushes
 from grader.webhooks.events import PullRequestEvent
@@ -189,7 +190,7 @@ def _new_deliveries(connection: Connection, pushes: Sequence[Push], now: datetim
     first_seen: dict[str, int] = {}
     for index, push in enumerate(pushes):
         first_seen.setdefault(push.delivery_id, index)
-    rows = connection.execute(_new_deliveries_statement(connection.dialect.name), [
+    rows = insert_rows(connection, _new_deliveries_statement(connection.dialect.name), [
         {"delivery_id": delivery_id, "event": "pull_request", "action": pushes[index].event.action,
          "received_at": now} for delivery_id, index in sorted(first_seen.items())])
     inserted = {row.delivery_id for row in rows}

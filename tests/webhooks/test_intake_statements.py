@@ -73,3 +73,15 @@ async def test_intake__a_known_sha_reads_its_submission_and_jobs_and_queues_noth
     assert reopened.outcome is IntakeOutcome.DUPLICATE_SHA
     assert statements == ["INSERT INTO deliveries", "INSERT INTO pull_requests", "INSERT INTO submissions",
                           "SELECT", "SELECT"]
+
+
+async def test_intake__a_delivery_reaching_the_intake_turns_later_joins_the_same_transaction(intake):
+    async def later(item: Push, turns: int) -> IntakeResult:
+        for _ in range(turns):  # its request still being read when the first one reached the intake
+            await asyncio.sleep(0)
+        return await intake.store(item)
+
+    with recorded_statements() as statements:
+        results = await asyncio.gather(intake.store(push("t1", "e", number=30)), later(push("t2", "f", number=31), 2))
+    assert [result.outcome for result in results] == [IntakeOutcome.QUEUED] * 2
+    assert [verb for verb in verbs(statements) if verb != "BEGIN"] == NEW_PUSH
