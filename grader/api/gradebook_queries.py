@@ -129,9 +129,9 @@ def _live_row(key: str, student: StudentPushes | None, roster: Any, scope: Grade
 def _utc(value: datetime | str) -> datetime:
     """A stored time as read without a result processor: SQLite's text (UTC, no zone), or PostgreSQL's
     aware datetime. (Parsing the zone with the text is several times faster than `.replace(tzinfo=...)`.)"""
-    if value.__class__ is str:
-        return datetime.fromisoformat(value + "+00:00")  # type: ignore[operator]
-    return value.astimezone(UTC) if value.tzinfo is not UTC else value  # type: ignore[union-attr]
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.astimezone(UTC) if value.tzinfo is not UTC else value
 
 
 def _stored_row(stored: Any, deadline: datetime | None) -> GradebookRow:

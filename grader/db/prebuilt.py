@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Insert
 from sqlalchemy.engine import Dialect
@@ -43,9 +43,9 @@ class PrebuiltInsert:
             raise ValueError(f"no single VALUES {group} in {compiled.string}")
         self._head, self._group, self._tail = head + " VALUES ", group, tail
         table = statement.table
-        self._columns = tuple((name, _bind_processor(table.c[name].type, dialect)) for name in order)  # type: ignore[attr-defined]
+        self._columns = tuple((name, _bind_processor(table.c[name].type, dialect)) for name in order)
         returned = statement.returning_column_descriptions
-        self._row = namedtuple("Row", [item["name"] for item in returned])  # type: ignore[misc]
+        self._row: Any = namedtuple("Row", [item["name"] for item in returned])  # type: ignore[misc]
         self._results = tuple(_result_processor(item["type"], dialect) for item in returned)
         self.rows_per_statement = max(1, MAX_PARAMETERS // len(columns))
         self._sql: dict[int, str] = {}
@@ -83,11 +83,11 @@ class PrebuiltInsert:
 
 
 def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
-    return type_.dialect_impl(dialect).bind_processor(dialect)
+    return cast(Processor, type_.dialect_impl(dialect).bind_processor(dialect))
 
 
 def _result_processor(type_: Any, dialect: Dialect) -> Processor:
-    return type_.dialect_impl(dialect).result_processor(dialect, None)
+    return cast(Processor, type_.dialect_impl(dialect).result_processor(dialect, None))
 
 
 _built: dict[tuple[Insert, str, str, tuple[str, ...]], PrebuiltInsert] = {}

@@ -266,6 +266,6 @@ def _submissions(connection: Connection, sql: _Statements, records: Sequence[Pus
     created = set(ids.values())
     known_before = sorted(set(first) - set(ids))
     if known_before:
-        rows = connection.execute(sql.submissions_by_key, {"keys": known_before})
-        ids.update({(row.pull_request_id, row.head_sha): row.id for row in rows})
+        found = connection.execute(sql.submissions_by_key, {"keys": known_before})
+        ids.update({(row.pull_request_id, row.head_sha): row.id for row in found})
     return ids, created

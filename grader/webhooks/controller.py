@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import asgi
@@ -28,7 +28,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     ServiceUnavailableException,
 )
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPScope, Receive, Scope, Send
 
 from grader.db.errors import is_unavailable
 from grader.settings import Settings
@@ -63,8 +63,9 @@ _encode = msgspec.json.Encoder().encode
 @asgi(PATH, copy_scope=False)
 async def receive_github_webhook(scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
-    if scope["method"] != "POST":
-        await _other_method(scope["method"], send)
+    method = cast("HTTPScope", scope)["method"]  # an HTTP route: Litestar sends no websocket here
+    if method != "POST":
+        await _other_method(method, send)
         return
     headers = _headers(scope)
     try:
@@ -153,7 +154,8 @@ async def _verified_body(scope: Scope, receive: Receive, headers: dict[bytes, st
     """The raw body, read only up to the cap and returned only if GitHub signed it with our secret."""
     if _declared_length(headers) > settings.webhook.max_body_bytes:
         raise HTTPException(status_code=413)
-    client = scope["client"][0] if scope.get("client") else ""  # the front's X-Forwarded-For when trusted
+    address = scope.get("client")
+    client = address[0] if address else ""  # the front's X-Forwarded-For when trusted
     try:
         async with pending.slot(client):
             return await receive_verified(receive, signature, settings.webhook)
