@@ -43,6 +43,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def sqlite_utc(text: str) -> datetime:
+    """A UTC time as stored on SQLite ("YYYY-MM-DD HH:MM:SS.ffffff", no zone), aware. (Parsing the zone
+    with the text is several times faster than `.replace(tzinfo=UTC)` after it.)"""
+    return datetime.fromisoformat(text + "+00:00")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite keeps no zone, so it is stored as UTC and re-attached)."""
 
@@ -89,7 +95,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             if value is None:
                 return None
             if isinstance(value, str):
-                return datetime.fromisoformat(value).replace(tzinfo=UTC)
+                return sqlite_utc(value)
             return self.process_result_value(value, dialect)
 
         return parse
